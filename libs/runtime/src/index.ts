@@ -5,3 +5,5 @@ export * from './virtual-scheduler';
 export * from './errors';
 export * from './logger';
 export * from './metrics';
+export * from './packet-transport';
+export * from './memory-network';
