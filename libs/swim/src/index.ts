@@ -1,0 +1,14 @@
+export * from './config';
+export * from './math';
+export * from './member';
+export * from './membership';
+export { MemberList } from './member-list';
+export { Awareness } from './awareness';
+export { Suspicion } from './suspicion';
+export { BroadcastQueue } from './broadcast-queue';
+export * from './wire';
+export * from './keyring';
+export * from './delegate';
+export { SwimNode } from './swim-node';
+export { SwimCluster, type SwimClusterOptions, type ClusterNode } from './testing/cluster';
+export { UdpTransport, type UdpTransportOptions } from './server/udp-transport';
