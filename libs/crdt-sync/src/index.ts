@@ -8,7 +8,7 @@ export type { SyncLimits } from './limits';
 
 // Registry document (Yjs) and its sync protocol.
 export { RegistryDoc, REGISTRY_MAPS, DEFAULT_REGISTRY_DOC_CONFIG } from './docs/registry-doc';
-export type { RegistryChange, RegistryDocConfig, RegistryDocDeps, RegistryMapName } from './docs/registry-doc';
+export type { DocSize, RegistryChange, RegistryDocConfig, RegistryDocDeps, RegistryMapName } from './docs/registry-doc';
 export { compareLww, HybridTimestamps } from './docs/lww';
 export type { JsonValue, LwwEntry } from './docs/lww';
 export { compareEpoch, formatEpoch } from './docs/epoch';

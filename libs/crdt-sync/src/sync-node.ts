@@ -2,7 +2,7 @@ import { type Logger, type Metrics, noopLogger, noopMetrics, type TimerHandle } 
 import { shardVersionsDigest } from './digest';
 import { DocChannel } from './docs/doc-channel';
 import { formatEpoch } from './docs/epoch';
-import { RegistryDoc } from './docs/registry-doc';
+import { DEFAULT_REGISTRY_DOC_CONFIG, RegistryDoc } from './docs/registry-doc';
 import { MIN_FRAME_BYTES } from './limits';
 import { LoadTable, type WorkerLoad } from './load/load-table';
 import { PeerLink } from './peer-link';
@@ -41,7 +41,7 @@ export interface SyncStats {
   /** Every origin's shard version held here, this node's own included. */
   shardVersions: Record<string, ShardVersion>;
   peers: Record<string, PeerSyncStats>;
-  registry: { epoch: string; liveEntries: number; encodedBytes: number; compactions: number; digest: string };
+  registry: { epoch: string; liveEntries: number; encodedBytes: number; structs: number; compactions: number; digest: string };
   load: { version: number; origins: number };
   bytesIn: number;
   bytesOut: number;
@@ -90,7 +90,7 @@ export class SyncNode<Op> {
       ...base,
       ...rest,
       limits: { ...base.limits, ...limits },
-      registry: { compactAboveBytes: 256 * 1024, compactGrowthFactor: 2, tombstoneTtlMs: 3_600_000, ...registry },
+      registry: { ...DEFAULT_REGISTRY_DOC_CONFIG, ...registry },
     };
     if (this.config.limits.maxFrameBytes < MIN_FRAME_BYTES) throw new RangeError(`maxFrameBytes must be ≥ ${MIN_FRAME_BYTES}`);
     this.log = deps.log ?? noopLogger;
@@ -375,7 +375,8 @@ export class SyncNode<Op> {
       registry: {
         epoch: formatEpoch(this.registry.epoch),
         liveEntries: this.registry.liveSize,
-        encodedBytes: measureDoc ? this.registry.encodedSize() : this.docs.measuredBytes,
+        encodedBytes: measureDoc ? this.registry.encodedSize() : this.docs.measured.bytes,
+        structs: this.registry.structCount(),
         compactions: this.registry.compactions,
         digest: this.registry.digest(),
       },

@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import type { SyncMessage } from '../wire/messages';
 import { type DocSyncMessage, fullStateMessage, handleDocSync, syncStep1 } from './doc-sync';
-import type { RegistryDoc } from './registry-doc';
+import type { DocSize, RegistryDoc } from './registry-doc';
 
 export interface DocChannelConfig {
   /** Anti-entropy: every peer gets our state vector this often (catches anything lost). */
@@ -20,7 +20,7 @@ export class DocChannel {
   private pending: Uint8Array[] = [];
   private lastAntiEntropyMs = 0;
   private lastCompactionCheckMs = 0;
-  private lastMeasuredBytes = 0;
+  private lastMeasured: DocSize = { bytes: 0, structs: 0 };
 
   constructor(
     readonly doc: RegistryDoc,
@@ -70,17 +70,16 @@ export class DocChannel {
 
   /** Compacts when past the bound and this node is the leader, or when far past it regardless. */
   maybeCompact(isCompactionLeader: boolean): boolean {
-    const bytes = this.doc.encodedSize();
-    this.lastMeasuredBytes = bytes;
-    if (!this.doc.needsCompaction(bytes)) return false;
-    if (!isCompactionLeader && !this.doc.needsCompaction(bytes / 2)) return false;
+    const size = this.doc.measure();
+    this.lastMeasured = size;
+    if (!this.doc.needsCompaction(size, isCompactionLeader ? 1 : 2)) return false;
     this.doc.compact();
-    this.lastMeasuredBytes = this.doc.encodedSize();
+    this.lastMeasured = this.doc.measure();
     return true;
   }
 
-  /** Encoded size at the last measurement (measuring costs a full encode). */
-  get measuredBytes(): number {
-    return this.lastMeasuredBytes;
+  /** Size at the last measurement (measuring costs a full encode). */
+  get measured(): DocSize {
+    return this.lastMeasured;
   }
 }

@@ -18,6 +18,13 @@ export interface RegistryChange {
   local: boolean;
 }
 
+export interface DocSize {
+  /** Encoded V2 size of the whole document. */
+  bytes: number;
+  /** Yjs structs in memory. */
+  structs: number;
+}
+
 export interface RegistryDocDeps {
   clock: Clock;
   rng: Rng;
@@ -25,9 +32,14 @@ export interface RegistryDocDeps {
 
 export interface RegistryDocConfig {
   nodeId: string;
-  /** Compact (rebuild into a new epoch) once the encoded document exceeds this... */
+  /** Compact (rebuild into a new epoch) once the encoded document exceeds this many bytes... */
   compactAboveBytes: number;
-  /** ...and also exceeds this multiple of its size right after the last compaction. */
+  /**
+   * ...or holds this many Yjs structs: every overwrite leaves one behind in memory even with gc on,
+   * and a single writer's garbage encodes to almost nothing, so bytes alone miss the heap growth.
+   */
+  compactAboveStructs: number;
+  /** Either measure must also exceed this multiple of its value right after the last compaction. */
   compactGrowthFactor: number;
   /** Removals are kept this long across compactions so older writes cannot resurrect an entry. */
   tombstoneTtlMs: number;
@@ -35,6 +47,7 @@ export interface RegistryDocConfig {
 
 export const DEFAULT_REGISTRY_DOC_CONFIG: Omit<RegistryDocConfig, 'nodeId'> = {
   compactAboveBytes: 256 * 1024,
+  compactAboveStructs: 50_000,
   compactGrowthFactor: 2,
   tombstoneTtlMs: 60 * 60 * 1000,
 };
@@ -62,7 +75,7 @@ export class RegistryDoc {
   private readonly updateListeners = new Set<(update: Uint8Array) => void>();
   private readonly epochListeners = new Set<(epoch: DocEpoch) => void>();
   private readonly config: RegistryDocConfig;
-  private baselineBytes = 0;
+  private baseline: DocSize = { bytes: 0, structs: 0 };
   private digestCache: string | undefined;
   private inLocalWrite = false;
   /** While adopting an epoch, per-key events are muted: one diff of the views is emitted after. */
@@ -303,8 +316,26 @@ export class RegistryDoc {
     return Y.decodeStateVector(this.stateVector()).size;
   }
 
-  needsCompaction(encodedBytes = this.encodedSize()): boolean {
-    return encodedBytes > this.config.compactAboveBytes && encodedBytes > this.baselineBytes * this.config.compactGrowthFactor;
+  /** Yjs structs held in memory (items and gc ranges over all clients). O(clients). */
+  structCount(): number {
+    let n = 0;
+    for (const structs of this.state.doc.store.clients.values()) n += structs.length;
+    return n;
+  }
+
+  measure(): DocSize {
+    return { bytes: this.encodedSize(), structs: this.structCount() };
+  }
+
+  /**
+   * Whether the document grew past its bound. `slack` multiplies the thresholds (a node that is
+   * not the compaction leader waits for twice the bound before compacting on its own).
+   */
+  needsCompaction(size: DocSize = this.measure(), slack = 1): boolean {
+    const c = this.config;
+    const overBytes = size.bytes > c.compactAboveBytes * slack && size.bytes > this.baseline.bytes * c.compactGrowthFactor * slack;
+    const overStructs = size.structs > c.compactAboveStructs * slack && size.structs > this.baseline.structs * c.compactGrowthFactor * slack;
+    return overBytes || overStructs;
   }
 
   /** Rebuilds the document from its live state into a new epoch chosen here. */
@@ -359,7 +390,7 @@ export class RegistryDoc {
       }
     }
     old.doc.destroy();
-    this.baselineBytes = this.encodedSize();
+    this.baseline = this.measure();
     this.compactions++;
     this.digestCache = undefined;
     for (const c of changes) this.emitChange(c);

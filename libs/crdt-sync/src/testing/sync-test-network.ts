@@ -39,6 +39,7 @@ export class SyncTestNetwork {
   readonly nodes: TestSyncNode[] = [];
   private queue: Frame[] = [];
   private readonly up = new Set<string>();
+  private readonly muted = new Set<string>();
   private readonly options: SyncTestNetworkOptions;
   private nextIndex = 0;
   private logicalTime = 0;
@@ -52,7 +53,7 @@ export class SyncTestNetwork {
   }
 
   /** Adds a node and links it to every other node (a joiner, when called after start). */
-  addNode(): TestSyncNode {
+  addNode(config: Omit<SyncNodeInit, 'nodeId'> = {}): TestSyncNode {
     const id = `node-${this.nextIndex++}`;
     const table = new LwwRouteTable(id);
     const metrics = new CountingMetrics();
@@ -65,7 +66,7 @@ export class SyncTestNetwork {
         shard: table,
         send: (to, bytes) => this.queue.push({ from: id, to, bytes }),
       },
-      { nodeId: id, ...this.options.config },
+      { nodeId: id, ...this.options.config, ...config },
     );
     node.start();
     const entry = { id, node, table, metrics };
@@ -136,11 +137,25 @@ export class SyncTestNetwork {
     this.queue.pop();
     if (this.options.duplicateProbability && this.rng.bool(this.options.duplicateProbability)) this.queue.push(frame);
     if (this.options.lossProbability && this.rng.bool(this.options.lossProbability)) return true;
-    if (!this.isLinked(frame.from, frame.to)) return true;
+    if (!this.isLinked(frame.from, frame.to) || this.muted.has(frame.from)) return true;
     this.framesDelivered++;
     this.bytesDelivered += frame.bytes.length;
     this.byId(frame.to).node.onMessage(frame.from, frame.bytes);
     return true;
+  }
+
+  /** Loses every frame `id` sends while its links stay up (a node hung without membership noticing). */
+  mute(id: string, muted = true): void {
+    if (muted) this.muted.add(id);
+    else this.muted.delete(id);
+  }
+
+  /** Advances time in steps, delivering everything queued after each step. */
+  settle(ms: number, stepMs = 20): void {
+    for (let t = 0; t < ms; t += stepMs) {
+      this.advance(stepMs);
+      while (this.deliverOne());
+    }
   }
 
   /** Advances virtual time (timers flush, ack, retransmit). */
@@ -170,6 +185,7 @@ export class SyncTestNetwork {
    */
   flush(limitMs = 60_000): boolean {
     this.heal();
+    this.muted.clear();
     const lossBefore = this.options.lossProbability;
     this.options.lossProbability = 0;
     try {
