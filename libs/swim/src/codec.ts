@@ -2,6 +2,38 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Names and addresses repeat in every packet: their UTF-8 bytes are cached (bounded, cleared when
+ * full) so the hot path does not re-encode them.
+ */
+const utf8Cache = new Map<string, Uint8Array>();
+const UTF8_CACHE_LIMIT = 20_000;
+
+function utf8(text: string): Uint8Array {
+  let bytes = utf8Cache.get(text);
+  if (!bytes) {
+    bytes = encoder.encode(text);
+    if (utf8Cache.size >= UTF8_CACHE_LIMIT) utf8Cache.clear();
+    utf8Cache.set(text, bytes);
+  }
+  return bytes;
+}
+
+/** Short ASCII strings decode faster by hand than through TextDecoder. */
+function decodeUtf8(bytes: Uint8Array): string {
+  if (bytes.length <= 64) {
+    let ascii = true;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
+  return decoder.decode(bytes);
+}
+
 export class Writer {
   private buf: Uint8Array;
   private view: DataView;
@@ -14,6 +46,12 @@ export class Writer {
 
   get length(): number {
     return this.pos;
+  }
+
+  /** Rewinds for reuse (a scratch writer avoids an allocation per message). */
+  reset(): this {
+    this.pos = 0;
+    return this;
   }
 
   u8(value: number): this {
@@ -45,7 +83,7 @@ export class Writer {
 
   /** u8 length + UTF-8 (names, addresses). */
   str8(text: string): this {
-    const bytes = encoder.encode(text);
+    const bytes = utf8(text);
     if (bytes.length > 255) throw new RangeError(`string longer than 255 bytes: ${text.slice(0, 40)}…`);
     return this.u8(bytes.length).raw(bytes);
   }
@@ -126,7 +164,7 @@ export class Reader {
   str8(): string {
     const bytes = this.raw(this.u8());
     try {
-      return decoder.decode(bytes);
+      return decodeUtf8(bytes);
     } catch {
       throw new MalformedInput('invalid utf-8');
     }

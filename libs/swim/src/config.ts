@@ -33,6 +33,12 @@ export interface SwimTimings {
   tombstoneTtlMs: number;
   /** Deadline of one stream (push-pull) exchange. */
   streamTimeoutMs: number;
+  /**
+   * Also probe over the stream path (TCP) when the direct ack is missed, in parallel with the
+   * indirect probes (memberlist's TCP fallback ping): lost datagrams alone then never cause a
+   * suspicion, only an unreachable member does.
+   */
+  streamFallbackProbe: boolean;
 }
 
 /** Size caps (wire.ts enforces them when decoding). */
@@ -72,6 +78,7 @@ export const LAN_TIMINGS: Readonly<SwimTimings> = Object.freeze({
   reconnectIntervalMs: 10_000,
   tombstoneTtlMs: 24 * 3600_000,
   streamTimeoutMs: 10_000,
+  streamFallbackProbe: true,
 });
 
 /** Loopback / single-host preset: everything ~5x faster (used by tests on real sockets). */
@@ -131,7 +138,7 @@ export function validateConfig(config: SwimConfig): string[] {
     'probeIntervalMs', 'probeTimeoutMs', 'gossipIntervalMs', 'pushPullIntervalMs', 'streamTimeoutMs',
     'maxPacketBytes', 'maxStreamBytes', 'reconnectIntervalMs', 'suspicionMult', 'retransmitMult', 'awarenessMaxMultiplier',
   ];
-  for (const key of positive) if (!(config[key] > 0)) problems.push(`${key} must be > 0`);
+  for (const key of positive) if (!((config[key] as number) > 0)) problems.push(`${key} must be > 0`);
   if (config.probeTimeoutMs >= config.probeIntervalMs) problems.push('probeTimeoutMs must be < probeIntervalMs');
   if (config.suspicionMaxTimeoutMult < 1) problems.push('suspicionMaxTimeoutMult must be >= 1');
   if (config.indirectChecks < 0 || config.gossipNodes < 0) problems.push('indirectChecks and gossipNodes must be >= 0');

@@ -65,12 +65,18 @@ describe('membership transitions', () => {
       ['suspect at our incarnation is refuted above it', about(suspect(5)), 6],
       ['dead at a higher incarnation is refuted above it', about(dead(9)), 10],
       ['suspect at an older incarnation is stale', about(suspect(4)), undefined],
+      ['dead at an older incarnation is stale', about(dead(4)), undefined],
       ['alive from a previous life (higher incarnation) is refuted', about(alive(7)), 8],
       ['alive at our own incarnation is ignored', about(alive(5)), undefined],
     ])('%s', (_d, msg, refute) => {
       const t = applyGossip(undefined, msg, self, 0);
       expect(t.refuteWith).toBe(refute);
       expect(t.next).toBeUndefined();
+    });
+
+    it('a stale accusation is answered by reasserting ourselves to the accuser', () => {
+      expect(applyGossip(undefined, about(suspect(4, 'b')), self, 0)).toEqual({ reassertTo: 'b' });
+      expect(applyGossip(undefined, about(alive(4)), self, 0)).toEqual({});
     });
 
     it('a leaving node does not refute its departure', () => {

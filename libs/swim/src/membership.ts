@@ -26,6 +26,11 @@ export interface Transition {
   confirmFrom?: string;
   /** Gossip about ourselves that we must contradict: announce this incarnation. */
   refuteWith?: number;
+  /**
+   * A stale accusation about ourselves (already refuted): tell this accuser our current alive
+   * directly, in case our refutation never reached it (otherwise its timer could still expire).
+   */
+  reassertTo?: string;
 }
 
 const NOTHING: Transition = {};
@@ -58,7 +63,7 @@ function applyAboutSelf(msg: GossipMsg, self: SelfView): Transition {
     // An alive about us newer than what we announce is from a previous life of this node.
     return msg.incarnation > self.incarnation ? { refuteWith: msg.incarnation + 1 } : NOTHING;
   }
-  if (msg.incarnation < self.incarnation) return NOTHING;
+  if (msg.incarnation < self.incarnation) return msg.from === self.name ? NOTHING : { reassertTo: msg.from };
   return { refuteWith: msg.incarnation + 1 };
 }
 

@@ -14,6 +14,10 @@ import { Suspicion } from './suspicion';
 import {
   decodePacket,
   decodePushPull,
+  decodeStreamPacket,
+  encodeStreamPacket,
+  StreamType,
+  streamTypeOf,
   encodeFrame,
   encodePacket,
   encodePushPull,
@@ -56,6 +60,9 @@ export class SwimNode {
   private gossipTimer: TimerHandle | undefined;
   private pushPullTimer: TimerHandle | undefined;
   private maintenanceTimer: TimerHandle | undefined;
+  /** Gossip ticks fall on a fixed grid (phase + k·interval) but are only scheduled while there is gossip to send. */
+  private gossipPhaseMs = 0;
+  private readonly strangerSyncs = new Map<string, number>();
 
   constructor(
     private readonly deps: SwimDeps,
@@ -114,9 +121,8 @@ export class SwimNode {
     const { timers, rng } = this.deps;
     // Random phases, so nodes started together do not probe and gossip in lockstep.
     this.probeTimer = timers.setTimeout(() => this.probeTick(), rng.int(this.config.probeIntervalMs));
-    this.gossipTimer = timers.setTimeout(() => {
-      this.gossipTimer = timers.setInterval(() => this.gossipTick(), this.config.gossipIntervalMs);
-    }, rng.int(this.config.gossipIntervalMs));
+    this.gossipPhaseMs = this.deps.clock.now() + rng.int(this.config.gossipIntervalMs);
+    this.armGossip();
     this.schedulePushPull(rng.int(this.config.pushPullIntervalMs) + this.config.pushPullIntervalMs / 2);
     this.maintenanceTimer = timers.setInterval(() => this.maintenanceTick(), this.config.reconnectIntervalMs);
     this.join(this.seeds);
@@ -128,7 +134,7 @@ export class SwimNode {
   }
 
   /**
-   * Graceful leave: announces `left` to a few members at once and through gossip, and stops
+   * Graceful leave: announces `left` to every live member at once and through gossip, and stops
    * probing. Keep the node running a few gossip intervals so the news spreads, then shutdown().
    */
   leave(): void {
@@ -138,9 +144,11 @@ export class SwimNode {
     this.deps.timers.clearTimeout(this.pushPullTimer);
     this.list.set(this.selfRecord('left'));
     const frame = encodeFrame({ type: 'dead', incarnation: this.incarnationValue, name: this.name, from: this.name, left: true });
-    this.broadcasts.enqueue(frame, this.name);
-    for (const target of this.list.randomLive(this.deps.rng, this.config.gossipNodes * 2, (n) => n === this.name)) {
-      this.sendFrames(this.list.get(target)!.address, [frame], false);
+    this.enqueueBroadcast(frame, this.name);
+    // Told to every live member directly (n packets, once), then gossiped as well: a departure
+    // should never be mistaken for a failure because an epidemic happened to miss someone.
+    for (const target of this.list.liveNames()) {
+      if (target !== this.name) this.sendFrames(this.list.get(target)!.address, [frame], false);
     }
   }
 
@@ -150,7 +158,6 @@ export class SwimNode {
     this.state = 'stopped';
     const { timers } = this.deps;
     timers.clearTimeout(this.probeTimer);
-    timers.clearInterval(this.gossipTimer);
     timers.clearTimeout(this.gossipTimer);
     timers.clearTimeout(this.pushPullTimer);
     timers.clearInterval(this.maintenanceTimer);
@@ -261,8 +268,40 @@ export class SwimNode {
         sourceAddress: this.address,
       });
       for (const helper of helpers) this.sendFrames(this.list.get(helper)!.address, [frame], true);
+      if (this.config.streamFallbackProbe) this.fallbackProbe(target, periodMs - timeoutMs, () => finish(true));
       timer = timers.setTimeout(() => finish(false), Math.max(0, periodMs - timeoutMs));
     }, timeoutMs);
+  }
+
+  /** memberlist's TCP ping: the same ping over the reliable stream path, answered with an ack. */
+  private fallbackProbe(target: Member, timeoutMs: number, onAck: () => void): void {
+    const seq = this.nextSeq();
+    const ping = encodePacket([encodeFrame({ type: 'ping', seq, target: target.name, source: this.name, sourceAddress: this.address })]);
+    this.deps.transport.request(target.address, this.seal(encodeStreamPacket(ping)), Math.max(1, timeoutMs), (err, reply) => {
+      if (err || !reply || this.state === 'stopped') return;
+      const opened = openPacket(this.config.keyring, reply);
+      if (!opened.ok) return this.drop(opened.reason);
+      const packet = decodeStreamPacket(opened.plaintext, this.config.maxMetadataBytes);
+      if (packet?.messages.some((m) => m.type === 'ack' && m.seq === seq)) {
+        this.metrics.inc('drover_swim_fallback_probe_acks_total');
+        onAck();
+      }
+    });
+  }
+
+  /** Answers a fallback probe arriving on the stream path. */
+  private answerStreamPing(plaintext: Uint8Array): Uint8Array | undefined {
+    const packet = decodeStreamPacket(plaintext, this.config.maxMetadataBytes);
+    const ping = packet?.messages[0];
+    if (!ping || ping.type !== 'ping') {
+      this.drop('malformed');
+      return undefined;
+    }
+    if (ping.target !== '' && ping.target !== this.name) {
+      this.drop('wrong_target');
+      return undefined;
+    }
+    return this.seal(encodeStreamPacket(encodePacket([encodeFrame({ type: 'ack', seq: ping.seq })])));
   }
 
   private suspect(name: string): void {
@@ -277,6 +316,18 @@ export class SwimNode {
       return;
     }
     this.sendFrames(msg.sourceAddress, [encodeFrame({ type: 'ack', seq: msg.seq })], true);
+    // A prober we have never heard of means an epidemic missed us: catch up with it directly.
+    if (!this.list.get(msg.source)) this.syncWithStranger(msg.sourceAddress);
+  }
+
+  /** Push-pull with an address we learned of out of band, at most once per interval per address. */
+  private syncWithStranger(address: string): void {
+    const now = this.deps.clock.now();
+    const last = this.strangerSyncs.get(address);
+    if (last !== undefined && now - last < this.config.probeIntervalMs * 5) return;
+    if (this.strangerSyncs.size > 1024) this.strangerSyncs.clear();
+    this.strangerSyncs.set(address, now);
+    this.pushPull(address, false);
   }
 
   private onIndirectPing(msg: IndirectPingMsg): void {
@@ -315,6 +366,7 @@ export class SwimNode {
       this.announceSelf(transition.refuteWith);
       return;
     }
+    if (transition.reassertTo !== undefined) this.reassertTo(transition.reassertTo);
     const next = transition.next;
     if (next) {
       this.list.set(next);
@@ -330,8 +382,16 @@ export class SwimNode {
       const suspicion = this.suspicions.get(msg.name);
       if (suspicion?.confirm(transition.confirmFrom)) rebroadcast = true;
     }
-    if (rebroadcast) this.broadcasts.enqueue(encodeFrame(msg), msg.name);
+    if (rebroadcast) this.enqueueBroadcast(encodeFrame(msg), msg.name);
     if (next && transition.event) this.emit({ type: transition.event, member: next });
+  }
+
+  /** Sends our current alive straight to a member still accusing an older incarnation of us. */
+  private reassertTo(accuser: string): void {
+    const target = this.list.get(accuser);
+    if (!target || !isLive(target.state)) return;
+    const alive = encodeFrame({ type: 'alive', incarnation: this.incarnationValue, name: this.name, address: this.address, meta: this.metadata });
+    this.sendFrames(target.address, [alive], false);
   }
 
   private startSuspicion(member: Member, accuser: string): void {
@@ -362,12 +422,30 @@ export class SwimNode {
     this.incarnationValue = incarnation;
     this.list.set(this.selfRecord(this.state === 'leaving' ? 'left' : 'alive'));
     const frame = encodeFrame({ type: 'alive', incarnation, name: this.name, address: this.address, meta: this.metadata });
-    this.broadcasts.enqueue(frame, this.name);
+    this.enqueueBroadcast(frame, this.name);
+  }
+
+  /** Schedules the next gossip tick on the grid, unless one is pending or there is nothing to send. */
+  private armGossip(): void {
+    if (this.gossipTimer !== undefined || this.state === 'stopped' || this.state === 'new') return;
+    if (this.broadcasts.size === 0 && !this.deps.delegate?.getBroadcasts) return;
+    const interval = this.config.gossipIntervalMs;
+    const now = this.deps.clock.now();
+    const next = this.gossipPhaseMs + Math.floor((now - this.gossipPhaseMs) / interval + 1) * interval;
+    this.gossipTimer = this.deps.timers.setTimeout(() => {
+      this.gossipTimer = undefined;
+      this.gossipTick();
+      this.armGossip();
+    }, next - now);
+  }
+
+  private enqueueBroadcast(frame: Uint8Array, key: string): void {
+    this.broadcasts.enqueue(frame, key);
+    this.armGossip();
   }
 
   private gossipTick(): void {
     if (this.state === 'stopped' || this.state === 'new') return;
-    if (this.broadcasts.size === 0 && !this.deps.delegate?.getBroadcasts) return;
     const targets = this.list.randomLive(this.deps.rng, this.config.gossipNodes, (n) => n === this.name);
     this.addRecentlyDeadTarget(targets);
     for (const name of targets) {
@@ -512,7 +590,13 @@ export class SwimNode {
   private handleStream(from: string, bytes: Uint8Array): Uint8Array | undefined {
     try {
       if (this.state === 'stopped' || this.state === 'new') return undefined;
-      const msg = this.openStream(bytes);
+      const opened = openPacket(this.config.keyring, bytes);
+      if (!opened.ok) {
+        this.drop(opened.reason);
+        return undefined;
+      }
+      if (streamTypeOf(opened.plaintext) === StreamType.Packet) return this.answerStreamPing(opened.plaintext);
+      const msg = this.decodeStream(opened.plaintext);
       if (!msg) return undefined;
       const digestBefore = this.list.digest;
       this.mergeRemote(msg, `push-pull:${from}`);
@@ -543,7 +627,11 @@ export class SwimNode {
       this.drop(opened.reason);
       return undefined;
     }
-    const msg = decodePushPull(opened.plaintext, this.config.maxStreamBytes, this.config.maxMetadataBytes);
+    return this.decodeStream(opened.plaintext);
+  }
+
+  private decodeStream(plaintext: Uint8Array): PushPullMsg | undefined {
+    const msg = decodePushPull(plaintext, this.config.maxStreamBytes, this.config.maxMetadataBytes);
     if (!msg) this.drop('malformed');
     return msg;
   }

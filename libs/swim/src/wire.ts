@@ -24,7 +24,29 @@ export const MessageType = {
 /** Stream (push-pull) message types, also append-only. */
 export const StreamType = {
   PushPull: 1,
+  /** A datagram packet (ping, then ack) sent over the stream path: the fallback probe. */
+  Packet: 2,
 } as const;
+
+/** The stream message type of a stream payload, or undefined if it is not one. */
+export function streamTypeOf(bytes: Uint8Array): number | undefined {
+  return bytes.length >= 2 && bytes[0] === WIRE_VERSION ? bytes[1] : undefined;
+}
+
+/** Wraps a packet plaintext (encodePacket) for the stream path. */
+export function encodeStreamPacket(packet: Uint8Array): Uint8Array {
+  const out = new Uint8Array(packet.length + 2);
+  out[0] = WIRE_VERSION;
+  out[1] = StreamType.Packet;
+  out.set(packet, 2);
+  return out;
+}
+
+/** Unwraps a stream packet back into a decoded packet. */
+export function decodeStreamPacket(bytes: Uint8Array, maxMetadataBytes = 0xffff): DecodedPacket | undefined {
+  if (streamTypeOf(bytes) !== StreamType.Packet) return undefined;
+  return decodePacket(bytes.subarray(2), maxMetadataBytes);
+}
 
 /** Bytes each frame adds around its payload. */
 export const FRAME_OVERHEAD = 3;
@@ -51,8 +73,10 @@ export type SwimMessage = PingMsg | IndirectPingMsg | AckMsg | NackMsg | AliveMs
 export type GossipMsg = AliveMsg | SuspectMsg | DeadMsg;
 
 /** Encodes one message as a frame, ready to be concatenated into a packet. */
+const scratch = new Writer(2048);
+
 export function encodeFrame(msg: SwimMessage): Uint8Array {
-  const w = new Writer(64);
+  const w = scratch.reset();
   w.u8(typeCode(msg)).u16(0);
   switch (msg.type) {
     case 'ping':

@@ -4,7 +4,8 @@ import { Keyring } from '../keyring';
 import type { MemberEvent } from '../delegate';
 import { SwimCluster } from './cluster';
 
-const SEEDS = Array.from({ length: 12 }, (_, i) => i + 1);
+// SWIM_SEEDS=200 npx vitest run libs/swim soaks the seeded scenarios over more seeds.
+const SEEDS = Array.from({ length: Number(process.env.SWIM_SEEDS ?? 12) }, (_, i) => i + 1);
 
 /** Records dead events about nodes that were running when the event fired (false positives). */
 function watchFalseDeaths(): { onEvent: (observer: string, e: MemberEvent) => void; count: () => number; attach: (c: SwimCluster) => void } {

@@ -1,0 +1,215 @@
+/**
+ * `npm run bench -- swim --json`: SWIM failure detection, dissemination and overhead with the LAN
+ * default timings, in virtual time, for n ∈ {10, 100, 500}. Stdout carries only the measured
+ * figures; the figures the configured timings predict are printed beside them on stderr.
+ */
+import { parseArgs } from 'node:util';
+import { noopMetrics } from '@drover/runtime';
+import {
+  encodeFrame,
+  encodePacket,
+  expectedConfirmations,
+  deriveTimings,
+  detectionPeriodsQuantile,
+  expectedDetectionPeriods,
+  Keyring,
+  LAN_TIMINGS,
+  SEAL_OVERHEAD,
+  SwimCluster,
+  type MemberEvent,
+} from '@drover/swim';
+
+export const description = 'SWIM (LAN defaults, virtual time): detection p50/p99, dead-by-all, join rounds, false positives under loss, bytes/s per node';
+
+interface SizeResult {
+  suspect_p50_ms: number;
+  suspect_p99_ms: number;
+  dead_all_p50_ms: number;
+  dead_all_p99_ms: number;
+  join_rounds: number;
+  false_positives_loss10: number;
+  bytes_per_s_per_node: number;
+}
+
+interface Extra {
+  false_positives_loss0: number;
+  false_positives_loss5: number;
+  crashes: number;
+  joins: number;
+  wall_s: number;
+}
+
+const LINK = { delayMs: 1, jitterMs: 2 };
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      sizes: { type: 'string', default: '10,100,500' },
+      seed: { type: 'string', default: 'swim-bench' },
+      hours: { type: 'string', default: '1' },
+      crashes: { type: 'string' },
+      joins: { type: 'string' },
+    },
+  });
+  const sizes = values.sizes!.split(',').map(Number);
+  const hours = Number(values.hours);
+  const result: Record<string, SizeResult> = {};
+  const extras: Record<string, Extra> = {};
+  for (const n of sizes) {
+    const crashes = values.crashes ? Number(values.crashes) : n >= 500 ? 30 : 60;
+    const joins = values.joins ? Number(values.joins) : n >= 500 ? 6 : 12;
+    const started = process.hrtime.bigint();
+    const [measured, extra] = measure(n, `${values.seed}:${n}`, crashes, joins, hours);
+    extra.wall_s = Math.round(Number(process.hrtime.bigint() - started) / 1e8) / 10;
+    result[String(n)] = measured;
+    extras[String(n)] = extra;
+    log(`n=${n} done in ${extra.wall_s}s: ${JSON.stringify(measured)} ${JSON.stringify(extra)}`);
+  }
+  printTheory(sizes, result, extras, hours);
+  return result;
+}
+
+function measure(n: number, seed: string, crashes: number, joins: number, hours: number): [SizeResult, Extra] {
+  let listener: ((observer: string, e: MemberEvent) => void) | undefined;
+  const keyring = new Keyring([new Uint8Array(32).fill(42)]);
+  const cluster = SwimCluster.create({ seed, size: n, keyring, metrics: noopMetrics, link: LINK, onEvent: (o, e) => listener?.(o, e) });
+  const rng = cluster.rng.fork('bench');
+  const settle = (limitMs: number): void => {
+    if (!cluster.runUntil(() => cluster.converged(), limitMs, 1_000)) throw new Error(`n=${n} did not converge (${cluster.replay})`);
+  };
+  settle(600_000);
+  log(`n=${n} converged at t=${cluster.scheduler.now()} ms`);
+
+  // Joins: rounds (gossip intervals) until every running node lists the newcomer as alive.
+  const joinRounds: number[] = [];
+  for (let j = 0; j < joins; j++) {
+    cluster.advance(rng.int(LAN_TIMINGS.probeIntervalMs));
+    const start = cluster.scheduler.now();
+    const joiner = cluster.addNode(`joiner-${j}`);
+    let knowers = 0;
+    listener = (_o, e) => {
+      if (e.member.name === joiner.name && e.type === 'join') knowers++;
+    };
+    const ok = cluster.runUntil(() => knowers >= cluster.runningNodes().length - 1, 120_000, 10);
+    if (!ok) throw new Error(`join ${j} did not reach everyone (${cluster.replay})`);
+    joinRounds.push((cluster.scheduler.now() - start) / LAN_TIMINGS.gossipIntervalMs);
+    listener = undefined;
+    cluster.crash(joiner.name); // keep n fixed; the crash is detected like any other
+    settleWithout(cluster, joiner.name);
+  }
+  settle(600_000);
+  log(`n=${n} joins measured at t=${cluster.scheduler.now()} ms`);
+
+  // Crashes: time to the first suspicion anywhere, and until every live node marks it dead.
+  const suspectMs: number[] = [];
+  const deadAllMs: number[] = [];
+  for (let c = 0; c < crashes; c++) {
+    cluster.advance(rng.int(LAN_TIMINGS.probeIntervalMs * 2));
+    const candidates = cluster.runningNodes().filter((x) => x.name.startsWith('node-') && x.name !== 'node-0');
+    const victim = rng.pick(candidates).name;
+    const start = cluster.scheduler.now();
+    let firstSuspect = -1;
+    const deadAt = new Set<string>();
+    listener = (observer, e) => {
+      if (e.member.name !== victim) return;
+      if (firstSuspect < 0 && (e.type === 'suspect' || e.type === 'dead')) firstSuspect = cluster.scheduler.now() - start;
+      if (e.type === 'dead') deadAt.add(observer);
+    };
+    cluster.crash(victim);
+    const live = cluster.runningNodes().length;
+    if (!cluster.runUntil(() => deadAt.size >= live, 300_000, 10)) throw new Error(`crash ${c} of ${victim} not detected by all (${cluster.replay})`);
+    suspectMs.push(firstSuspect);
+    deadAllMs.push(cluster.scheduler.now() - start);
+    listener = undefined;
+    cluster.restart(victim);
+    settle(300_000);
+    if (c % 10 === 9) log(`n=${n} crash ${c + 1}/${crashes}`);
+  }
+
+  log(`n=${n} crashes measured at t=${cluster.scheduler.now()} ms`);
+
+  // False positives over `hours` of virtual time per loss level; bytes/s measured at 0% loss.
+  const falsePositives: number[] = [];
+  let bytesPerSecondPerNode = 0;
+  for (const loss of [0, 0.05, 0.1]) {
+    cluster.network.setDefaultLink({ ...LINK, loss });
+    let falseDeaths = 0;
+    listener = (_o, e) => {
+      if (e.type === 'dead' && cluster.nodes.get(e.member.name)?.running) falseDeaths++;
+    };
+    const bytesBefore = cluster.network.stats.bytesSent + cluster.network.stats.streamBytes;
+    const durationMs = hours * 3600_000;
+    cluster.advance(durationMs);
+    const bytes = cluster.network.stats.bytesSent + cluster.network.stats.streamBytes - bytesBefore;
+    if (loss === 0) bytesPerSecondPerNode = bytes / (cluster.runningNodes().length * (durationMs / 1000));
+    falsePositives.push(falseDeaths);
+    listener = undefined;
+    log(`n=${n} loss=${loss * 100}%: ${falseDeaths} false positives`);
+  }
+  cluster.shutdown();
+  return [
+    {
+      suspect_p50_ms: quantile(suspectMs, 0.5),
+      suspect_p99_ms: quantile(suspectMs, 0.99),
+      dead_all_p50_ms: quantile(deadAllMs, 0.5),
+      dead_all_p99_ms: quantile(deadAllMs, 0.99),
+      join_rounds: quantile(joinRounds, 0.5),
+      false_positives_loss10: falsePositives[2],
+      bytes_per_s_per_node: Math.round(bytesPerSecondPerNode),
+    },
+    { false_positives_loss0: falsePositives[0], false_positives_loss5: falsePositives[1], crashes, joins, wall_s: 0 },
+  ];
+}
+
+/** Runs until every running node has stopped listing `name` as live. */
+function settleWithout(cluster: SwimCluster, name: string): void {
+  cluster.runUntil(() => cluster.runningNodes().every((x) => x.node.member(name)?.state !== 'alive' && x.node.member(name)?.state !== 'suspect'), 300_000, 100);
+}
+
+/** Nearest-rank quantile. */
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return Math.round(sorted[index] * 10) / 10;
+}
+
+function log(line: string): void {
+  process.stderr.write(`[swim] ${line}\n`);
+}
+
+/** What the configured timings predict, beside what was measured. */
+function printTheory(sizes: number[], measured: Record<string, SizeResult>, extras: Record<string, Extra>, hours: number): void {
+  const t = LAN_TIMINGS;
+  const ping = encodeFrame({ type: 'ping', seq: 1, target: 'node-123', source: 'node-456', sourceAddress: '10.0.1.200:7946' });
+  const ack = encodeFrame({ type: 'ack', seq: 1 });
+  const probeBytes = encodePacket([ping]).length + encodePacket([ack]).length + 2 * SEAL_OVERHEAD;
+  log('theory (LAN defaults) vs measured:');
+  for (const n of sizes) {
+    const d = deriveTimings(t, n);
+    const meanPeriods = expectedDetectionPeriods(n);
+    const p99Periods = detectionPeriodsQuantile(n, 0.99);
+    // First suspicion: the crashed member must be chosen as a target (geometric, mean e/(e-1)
+    // periods) and that probe must fail (one more period, ack timeout + indirect probes).
+    const suspectMean = (meanPeriods + 0.5) * t.probeIntervalMs;
+    const suspectP99 = (p99Periods + 1) * t.probeIntervalMs;
+    const k = expectedConfirmations(t.suspicionMult, n);
+    const m = measured[String(n)];
+    const x = extras[String(n)];
+    log(
+      `  n=${n}: first suspicion ≈ ${suspectMean.toFixed(0)} ms mean (e/(e−1)=${meanPeriods.toFixed(2)} periods + failing probe), ` +
+        `≤ ${suspectP99} ms p99 | measured p50 ${m.suspect_p50_ms}, p99 ${m.suspect_p99_ms}`,
+    );
+    log(
+      `         suspicion timeout ${d.suspicionMinMs} ms with k=${k} confirmations (max ${d.suspicionMaxMs} ms) → dead by all ≈ ` +
+        `${suspectP99 + d.suspicionMinMs} ms p99 + dissemination | measured p50 ${m.dead_all_p50_ms}, p99 ${m.dead_all_p99_ms}`,
+    );
+    log(
+      `         retransmit limit ${d.retransmitLimit}, join ≈ log_${t.gossipNodes + 1}(n)=${(Math.log(n) / Math.log(t.gossipNodes + 1)).toFixed(1)} gossip rounds | measured ${m.join_rounds} rounds of ${t.gossipIntervalMs} ms`,
+    );
+    log(
+      `         probe traffic ≈ ${probeBytes} B/s per node (one ping + one ack each way, sealed), push-pull every ${d.pushPullIntervalMs / 1000} s | measured ${m.bytes_per_s_per_node} B/s`,
+    );
+    log(`         false positives per ${hours} h: loss 0% ${x.false_positives_loss0}, 5% ${x.false_positives_loss5}, 10% ${m.false_positives_loss10} (${x.crashes} crashes, ${x.joins} joins, ${x.wall_s}s wall)`);
+  }
+}
