@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CountingMetrics } from '@drover/runtime';
-import { Keyring } from '../keyring';
+import { Keyring, sealPacket } from '../keyring';
+import { encodeFrame, encodePacket } from '../wire';
 import type { MemberEvent } from '../delegate';
 import { SwimCluster } from './cluster';
 
@@ -183,5 +184,39 @@ describe('SWIM cluster in virtual time', () => {
     for (const [to, bytes] of captured) replayer.send(to, bytes);
     c.advance(2_000);
     expect(c.countObservers('node-1', 'dead'), c.replay).toBe(4);
+  });
+
+  it('reaps dead members after gossip-to-the-dead time, and old rumours cannot resurrect them', () => {
+    const c = SwimCluster.create({ seed: 'reap', size: 5 });
+    expect(c.runUntil(() => c.converged(), 20_000), c.replay).toBe(true);
+    const oldAlive = encodePacket([
+      encodeFrame({ type: 'alive', incarnation: 0, name: 'node-1', address: c.get('node-1').address, meta: new Uint8Array(0) }),
+    ]);
+    c.crash('node-1');
+    expect(c.runUntil(() => c.countObservers('node-1', 'dead') === 4, 60_000), c.replay).toBe(true);
+    c.advance(c.get('node-0').node.config.gossipToTheDeadMs + c.get('node-0').node.config.reconnectIntervalMs * 2);
+    const observer = c.get('node-0').node;
+    expect(observer.member('node-1')).toBeUndefined();
+    expect(observer.allMembers().map((m) => m.name)).not.toContain('node-1');
+    const rumour = c.network.createTransport('9.9.9.9:1');
+    rumour.send(c.get('node-0').address, sealPacket(undefined, oldAlive));
+    c.advance(1_000);
+    expect(observer.member('node-1')).toBeUndefined();
+  });
+
+  it('a node on a lossy link raises its Lifeguard awareness and so waits longer before accusing', () => {
+    const c = SwimCluster.create({ seed: 'awareness', size: 10, config: { streamFallbackProbe: false } });
+    expect(c.runUntil(() => c.converged(), 20_000), c.replay).toBe(true);
+    const sick = c.get('node-3');
+    for (const other of c.runningNodes()) {
+      if (other.name === sick.name) continue;
+      c.network.setLink(sick.address, other.address, { loss: 0.6 });
+      c.network.setLink(other.address, sick.address, { loss: 0.6 });
+    }
+    let maxScore = 0;
+    c.runUntil(() => (maxScore = Math.max(maxScore, sick.node.awarenessScore)) >= 2, 120_000, 100);
+    expect(maxScore, c.replay).toBeGreaterThanOrEqual(2);
+    const healthyScores = c.runningNodes().filter((n) => n !== sick).map((n) => n.node.awarenessScore);
+    expect(Math.max(...healthyScores), c.replay).toBeLessThan(maxScore);
   });
 });
