@@ -14,6 +14,7 @@ import {
   expectedDetectionPeriods,
   Keyring,
   LAN_TIMINGS,
+  pushPullIntervalMs,
   SEAL_OVERHEAD,
   SwimCluster,
   type MemberEvent,
@@ -72,13 +73,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
 
 function measure(n: number, seed: string, crashes: number, joins: number, hours: number): [SizeResult, Extra] {
   let listener: ((observer: string, e: MemberEvent) => void) | undefined;
+  const onEvent = (observer: string, e: MemberEvent): void => listener?.(observer, e);
+  // Production-like: every packet sealed with the cluster key (AES-256-GCM).
   const keyring = new Keyring([new Uint8Array(32).fill(42)]);
-  const cluster = SwimCluster.create({ seed, size: n, keyring, metrics: noopMetrics, link: LINK, onEvent: (o, e) => listener?.(o, e) });
+  const cluster = SwimCluster.create({ seed, size: n, keyring, metrics: noopMetrics, link: LINK, onEvent });
   const rng = cluster.rng.fork('bench');
-  const settle = (limitMs: number): void => {
-    if (!cluster.runUntil(() => cluster.converged(), limitMs, 1_000)) throw new Error(`n=${n} did not converge (${cluster.replay})`);
-  };
-  settle(600_000);
+  settle(cluster, 600_000);
   log(`n=${n} converged at t=${cluster.scheduler.now()} ms`);
 
   // Joins: rounds (gossip intervals) until every running node lists the newcomer as alive.
@@ -95,11 +95,10 @@ function measure(n: number, seed: string, crashes: number, joins: number, hours:
     if (!ok) throw new Error(`join ${j} did not reach everyone (${cluster.replay})`);
     joinRounds.push((cluster.scheduler.now() - start) / LAN_TIMINGS.gossipIntervalMs);
     listener = undefined;
-    cluster.crash(joiner.name); // keep n fixed; the crash is detected like any other
-    settleWithout(cluster, joiner.name);
+    cluster.leave(joiner.name, 1_000); // keep n fixed
+    cluster.advance(2_000);
   }
-  settle(600_000);
-  log(`n=${n} joins measured at t=${cluster.scheduler.now()} ms`);
+  settle(cluster, 600_000);
 
   // Crashes: time to the first suspicion anywhere, and until every live node marks it dead.
   const suspectMs: number[] = [];
@@ -123,31 +122,36 @@ function measure(n: number, seed: string, crashes: number, joins: number, hours:
     deadAllMs.push(cluster.scheduler.now() - start);
     listener = undefined;
     cluster.restart(victim);
-    settle(300_000);
+    settle(cluster, 300_000);
     if (c % 10 === 9) log(`n=${n} crash ${c + 1}/${crashes}`);
   }
 
-  log(`n=${n} crashes measured at t=${cluster.scheduler.now()} ms`);
+  // Steady-state traffic (no churn, no loss), sealed packets and push-pull streams included.
+  cluster.advance(pushPullIntervalMs(LAN_TIMINGS.pushPullIntervalMs, n));
+  const bytesBefore = cluster.network.stats.bytesSent + cluster.network.stats.streamBytes;
+  const windowMs = 10 * 60_000;
+  cluster.advance(windowMs);
+  const bytes = cluster.network.stats.bytesSent + cluster.network.stats.streamBytes - bytesBefore;
+  const bytesPerSecondPerNode = bytes / (cluster.runningNodes().length * (windowMs / 1000));
+  cluster.shutdown();
 
-  // False positives over `hours` of virtual time per loss level; bytes/s measured at 0% loss.
+  // False positives over `hours` of virtual time per loss level. Sealing changes packet sizes
+  // only, never a protocol decision, so this (long) part runs unsealed to save CPU.
+  const soak = SwimCluster.create({ seed: `${seed}:soak`, size: n, metrics: noopMetrics, link: LINK, onEvent });
+  settle(soak, 600_000);
   const falsePositives: number[] = [];
-  let bytesPerSecondPerNode = 0;
   for (const loss of [0, 0.05, 0.1]) {
-    cluster.network.setDefaultLink({ ...LINK, loss });
+    soak.network.setDefaultLink({ ...LINK, loss });
     let falseDeaths = 0;
     listener = (_o, e) => {
-      if (e.type === 'dead' && cluster.nodes.get(e.member.name)?.running) falseDeaths++;
+      if (e.type === 'dead' && soak.nodes.get(e.member.name)?.running) falseDeaths++;
     };
-    const bytesBefore = cluster.network.stats.bytesSent + cluster.network.stats.streamBytes;
-    const durationMs = hours * 3600_000;
-    cluster.advance(durationMs);
-    const bytes = cluster.network.stats.bytesSent + cluster.network.stats.streamBytes - bytesBefore;
-    if (loss === 0) bytesPerSecondPerNode = bytes / (cluster.runningNodes().length * (durationMs / 1000));
+    soak.advance(hours * 3600_000);
     falsePositives.push(falseDeaths);
     listener = undefined;
     log(`n=${n} loss=${loss * 100}%: ${falseDeaths} false positives`);
   }
-  cluster.shutdown();
+  soak.shutdown();
   return [
     {
       suspect_p50_ms: quantile(suspectMs, 0.5),
@@ -162,9 +166,8 @@ function measure(n: number, seed: string, crashes: number, joins: number, hours:
   ];
 }
 
-/** Runs until every running node has stopped listing `name` as live. */
-function settleWithout(cluster: SwimCluster, name: string): void {
-  cluster.runUntil(() => cluster.runningNodes().every((x) => x.node.member(name)?.state !== 'alive' && x.node.member(name)?.state !== 'suspect'), 300_000, 100);
+function settle(cluster: SwimCluster, limitMs: number): void {
+  if (!cluster.runUntil(() => cluster.converged(), limitMs, 1_000)) throw new Error(`did not converge (${cluster.replay})`);
 }
 
 /** Nearest-rank quantile. */
@@ -189,26 +192,27 @@ function printTheory(sizes: number[], measured: Record<string, SizeResult>, extr
     const d = deriveTimings(t, n);
     const meanPeriods = expectedDetectionPeriods(n);
     const p99Periods = detectionPeriodsQuantile(n, 0.99);
-    // First suspicion: the crashed member must be chosen as a target (geometric, mean e/(e-1)
-    // periods) and that probe must fail (one more period, ack timeout + indirect probes).
-    const suspectMean = (meanPeriods + 0.5) * t.probeIntervalMs;
+    // First suspicion: the crashed member must be chosen as a target (geometric in the periods,
+    // mean e/(e−1)) and that probe must run out (≤ one more period: ack timeout + indirect probes).
+    const suspectMean = meanPeriods * t.probeIntervalMs;
     const suspectP99 = (p99Periods + 1) * t.probeIntervalMs;
     const k = expectedConfirmations(t.suspicionMult, n);
     const m = measured[String(n)];
     const x = extras[String(n)];
     log(
-      `  n=${n}: first suspicion ≈ ${suspectMean.toFixed(0)} ms mean (e/(e−1)=${meanPeriods.toFixed(2)} periods + failing probe), ` +
+      `  n=${n}: first suspicion ≈ ${suspectMean.toFixed(0)} ms mean (${meanPeriods.toFixed(2)} periods; +≤1 period for the failing probe), ` +
         `≤ ${suspectP99} ms p99 | measured p50 ${m.suspect_p50_ms}, p99 ${m.suspect_p99_ms}`,
     );
     log(
       `         suspicion timeout ${d.suspicionMinMs} ms with k=${k} confirmations (max ${d.suspicionMaxMs} ms) → dead by all ≈ ` +
-        `${suspectP99 + d.suspicionMinMs} ms p99 + dissemination | measured p50 ${m.dead_all_p50_ms}, p99 ${m.dead_all_p99_ms}`,
+        `${suspectP99 + d.suspicionMinMs} ms p99 + ~log(n) gossip rounds | measured p50 ${m.dead_all_p50_ms}, p99 ${m.dead_all_p99_ms}`,
     );
     log(
       `         retransmit limit ${d.retransmitLimit}, join ≈ log_${t.gossipNodes + 1}(n)=${(Math.log(n) / Math.log(t.gossipNodes + 1)).toFixed(1)} gossip rounds | measured ${m.join_rounds} rounds of ${t.gossipIntervalMs} ms`,
     );
     log(
-      `         probe traffic ≈ ${probeBytes} B/s per node (one ping + one ack each way, sealed), push-pull every ${d.pushPullIntervalMs / 1000} s | measured ${m.bytes_per_s_per_node} B/s`,
+      `         steady traffic ≈ ${(probeBytes + (2 * (7 + SEAL_OVERHEAD)) / (d.pushPullIntervalMs / 1000)).toFixed(0)} B/s per node ` +
+        `(one sealed ping + one ack per second, a digest-only push-pull every ${d.pushPullIntervalMs / 1000} s) | measured ${m.bytes_per_s_per_node} B/s`,
     );
     log(`         false positives per ${hours} h: loss 0% ${x.false_positives_loss0}, 5% ${x.false_positives_loss5}, 10% ${m.false_positives_loss10} (${x.crashes} crashes, ${x.joins} joins, ${x.wall_s}s wall)`);
   }

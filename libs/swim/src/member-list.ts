@@ -15,6 +15,8 @@ export class MemberList {
   private readonly down = new Set<string>();
   private digestSum = 0;
   private listedCount = 0;
+  private liveNamesSum = 0;
+  private suspects = 0;
 
   get(name: string): Member | undefined {
     return this.byName.get(name);
@@ -31,6 +33,15 @@ export class MemberList {
 
   get liveCount(): number {
     return this.live.length;
+  }
+
+  /** Order-independent hash of the set of live member names (cheap convergence checks). */
+  get liveSetDigest(): number {
+    return this.liveNamesSum >>> 0;
+  }
+
+  get suspectCount(): number {
+    return this.suspects;
   }
 
   /** Order-independent digest of the listed members (equal tables give equal digests). */
@@ -66,6 +77,8 @@ export class MemberList {
 
   set(member: Member): void {
     const old = this.byName.get(member.name);
+    if (old?.state === 'suspect') this.suspects--;
+    if (member.state === 'suspect') this.suspects++;
     if (old && !this.reaped.has(old.name)) this.digestSum -= entryHash(old);
     if (!old || this.reaped.has(member.name)) this.listedCount++;
     this.reaped.delete(member.name);
@@ -75,6 +88,7 @@ export class MemberList {
     if (isLive(member.state)) {
       this.down.delete(member.name);
       if (!this.liveIndex.has(member.name)) {
+        this.liveNamesSum = (this.liveNamesSum + hashString32(member.name)) >>> 0;
         this.liveIndex.set(member.name, this.live.length);
         this.live.push(member.name);
       }
@@ -102,6 +116,7 @@ export class MemberList {
       this.digestSum = (this.digestSum - entryHash(m)) >>> 0;
       this.listedCount--;
     }
+    if (m.state === 'suspect') this.suspects--;
     this.reaped.delete(name);
     this.removeLive(name);
     this.down.delete(name);
@@ -132,6 +147,7 @@ export class MemberList {
   private removeLive(name: string): void {
     const index = this.liveIndex.get(name);
     if (index === undefined) return;
+    this.liveNamesSum = (this.liveNamesSum - hashString32(name)) >>> 0;
     const last = this.live.pop()!;
     if (last !== name) {
       this.live[index] = last;

@@ -105,6 +105,16 @@ export class SwimNode {
     return this.list.digest;
   }
 
+  /** Order-independent hash of the live member names (equal on nodes that agree who is live). */
+  get liveSetDigest(): number {
+    return this.list.liveSetDigest;
+  }
+
+  /** Members currently suspected by this node. */
+  get suspectCount(): number {
+    return this.list.suspectCount;
+  }
+
   /** Gossip queued for dissemination. */
   get queuedBroadcasts(): number {
     return this.broadcasts.size;

@@ -25,6 +25,7 @@ describe('SWIM cluster in virtual time', () => {
   it.each(SEEDS)('joins converge (seed %i)', (seed) => {
     const c = SwimCluster.create({ seed, size: 12 });
     expect(c.runUntil(() => c.converged(), 20_000), c.replay).toBe(true);
+    expect(c.convergedExactly(), c.replay).toBe(true);
   });
 
   it.each(SEEDS)('a crashed node is detected and declared dead by all (seed %i)', (seed) => {

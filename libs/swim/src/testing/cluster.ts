@@ -1,5 +1,6 @@
 import {
   CountingMetrics,
+  hashString32,
   MemoryNetwork,
   SeededRng,
   VirtualScheduler,
@@ -139,6 +140,19 @@ export class SwimCluster {
 
   /** Every running node sees exactly the running nodes, all alive (no suspects, no ghosts). */
   converged(): boolean {
+    const running = this.runningNodes();
+    // O(n): live count, no suspects, and the same live-name set hash as the ground truth.
+    let expected = 0;
+    for (const n of running) expected = (expected + hashString32(n.name)) >>> 0;
+    for (const observer of running) {
+      const node = observer.node;
+      if (node.liveCount !== running.length || node.suspectCount !== 0 || node.liveSetDigest !== expected) return false;
+    }
+    return true;
+  }
+
+  /** The exact (O(n²)) form of converged(), for assertions that must not rely on a hash. */
+  convergedExactly(): boolean {
     const running = this.runningNodes();
     for (const observer of running) {
       if (observer.node.liveCount !== running.length) return false;
