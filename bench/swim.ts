@@ -178,7 +178,7 @@ function quantile(values: number[], q: number): number {
 }
 
 function log(line: string): void {
-  process.stderr.write(`[swim] ${line}\n`);
+  process.stderr.write(`[swim +${process.uptime().toFixed(1)}s] ${line}\n`);
 }
 
 /** What the configured timings predict, beside what was measured. */

@@ -78,6 +78,7 @@ export class MemoryNetwork {
   }
 
   linkConditions(from: string, to: string): LinkConditions {
+    if (this.links.size === 0) return this.defaults;
     return this.links.get(`${from}>${to}`) ?? this.defaults;
   }
 
@@ -92,6 +93,7 @@ export class MemoryNetwork {
   }
 
   canReach(from: string, to: string): boolean {
+    if (this.groups.size === 0) return true;
     return (this.groups.get(from) ?? 0) === (this.groups.get(to) ?? 0);
   }
 

@@ -124,11 +124,8 @@ export class MalformedInput extends Error {}
 
 export class Reader {
   private pos = 0;
-  private readonly view: DataView;
 
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  constructor(private readonly buf: Uint8Array) {}
 
   get remaining(): number {
     return this.buf.length - this.pos;
@@ -141,14 +138,17 @@ export class Reader {
 
   u16(): number {
     this.need(2);
-    const v = this.view.getUint16(this.pos);
+    const b = this.buf;
+    const v = (b[this.pos] << 8) | b[this.pos + 1];
     this.pos += 2;
     return v;
   }
 
   u32(): number {
     this.need(4);
-    const v = this.view.getUint32(this.pos);
+    const b = this.buf;
+    const p = this.pos;
+    const v = (b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3])) >>> 0;
     this.pos += 4;
     return v;
   }
