@@ -1,0 +1,118 @@
+/**
+ * `npm run worker -- --port 50051 --count 4 --model qwen3-mock`: starts N mock workers on
+ * consecutive ports, prints one `grpc://` URL per line, then `ready`; stops on SIGINT/SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_ENGINE_CONFIG } from './engine-config';
+import { startMockWorker, type MockWorker } from './server/mock-server';
+
+const HELP = `usage: npm run worker -- [options]
+
+Starts mock SGLang-compatible gRPC workers with a simulated engine (continuous batching, prefix
+KV cache, KV events). Prints one grpc:// URL per worker, then "ready".
+
+  --port N                   first port (default 50051; 0 picks free ports)
+  --count N                  number of workers on consecutive ports (default 1)
+  --host ADDR                bind address (default 127.0.0.1)
+  --model NAME               served model name (default qwen3-mock)
+  --max-context-length N     context length reported by GetModelInfo (default 32768)
+  --echo                     output echoes the prompt's token ids
+Engine (cost model and cache):
+  --prefill-tokens-per-sec N (default ${DEFAULT_ENGINE_CONFIG.prefillTokensPerSec})
+  --prefill-chunk-tokens N   (default ${DEFAULT_ENGINE_CONFIG.prefillChunkTokens})
+  --decode-base-ms X         (default ${DEFAULT_ENGINE_CONFIG.decodeBaseMs})
+  --decode-per-running-ms X  (default ${DEFAULT_ENGINE_CONFIG.decodePerRunningMs})
+  --max-running N            (default ${DEFAULT_ENGINE_CONFIG.maxRunning})
+  --kv-capacity-tokens N     (default ${DEFAULT_ENGINE_CONFIG.kvCapacityTokens})
+  --block-size N             (default ${DEFAULT_ENGINE_CONFIG.blockSize})
+  --eos-probability X        chance per token of EOS (default ${DEFAULT_ENGINE_CONFIG.eosProbability})
+Faults (chaos):
+  --fail-rate X              fraction of requests failed at admission (default 0)
+  --fail-status N            gRPC status of injected failures (default 14 = UNAVAILABLE)
+  --stall-after-tokens N     stop emitting after N tokens (default 0 = never)
+  --crash-after-requests N   exit the process after N Generate requests (default 0 = never)
+  --unhealthy                HealthCheck reports unhealthy
+  --seed S                   seed for fault decisions
+  -h, --help                 this text`;
+
+const NUMERIC: Record<string, string> = {
+  'prefill-tokens-per-sec': 'prefillTokensPerSec',
+  'prefill-chunk-tokens': 'prefillChunkTokens',
+  'decode-base-ms': 'decodeBaseMs',
+  'decode-per-running-ms': 'decodePerRunningMs',
+  'max-running': 'maxRunning',
+  'kv-capacity-tokens': 'kvCapacityTokens',
+  'block-size': 'blockSize',
+  'eos-probability': 'eosProbability',
+};
+
+async function main(): Promise<void> {
+  const options = {
+    port: { type: 'string', default: '50051' },
+    count: { type: 'string', default: '1' },
+    host: { type: 'string', default: '127.0.0.1' },
+    model: { type: 'string', default: 'qwen3-mock' },
+    'max-context-length': { type: 'string', default: '32768' },
+    echo: { type: 'boolean', default: false },
+    'fail-rate': { type: 'string', default: '0' },
+    'fail-status': { type: 'string', default: '14' },
+    'stall-after-tokens': { type: 'string', default: '0' },
+    'crash-after-requests': { type: 'string', default: '0' },
+    unhealthy: { type: 'boolean', default: false },
+    seed: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+    ...Object.fromEntries(Object.keys(NUMERIC).map((k) => [k, { type: 'string' }])),
+  } as const;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ options: options as never, strict: true }).values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${HELP}\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const num = (name: string): number => {
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n < 0) {
+      process.stderr.write(`--${name} must be a non-negative number, got '${values[name]}'\n`);
+      process.exit(2);
+    }
+    return n;
+  };
+  const engine: Record<string, number> = {};
+  for (const [flag, key] of Object.entries(NUMERIC)) if (values[flag] !== undefined) engine[key] = num(flag);
+  const port = num('port');
+  const count = num('count');
+  const workers: MockWorker[] = [];
+  for (let i = 0; i < count; i++) {
+    const w = await startMockWorker({
+      ...engine,
+      port: port === 0 ? 0 : port + i,
+      host: String(values.host),
+      model: String(values.model),
+      maxContextLength: num('max-context-length'),
+      echo: values.echo === true,
+      crashAfterRequests: num('crash-after-requests'),
+      seed: values.seed as string | undefined,
+      faults: { failRate: num('fail-rate'), failStatus: num('fail-status'), stallAfterTokens: num('stall-after-tokens'), unhealthy: values.unhealthy === true },
+    });
+    workers.push(w);
+    process.stdout.write(`${w.url}\n`);
+  }
+  process.stdout.write('ready\n');
+  const stop = async (signal: string) => {
+    process.stderr.write(`${signal}: stopping ${workers.length} worker(s)\n`);
+    await Promise.all(workers.map((w) => w.close()));
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`mock worker failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

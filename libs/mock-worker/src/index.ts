@@ -1,0 +1,6 @@
+export * from './engine-config';
+export * from './mock-engine';
+export * from './prefix-cache';
+export * from './kv-events';
+export { qwen3WordVocabulary, qwen3TokenizerPath } from './vocabulary';
+export { startMockWorker, type MockWorker, type MockWorkerOptions } from './server/mock-server';

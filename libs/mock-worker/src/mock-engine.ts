@@ -1,0 +1,314 @@
+import { hashString32, noopLogger, SeededRng, type Clock, type Logger, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
+import { DEFAULT_ENGINE_CONFIG, NO_FAULTS, type EngineConfig, type EngineFaults } from './engine-config';
+import { KvEventLog, type EngineKvBatch } from './kv-events';
+import { PrefixCache } from './prefix-cache';
+
+export interface EngineRequest {
+  requestId: string;
+  inputIds: number[];
+  maxNewTokens?: number;
+  minNewTokens?: number;
+  stopTokenIds?: number[];
+  ignoreEos?: boolean;
+  /** Seeds the output; without it the prompt's own hash does (same prompt → same answer). */
+  seed?: number;
+}
+
+export interface TokenCounts {
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+}
+
+export interface EngineResult extends TokenCounts {
+  outputIds: number[];
+  finishReason: 'stop' | 'length' | 'abort';
+  matchedTokenId?: number;
+}
+
+export interface EngineSink {
+  onTokens(ids: number[], counts: TokenCounts): void;
+  onComplete(result: EngineResult): void;
+  /** A failure with a gRPC status code (fault injection, invalid request). */
+  onError(grpcStatus: number, message: string): void;
+}
+
+export interface EngineLoads {
+  numRunningReqs: number;
+  numWaitingReqs: number;
+  numUsedTokens: number;
+  maxTotalNumTokens: number;
+  tokenUsage: number;
+  waitingUncachedTokens: number;
+  cacheHitRate: number;
+  genThroughput: number;
+}
+
+export interface EngineDeps {
+  clock: Clock;
+  timers: Timers;
+  rng: Rng;
+  log?: Logger;
+}
+
+export interface EngineInit extends Partial<EngineConfig> {
+  /** Token ids the output is drawn from (real vocabulary words). */
+  vocabulary?: number[];
+  faults?: Partial<EngineFaults>;
+}
+
+interface Active {
+  req: EngineRequest;
+  sink: EngineSink;
+  rng: Rng;
+  cached: number;
+  prefillLeft: number;
+  output: number[];
+  stalled: boolean;
+  maxNew: number;
+}
+
+const DEFAULT_MAX_NEW_TOKENS = 256;
+const FALLBACK_VOCAB = Array.from({ length: 1000 }, (_, i) => 1000 + i);
+
+/**
+ * A simulated inference engine with continuous batching: requests wait for one of `maxRunning`
+ * slots, prefill their uncached tokens in chunks (cost ∝ tokens), then decode one token per step
+ * (cost = base + per-running). A finite prefix KV cache in blocks, LRU-evicted, makes repeated
+ * prefixes cheap and reports `cached_tokens`. Runs on injected clock/timers, so the same engine
+ * serves real gRPC traffic and runs in virtual time.
+ */
+export class MockEngine {
+  readonly config: EngineConfig;
+  readonly faults: EngineFaults;
+  private readonly cache: PrefixCache;
+  private readonly kv: KvEventLog;
+  private readonly vocabulary: number[];
+  private readonly log: Logger;
+  private readonly waiting: Active[] = [];
+  private readonly running = new Map<string, Active>();
+  private stepTimer: TimerHandle | undefined;
+  private lastStepWasPrefill = false;
+  private promptTokensTotal = 0;
+  private cachedTokensTotal = 0;
+  private generatedTotal = 0;
+  private readonly startedAt: number;
+
+  constructor(private readonly deps: EngineDeps, init: EngineInit = {}) {
+    const { vocabulary, faults, ...config } = init;
+    this.config = { ...DEFAULT_ENGINE_CONFIG, ...stripUndefined(config) };
+    this.faults = { ...NO_FAULTS, ...stripUndefined(faults ?? {}) };
+    this.cache = new PrefixCache(this.config.blockSize, this.config.kvCapacityTokens);
+    this.kv = new KvEventLog(this.config.kvEventHistory, this.config.blockSize);
+    this.vocabulary = vocabulary && vocabulary.length > 0 ? vocabulary : FALLBACK_VOCAB;
+    this.log = deps.log ?? noopLogger;
+    this.startedAt = deps.clock.now();
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  submit(req: EngineRequest, sink: EngineSink): void {
+    if (req.inputIds.length === 0) {
+      sink.onError(3, 'input_ids must not be empty');
+      return;
+    }
+    if (this.faults.failRate > 0 && this.deps.rng.next() < this.faults.failRate) {
+      sink.onError(this.faults.failStatus, 'injected failure');
+      return;
+    }
+    if (this.running.has(req.requestId) || this.waiting.some((a) => a.req.requestId === req.requestId)) {
+      sink.onError(6, `request ${req.requestId} already exists`);
+      return;
+    }
+    const seed = req.seed ?? hashIds(req.inputIds);
+    this.waiting.push({
+      req,
+      sink,
+      rng: new SeededRng(`mock-output:${seed}`),
+      cached: 0,
+      prefillLeft: 0,
+      output: [],
+      stalled: false,
+      maxNew: req.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS,
+    });
+    this.schedule();
+  }
+
+  /** Frees the request's slot at once and completes it with 'abort'. False if unknown (already done). */
+  abort(requestId: string): boolean {
+    let active = this.running.get(requestId);
+    if (active) this.running.delete(requestId);
+    else {
+      const i = this.waiting.findIndex((a) => a.req.requestId === requestId);
+      if (i >= 0) active = this.waiting.splice(i, 1)[0];
+    }
+    if (!active) return false;
+    active.sink.onComplete(this.result(active, 'abort'));
+    this.schedule();
+    return true;
+  }
+
+  /** Tokens of `inputIds` this engine holds in its KV cache right now (the oracle's ground truth). */
+  cachedPrefixTokens(inputIds: readonly number[]): number {
+    return this.cache.match(inputIds, false);
+  }
+
+  loads(): EngineLoads {
+    let waitingUncached = 0;
+    for (const w of this.waiting) waitingUncached += w.req.inputIds.length - this.cache.match(w.req.inputIds, false);
+    const uptimeS = Math.max(1e-3, (this.deps.clock.now() - this.startedAt) / 1000);
+    return {
+      numRunningReqs: this.running.size,
+      numWaitingReqs: this.waiting.length,
+      numUsedTokens: this.cache.usedTokens,
+      maxTotalNumTokens: this.config.kvCapacityTokens,
+      tokenUsage: this.cache.usedTokens / this.config.kvCapacityTokens,
+      waitingUncachedTokens: waitingUncached,
+      cacheHitRate: this.promptTokensTotal > 0 ? this.cachedTokensTotal / this.promptTokensTotal : 0,
+      genThroughput: this.generatedTotal / uptimeS,
+    };
+  }
+
+  onKvEvents(listener: (batch: EngineKvBatch) => void): () => void {
+    return this.kv.subscribe(listener);
+  }
+
+  kvEventsSince(start: number): EngineKvBatch[] {
+    return this.kv.since(start);
+  }
+
+  get kvSequence(): number {
+    return this.kv.lastSequence;
+  }
+
+  flushCache(): void {
+    this.cache.clear();
+    this.kv.recordCleared(this.deps.clock.now() / 1000);
+  }
+
+  /** Stops the step loop (tests and shutdown); in-flight requests are aborted. */
+  stop(): void {
+    this.deps.timers.clearTimeout(this.stepTimer);
+    this.stepTimer = undefined;
+    for (const a of [...this.running.values(), ...this.waiting]) a.sink.onComplete(this.result(a, 'abort'));
+    this.running.clear();
+    this.waiting.length = 0;
+  }
+
+  private schedule(): void {
+    if (this.stepTimer !== undefined) return;
+    this.admit();
+    const prefilling = [...this.running.values()].filter((a) => a.prefillLeft > 0);
+    const decoding = [...this.running.values()].filter((a) => a.prefillLeft === 0 && !a.stalled);
+    if (prefilling.length === 0 && decoding.length === 0) return;
+    // Alternate prefill and decode steps when both have work, so neither starves.
+    const doPrefill = prefilling.length > 0 && (decoding.length === 0 || !this.lastStepWasPrefill);
+    if (doPrefill) {
+      let budget = this.config.prefillChunkTokens;
+      const plan: [Active, number][] = [];
+      for (const a of prefilling) {
+        if (budget <= 0) break;
+        const take = Math.min(budget, a.prefillLeft);
+        plan.push([a, take]);
+        budget -= take;
+      }
+      const tokens = this.config.prefillChunkTokens - budget;
+      const ms = (tokens / this.config.prefillTokensPerSec) * 1000;
+      this.lastStepWasPrefill = true;
+      this.stepTimer = this.deps.timers.setTimeout(() => this.finishPrefill(plan), ms);
+    } else {
+      const ms = this.config.decodeBaseMs + this.config.decodePerRunningMs * this.running.size;
+      this.lastStepWasPrefill = false;
+      this.stepTimer = this.deps.timers.setTimeout(() => this.finishDecode(decoding), ms);
+    }
+  }
+
+  private admit(): void {
+    while (this.running.size < this.config.maxRunning && this.waiting.length > 0) {
+      const a = this.waiting.shift()!;
+      const len = a.req.inputIds.length;
+      a.cached = Math.min(this.cache.match(a.req.inputIds), len - 1);
+      // The last prompt token is always computed: it produces the first output token.
+      a.prefillLeft = len - a.cached;
+      this.promptTokensTotal += len;
+      this.cachedTokensTotal += a.cached;
+      this.running.set(a.req.requestId, a);
+    }
+  }
+
+  private finishPrefill(plan: [Active, number][]): void {
+    this.stepTimer = undefined;
+    for (const [a, take] of plan) {
+      if (!this.running.has(a.req.requestId)) continue;
+      a.prefillLeft -= take;
+      if (a.prefillLeft === 0) {
+        this.kv.recordChange(this.cache.insert(a.req.inputIds), this.deps.clock.now() / 1000);
+        this.emitToken(a); // the prefill pass yields the first token
+      }
+    }
+    this.schedule();
+  }
+
+  private finishDecode(batch: Active[]): void {
+    this.stepTimer = undefined;
+    for (const a of batch) if (this.running.has(a.req.requestId)) this.emitToken(a);
+    this.schedule();
+  }
+
+  private emitToken(a: Active): void {
+    if (this.faults.stallAfterTokens > 0 && a.output.length >= this.faults.stallAfterTokens) {
+      a.stalled = true;
+      return;
+    }
+    const token = this.nextToken(a);
+    a.output.push(token);
+    this.generatedTotal++;
+    const counts = { promptTokens: a.req.inputIds.length, completionTokens: a.output.length, cachedTokens: a.cached };
+    a.sink.onTokens([token], counts);
+    let finish: EngineResult['finishReason'] | undefined;
+    let matched: number | undefined;
+    if (token === this.config.eosTokenId && !a.req.ignoreEos) {
+      finish = 'stop';
+      matched = token;
+    } else if (a.req.stopTokenIds?.includes(token)) {
+      finish = 'stop';
+      matched = token;
+    } else if (this.config.echo && a.output.length >= a.req.inputIds.length) {
+      finish = 'stop';
+    } else if (a.output.length >= a.maxNew) {
+      finish = 'length';
+    }
+    if (finish) {
+      this.running.delete(a.req.requestId);
+      this.kv.recordChange(this.cache.insert([...a.req.inputIds, ...a.output]), this.deps.clock.now() / 1000);
+      a.sink.onComplete({ ...this.result(a, finish), matchedTokenId: matched });
+    }
+  }
+
+  private nextToken(a: Active): number {
+    if (this.config.echo) return a.req.inputIds[a.output.length];
+    const canStop = !a.req.ignoreEos && a.output.length >= (a.req.minNewTokens ?? 0);
+    if (canStop && a.rng.next() < this.config.eosProbability) return this.config.eosTokenId;
+    return this.vocabulary[a.rng.int(this.vocabulary.length)];
+  }
+
+  private result(a: Active, finishReason: EngineResult['finishReason']): EngineResult {
+    return { outputIds: a.output, finishReason, promptTokens: a.req.inputIds.length, completionTokens: a.output.length, cachedTokens: a.cached };
+  }
+}
+
+function hashIds(ids: readonly number[]): number {
+  let text = '';
+  for (const id of ids) text += `${id},`;
+  return hashString32(text);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

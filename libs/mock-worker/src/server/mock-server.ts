@@ -1,0 +1,219 @@
+import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import { enginePackages, lookup, SERVICES } from '@drover/worker-proto';
+import { SeededRng, SystemClock, SystemTimers } from '@drover/runtime';
+import { MockEngine, type EngineInit } from '../mock-engine';
+import { qwen3TokenizerPath, qwen3WordVocabulary } from '../vocabulary';
+
+export interface MockWorkerOptions extends EngineInit {
+  port: number;
+  host?: string;
+  model?: string;
+  maxContextLength?: number;
+  /** Exit the process after this many Generate requests (chaos: a worker that dies). 0 = never. */
+  crashAfterRequests?: number;
+  /** Keep the metadata of the last N requests (tests assert on trace propagation). */
+  metadataHistory?: number;
+  seed?: string;
+}
+
+export interface MockWorker {
+  url: string;
+  port: number;
+  engine: MockEngine;
+  /** gRPC metadata of recent Generate calls, newest last. */
+  receivedMetadata: Record<string, string>[];
+  /** Abort RPCs received (request ids), newest last. */
+  abortsReceived: string[];
+  close(): Promise<void>;
+}
+
+const EOS_IDS = [151645, 151643];
+
+/** Starts an SGLang-compatible gRPC server backed by a MockEngine on the system clock. */
+export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWorker> {
+  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, crashAfterRequests = 0, metadataHistory = 100, seed, ...engineInit } = opts;
+  const engine = new MockEngine(
+    { clock: new SystemClock(), timers: new SystemTimers(), rng: new SeededRng(seed ?? `mock-worker:${port}:${process.pid}`) },
+    { vocabulary: engineInit.vocabulary ?? qwen3WordVocabulary(), ...engineInit },
+  );
+  const receivedMetadata: Record<string, string>[] = [];
+  const abortsReceived: string[] = [];
+  const startedAt = Date.now();
+  let generateCount = 0;
+
+  const flat = (md: Metadata): Record<string, string> => Object.fromEntries(Object.entries(md.getMap()).map(([k, v]) => [k, String(v)]));
+  const unary = <Req, Res>(fn: (req: Req) => Res) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => {
+    try {
+      cb(null, fn(call.request));
+    } catch (err) {
+      cb({ code: status.INTERNAL, details: String(err) });
+    }
+  };
+
+  const impl = {
+    Generate(call: ServerWritableStream<any, any>) {
+      generateCount++;
+      receivedMetadata.push(flat(call.metadata));
+      if (receivedMetadata.length > metadataHistory) receivedMetadata.shift();
+      if (crashAfterRequests > 0 && generateCount > crashAfterRequests) {
+        process.stderr.write(`mock worker on port ${port}: crashing after ${crashAfterRequests} requests (fault injection)\n`);
+        process.exit(137);
+      }
+      const r = call.request;
+      const sp = r.sampling_params ?? {};
+      const requestId: string = r.request_id || `anon-${generateCount}`;
+      const seedValue = sp.custom_params?.fields?.seed?.number_value;
+      let done = false;
+      call.on('cancelled', () => {
+        if (done) return;
+        done = true;
+        engine.abort(requestId);
+      });
+      engine.submit(
+        {
+          requestId,
+          inputIds: r.tokenized?.input_ids ?? [],
+          maxNewTokens: sp.max_new_tokens ?? undefined,
+          minNewTokens: sp.min_new_tokens ?? 0,
+          stopTokenIds: sp.stop_token_ids ?? [],
+          ignoreEos: sp.ignore_eos ?? false,
+          seed: typeof seedValue === 'number' ? seedValue : undefined,
+        },
+        {
+          onTokens(ids, c) {
+            if (done) return;
+            call.write({ request_id: requestId, chunk: { token_ids: ids, prompt_tokens: c.promptTokens, completion_tokens: c.completionTokens, cached_tokens: c.cachedTokens, index: 0 } });
+          },
+          onComplete(res) {
+            if (done) return;
+            done = true;
+            const complete: Record<string, unknown> = {
+              output_ids: r.stream ? [] : res.outputIds,
+              finish_reason: res.finishReason,
+              prompt_tokens: res.promptTokens,
+              completion_tokens: res.completionTokens,
+              cached_tokens: res.cachedTokens,
+              index: 0,
+            };
+            if (res.matchedTokenId !== undefined) complete.matched_token_id = res.matchedTokenId;
+            call.write({ request_id: requestId, complete });
+            call.end();
+          },
+          onError(code, message) {
+            if (done) return;
+            done = true;
+            call.emit('error', { code, details: message });
+          },
+        },
+      );
+    },
+    HealthCheck: unary(() => (engine.faults.unhealthy ? { healthy: false, message: 'unhealthy (fault injection)' } : { healthy: true, message: 'ok' })),
+    Abort: unary((req: any) => {
+      abortsReceived.push(req.request_id);
+      const found = engine.abort(req.request_id);
+      return { success: found, message: found ? 'aborted' : 'not found' };
+    }),
+    GetModelInfo: unary(() => ({
+      model_path: model,
+      tokenizer_path: qwen3TokenizerPath(),
+      is_generation: true,
+      served_model_name: model,
+      max_context_length: maxContextLength,
+      vocab_size: 151936,
+      supports_vision: false,
+      model_type: 'qwen3',
+      eos_token_ids: EOS_IDS,
+      pad_token_id: 151643,
+      bos_token_id: 0,
+      max_req_input_len: maxContextLength,
+      architectures: ['Qwen3ForCausalLM'],
+    })),
+    GetServerInfo: unary(() => ({
+      active_requests: engine.runningCount,
+      is_paused: false,
+      last_receive_timestamp: Date.now() / 1000,
+      uptime_seconds: (Date.now() - startedAt) / 1000,
+      sglang_version: 'drover-mock',
+      server_type: 'grpc',
+      max_total_num_tokens: engine.config.kvCapacityTokens,
+    })),
+    GetLoads: unary(() => {
+      const l = engine.loads();
+      return {
+        timestamp: new Date().toISOString(),
+        version: 'drover-mock',
+        dp_rank_count: 1,
+        loads: [
+          {
+            dp_rank: 0,
+            num_running_reqs: l.numRunningReqs,
+            num_waiting_reqs: l.numWaitingReqs,
+            num_total_reqs: l.numRunningReqs + l.numWaitingReqs,
+            num_used_tokens: l.numUsedTokens,
+            max_total_num_tokens: l.maxTotalNumTokens,
+            token_usage: l.tokenUsage,
+            gen_throughput: l.genThroughput,
+            cache_hit_rate: l.cacheHitRate,
+            utilization: l.numRunningReqs / engine.config.maxRunning,
+            max_running_requests: engine.config.maxRunning,
+            num_waiting_uncached_tokens: l.waitingUncachedTokens,
+          },
+        ],
+        aggregate: { total_running_reqs: l.numRunningReqs, total_waiting_reqs: l.numWaitingReqs, total_reqs: l.numRunningReqs + l.numWaitingReqs, avg_token_usage: l.tokenUsage },
+      };
+    }),
+    FlushCache: unary(() => {
+      engine.flushCache();
+      return { success: true, message: 'flushed' };
+    }),
+    SubscribeKvEvents(call: ServerWritableStream<any, any>) {
+      const start = Number(call.request.start_sequence_number ?? 0);
+      const send = (b: ReturnType<typeof engine.kvEventsSince>[number]) =>
+        call.write({
+          sequence_number: String(b.sequenceNumber),
+          timestamp: b.timestamp,
+          events: b.events.map((e) =>
+            e.kind === 'stored'
+              ? { event_id: String(e.eventId), stored: { parent_block_hash: e.parentBlockHash, blocks: e.blocks.map((k) => ({ block_hash: k.blockHash, token_ids: k.tokenIds, block_size: k.blockSize })) } }
+              : e.kind === 'removed'
+                ? { event_id: String(e.eventId), removed: { block_hashes: e.blockHashes } }
+                : { event_id: String(e.eventId), cleared: {} },
+          ),
+        });
+      for (const b of engine.kvEventsSince(start)) send(b);
+      const unsubscribe = engine.onKvEvents(send);
+      call.on('cancelled', unsubscribe);
+      call.on('close', unsubscribe);
+    },
+    Embed: unary((req: any) => {
+      const ids: number[] = req.tokenized?.input_ids ?? [];
+      const dim = 16;
+      const v = Array.from({ length: dim }, (_, i) => Math.sin(ids.reduce((a, t, j) => a + t * (j + 1) * (i + 1), 0)));
+      const norm = Math.hypot(...v) || 1;
+      return { embedding_dim: dim, embedding: v.map((x) => x / norm), prompt_tokens: ids.length };
+    }),
+  };
+
+  const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+  server.addService(lookup(enginePackages(), SERVICES.sglang).service, impl);
+  const boundPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    url: `grpc://${urlHost}:${boundPort}`,
+    port: boundPort,
+    engine,
+    receivedMetadata,
+    abortsReceived,
+    close: () =>
+      new Promise<void>((resolve) => {
+        engine.stop();
+        server.tryShutdown(() => resolve());
+        setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000).unref();
+      }),
+  };
+}

@@ -1,0 +1,93 @@
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Tokenizer, type ChatMessage } from './tokenizer';
+
+let tok: Tokenizer;
+beforeAll(async () => {
+  tok = await Tokenizer.load(undefined, { l0CacheBytes: 64 * 1024, l1CacheBytes: 256 * 1024 });
+});
+
+describe('Tokenizer (Qwen3 files)', () => {
+  it('encodes and decodes multilingual text and emoji losslessly', async () => {
+    for (const text of ['Hello, world!', 'Ünïcödé 中文 日本語 한국어', 'emoji 🚀🎉👩‍👩‍👧', '  spaces\n\ttabs  ']) {
+      expect(tok.decode(await tok.encode(text))).toBe(text);
+    }
+  });
+
+  it('decodes like the native binding for random id sequences', async () => {
+    const { Tokenizer: Hf } = await import('tokenizers');
+    const { join } = await import('node:path');
+    const { defaultTokenizerDir } = await import('./tokenizer');
+    const hf = Hf.fromFile(join(defaultTokenizerDir(), 'tokenizer.json'));
+    const texts = ['The quick brown fox', 'naïve café – “quotes”', '数学 and 🚀 rockets', 'x'.repeat(50)];
+    for (const t of texts) {
+      const ids = await tok.encode(t);
+      expect(tok.decode(ids)).toBe(await hf.decode(ids, true));
+    }
+  });
+
+  it('knows Qwen3 eos ids and special tokens', () => {
+    expect(tok.eosTokenIds).toContain(151645);
+    expect(tok.eosTokenIds).toContain(151643);
+    expect(tok.specialTokenIds.has(151644)).toBe(true);
+    expect(tok.tokenToId('<|im_start|>')).toBe(151644);
+    expect(tok.idToToken(151644)).toBe('<|im_start|>');
+  });
+
+  it('renders the chat template: system, multi-turn, generation prompt', () => {
+    const text = tok.renderChat([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello!' },
+      { role: 'user', content: 'Again' },
+    ]);
+    expect(text).toBe('<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nAgain<|im_end|>\n<|im_start|>assistant\n');
+    const noGen = tok.renderChat([{ role: 'user', content: 'Hi' }], { addGenerationPrompt: false });
+    expect(noGen).toBe('<|im_start|>user\nHi<|im_end|>\n');
+    const noThink = tok.renderChat([{ role: 'user', content: 'Hi' }], { extra: { enable_thinking: false } });
+    expect(noThink.endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n')).toBe(true);
+  });
+
+  it('renders tools into the system prompt', () => {
+    const tools = [{ type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: {} } } }];
+    const text = tok.renderChat([{ role: 'user', content: 'Weather?' }], { tools });
+    expect(text).toContain('<tools>');
+    expect(text).toContain('get_weather');
+  });
+
+  it('L0 caches exact encodes and stays within its byte bound', async () => {
+    const before = tok.cacheStats().l0;
+    await tok.encode('cache me please');
+    await tok.encode('cache me please');
+    const after = tok.cacheStats().l0;
+    expect(after.hits - before.hits).toBe(1);
+    for (let i = 0; i < 500; i++) await tok.encode(`filler text number ${i} `.repeat(20));
+    expect(tok.cacheStats().l0.bytes).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it('L1 reuses the encoded prefix of a growing conversation and equals a full encode', async () => {
+    const convo: ChatMessage[] = [
+      { role: 'system', content: 'You are a helpful assistant. '.repeat(20) },
+      { role: 'user', content: 'First question?' },
+    ];
+    const first = await tok.encodeChat(convo);
+    const hitsBefore = tok.cacheStats().l1.hits;
+    convo.push({ role: 'assistant', content: 'First answer.' }, { role: 'user', content: 'Second question?' });
+    const second = await tok.encodeChat(convo);
+    expect(tok.cacheStats().l1.hits).toBe(hitsBefore + 1);
+    expect(second.ids).toEqual(await tok.encode(second.text));
+    expect(second.ids.slice(0, 10)).toEqual(first.ids.slice(0, 10));
+  });
+
+  it('L1 results equal a full encode for random conversations (property)', async () => {
+    const msg = fc.record({ role: fc.constantFrom('user' as const, 'assistant' as const), content: fc.string({ maxLength: 40 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(msg, { minLength: 1, maxLength: 6 }), fc.string({ maxLength: 30 }), async (turns, system) => {
+        const messages: ChatMessage[] = [{ role: 'system', content: system }, ...turns];
+        const { text, ids } = await tok.encodeChat(messages);
+        expect(ids).toEqual(await tok.encode(text));
+      }),
+      { numRuns: 60, seed: 7 },
+    );
+  });
+});

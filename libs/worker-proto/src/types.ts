@@ -1,0 +1,91 @@
+/** The gateway's contract-neutral view of an engine (SGLang and vLLM map onto it). */
+export type WorkerProtocol = 'sglang' | 'vllm';
+
+export interface SamplingOptions {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  repetitionPenalty?: number;
+  maxNewTokens?: number;
+  minNewTokens?: number;
+  stop?: string[];
+  stopTokenIds?: number[];
+  skipSpecialTokens?: boolean;
+  ignoreEos?: boolean;
+  n?: number;
+  seed?: number;
+  jsonSchema?: string;
+  regex?: string;
+}
+
+export interface GenerateParams {
+  requestId: string;
+  inputIds: number[];
+  originalText?: string;
+  sampling: SamplingOptions;
+  stream: boolean;
+}
+
+export type GenerateEvent =
+  | { type: 'chunk'; tokenIds: number[]; promptTokens: number; completionTokens: number; cachedTokens: number; index: number }
+  | {
+      type: 'complete';
+      outputIds: number[];
+      finishReason: string;
+      promptTokens: number;
+      completionTokens: number;
+      cachedTokens: number;
+      matchedTokenId?: number;
+      matchedStopStr?: string;
+      index: number;
+    };
+
+export interface ModelInfo {
+  servedModelName: string;
+  modelPath: string;
+  tokenizerPath: string;
+  maxContextLength: number;
+  vocabSize: number;
+  eosTokenIds: number[];
+  isGeneration: boolean;
+  supportsVision: boolean;
+}
+
+export interface WorkerLoad {
+  numRunningReqs: number;
+  numWaitingReqs: number;
+  numUsedTokens: number;
+  maxTotalNumTokens: number;
+  tokenUsage: number;
+  waitingUncachedTokens: number;
+  cacheHitRate: number;
+}
+
+/** int64 block hashes travel as decimal strings (JavaScript numbers lose int64 precision). */
+export interface KvBlock {
+  blockHash: string;
+  tokenIds: number[];
+  blockSize: number;
+}
+
+export type KvEvent =
+  | { kind: 'stored'; eventId: number; blocks: KvBlock[]; parentBlockHash?: string }
+  | { kind: 'removed'; eventId: number; blockHashes: string[] }
+  | { kind: 'cleared'; eventId: number };
+
+export interface KvEventBatch {
+  sequenceNumber: number;
+  timestamp: number;
+  events: KvEvent[];
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Relative deadline in milliseconds for the whole call (stream included). */
+  deadlineMs?: number;
+  /** gRPC metadata, e.g. W3C traceparent/tracestate and x-request-id. */
+  metadata?: Record<string, string>;
+}

@@ -1,0 +1,142 @@
+import type { GenerateEvent, GenerateParams, KvEvent, KvEventBatch, ModelInfo, SamplingOptions, WorkerLoad, WorkerProtocol } from './types';
+
+/**
+ * Builds the wire GenerateRequest for each contract. proto3 zero values are not the semantic
+ * defaults, so every field a client may omit is filled with the engine's real default.
+ */
+export function toGenerateRequest(protocol: WorkerProtocol, p: GenerateParams): Record<string, unknown> {
+  const s = p.sampling;
+  const tokenized = { original_text: p.originalText ?? '', input_ids: p.inputIds };
+  if (protocol === 'sglang') {
+    return {
+      request_id: p.requestId,
+      tokenized,
+      sampling_params: sglangSampling(s),
+      stream: p.stream,
+      logprob_start_len: -1,
+    };
+  }
+  return { request_id: p.requestId, tokenized, sampling_params: vllmSampling(s), stream: p.stream };
+}
+
+function sglangSampling(s: SamplingOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    temperature: s.temperature ?? 1.0,
+    top_p: s.topP ?? 1.0,
+    top_k: s.topK ?? -1,
+    min_p: s.minP ?? 0,
+    frequency_penalty: s.frequencyPenalty ?? 0,
+    presence_penalty: s.presencePenalty ?? 0,
+    repetition_penalty: s.repetitionPenalty ?? 1.0,
+    stop: s.stop ?? [],
+    stop_token_ids: s.stopTokenIds ?? [],
+    skip_special_tokens: s.skipSpecialTokens ?? true,
+    spaces_between_special_tokens: true,
+    n: s.n ?? 1,
+    min_new_tokens: s.minNewTokens ?? 0,
+    ignore_eos: s.ignoreEos ?? false,
+  };
+  if (s.maxNewTokens !== undefined) out.max_new_tokens = s.maxNewTokens;
+  if (s.jsonSchema !== undefined) out.json_schema = s.jsonSchema;
+  else if (s.regex !== undefined) out.regex = s.regex;
+  // SGLang takes the seed through custom params (its SamplingParams has no seed field).
+  if (s.seed !== undefined) out.custom_params = { fields: { seed: { number_value: s.seed } } };
+  return out;
+}
+
+function vllmSampling(s: SamplingOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    temperature: s.temperature ?? 1.0,
+    top_p: s.topP ?? 1.0,
+    top_k: s.topK === undefined || s.topK < 0 ? 0 : s.topK, // vLLM: 0 disables top-k
+    min_p: s.minP ?? 0,
+    frequency_penalty: s.frequencyPenalty ?? 0,
+    presence_penalty: s.presencePenalty ?? 0,
+    repetition_penalty: s.repetitionPenalty ?? 1.0,
+    min_tokens: s.minNewTokens ?? 0,
+    stop: s.stop ?? [],
+    stop_token_ids: s.stopTokenIds ?? [],
+    skip_special_tokens: s.skipSpecialTokens ?? true,
+    spaces_between_special_tokens: true,
+    ignore_eos: s.ignoreEos ?? false,
+    n: s.n ?? 1,
+  };
+  if (s.maxNewTokens !== undefined) out.max_tokens = s.maxNewTokens;
+  if (s.seed !== undefined) out.seed = s.seed;
+  if (s.jsonSchema !== undefined) out.json_schema = s.jsonSchema;
+  else if (s.regex !== undefined) out.regex = s.regex;
+  return out;
+}
+
+/** Wire GenerateResponse (either contract) → event; undefined for an empty message. */
+export function fromGenerateResponse(msg: any): GenerateEvent | undefined {
+  if (msg.chunk) {
+    const c = msg.chunk;
+    return { type: 'chunk', tokenIds: c.token_ids ?? [], promptTokens: c.prompt_tokens ?? 0, completionTokens: c.completion_tokens ?? 0, cachedTokens: c.cached_tokens ?? 0, index: c.index ?? 0 };
+  }
+  if (msg.complete) {
+    const c = msg.complete;
+    const ev: GenerateEvent = {
+      type: 'complete',
+      outputIds: c.output_ids ?? [],
+      finishReason: c.finish_reason || 'stop',
+      promptTokens: c.prompt_tokens ?? 0,
+      completionTokens: c.completion_tokens ?? 0,
+      cachedTokens: c.cached_tokens ?? 0,
+      index: c.index ?? 0,
+    };
+    if (c.matched_stop === 'matched_token_id') ev.matchedTokenId = c.matched_token_id;
+    if (c.matched_stop === 'matched_stop_str') ev.matchedStopStr = c.matched_stop_str;
+    return ev;
+  }
+  return undefined;
+}
+
+export function fromModelInfo(m: any): ModelInfo {
+  return {
+    servedModelName: m.served_model_name || m.model_path || 'unknown',
+    modelPath: m.model_path ?? '',
+    tokenizerPath: m.tokenizer_path ?? '',
+    maxContextLength: Number(m.max_context_length ?? 0),
+    vocabSize: Number(m.vocab_size ?? 0),
+    eosTokenIds: (m.eos_token_ids ?? []).map(Number),
+    isGeneration: m.is_generation ?? true,
+    supportsVision: m.supports_vision ?? false,
+  };
+}
+
+export function fromLoads(r: any): WorkerLoad {
+  const loads: any[] = r.loads ?? [];
+  const sum = (f: string) => loads.reduce((a, l) => a + Number(l[f] ?? 0), 0);
+  const used = sum('num_used_tokens');
+  const max = sum('max_total_num_tokens');
+  return {
+    numRunningReqs: sum('num_running_reqs'),
+    numWaitingReqs: sum('num_waiting_reqs'),
+    numUsedTokens: used,
+    maxTotalNumTokens: max,
+    tokenUsage: max > 0 ? used / max : 0,
+    waitingUncachedTokens: sum('num_waiting_uncached_tokens'),
+    cacheHitRate: loads.length > 0 ? sum('cache_hit_rate') / loads.length : 0,
+  };
+}
+
+export function fromKvBatch(b: any): KvEventBatch {
+  const events: KvEvent[] = [];
+  for (const e of b.events ?? []) {
+    const eventId = Number(e.event_id ?? 0);
+    if (e.data === 'stored' && e.stored) {
+      events.push({
+        kind: 'stored',
+        eventId,
+        parentBlockHash: e.stored.parent_block_hash ?? undefined,
+        blocks: (e.stored.blocks ?? []).map((k: any) => ({ blockHash: String(k.block_hash), tokenIds: k.token_ids ?? [], blockSize: k.block_size ?? 0 })),
+      });
+    } else if (e.data === 'removed' && e.removed) {
+      events.push({ kind: 'removed', eventId, blockHashes: (e.removed.block_hashes ?? []).map(String) });
+    } else if (e.data === 'cleared') {
+      events.push({ kind: 'cleared', eventId });
+    }
+  }
+  return { sequenceNumber: Number(b.sequence_number ?? 0), timestamp: Number(b.timestamp ?? 0), events };
+}

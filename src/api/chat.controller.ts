@@ -1,0 +1,105 @@
+import { Body, Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DroverError, type Clock } from '@drover/runtime';
+import type { ChatMessage } from '@drover/tokenizer';
+import { InferenceService } from '../inference/inference.service';
+import type { InferenceRequest } from '../inference/inference-types';
+import { CLOCK } from '../runtime/tokens';
+import { traceContextOf } from '../observability/request-tracing';
+import { endSpan, startSpan } from '../observability/tracing';
+import { TokenizerService } from '../tokenizer/tokenizer.service';
+import { chatChunk, chatCompletion, usageBody } from './openai-format';
+import { chatCompletionSchema, type ChatCompletionBody } from './openai-schemas';
+import { clientGoneSignal, requestIdOf, workerMetadata } from './request-context';
+import { samplingFrom, stopStrings } from './sampling';
+import { SseWriter } from './sse';
+import { parseBody } from './validation';
+import { firstEvent, streamCompletion } from './stream-runner';
+
+@Controller('v1/chat')
+export class ChatController {
+  constructor(
+    @Inject(InferenceService) private readonly inference: InferenceService,
+    @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post('completions')
+  async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const body = parseBody(chatCompletionSchema, raw);
+    const requestId = requestIdOf(req);
+    const id = `chatcmpl-${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 48)}`;
+    const created = Math.floor(this.clock.now() / 1000);
+    const traceCtx = traceContextOf(req);
+    const tokenizeSpan = startSpan('tokenize', traceCtx, { 'drover.messages': body.messages.length });
+    const encoded = await this.tokenizers.tokenizer
+      .encodeChat(toChatMessages(body), {
+        tools: body.tools ?? undefined,
+        addGenerationPrompt: true,
+        extra: body.chat_template_kwargs,
+      })
+      .catch((err: Error) => {
+        endSpan(tokenizeSpan, err);
+        throw new DroverError('invalid_request', `Could not render the chat template: ${err.message}`, { param: 'messages' });
+      });
+    tokenizeSpan.setAttribute('drover.prompt_tokens', encoded.ids.length);
+    endSpan(tokenizeSpan);
+    const abort = clientGoneSignal(req, reply);
+    const request: InferenceRequest = {
+      requestId,
+      model: body.model,
+      promptIds: encoded.ids,
+      promptText: encoded.text,
+      maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+      sampling: samplingFrom(body),
+      stop: stopStrings(body.stop),
+      skipSpecialTokens: body.skip_special_tokens ?? true,
+      headers: req.headers,
+      user: body.user,
+      signal: abort.signal,
+      metadata: workerMetadata(req),
+      trace: traceCtx,
+    };
+    const events = this.inference.generate(request);
+
+    if (!body.stream) {
+      let text = '';
+      for await (const e of events) {
+        if (e.type === 'text') text += e.text;
+        else reply.header('x-drover-worker', e.workerId).send(chatCompletion(id, created, body.model, text, e.finishReason, e.usage));
+      }
+      return;
+    }
+
+    const includeUsage = body.stream_options?.include_usage === true;
+    const head = await firstEvent(events);
+    await streamCompletion(head, events, new SseWriter(reply, requestId), {
+      first: () => chatChunk(id, created, body.model, { role: 'assistant', content: '' }, null),
+      text: (t) => chatChunk(id, created, body.model, { content: t }, null),
+      end: (e) => chatChunk(id, created, body.model, {}, e.finishReason),
+      usage: includeUsage ? (u) => ({ ...chatChunk(id, created, body.model, null, null), choices: [], usage: usageBody(u) }) : undefined,
+    });
+  }
+}
+
+function toChatMessages(body: ChatCompletionBody): ChatMessage[] {
+  return body.messages.map((m, i) => {
+    let content: string | null;
+    if (m.content === undefined || m.content === null) content = null;
+    else if (typeof m.content === 'string') content = m.content;
+    else {
+      if (m.content.some((p) => p.type !== 'text')) {
+        throw new DroverError('unsupported', 'Image content parts are not supported by this model.', { param: `messages[${i}].content` });
+      }
+      content = m.content.map((p) => (p as { text: string }).text).join('');
+    }
+    return {
+      role: m.role,
+      content,
+      name: m.name,
+      tool_calls: m.tool_calls,
+      tool_call_id: m.tool_call_id,
+      reasoning_content: m.reasoning_content ?? undefined,
+    };
+  });
+}

@@ -1,0 +1,112 @@
+import { Body, Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DroverError, type Clock } from '@drover/runtime';
+import { InferenceService } from '../inference/inference.service';
+import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
+import { CLOCK } from '../runtime/tokens';
+import { traceContextOf } from '../observability/request-tracing';
+import { TokenizerService } from '../tokenizer/tokenizer.service';
+import { textChunk, textCompletion, usageBody } from './openai-format';
+import { completionSchema, type CompletionBody } from './openai-schemas';
+import { clientGoneSignal, requestIdOf, workerMetadata } from './request-context';
+import { samplingFrom, stopStrings } from './sampling';
+import { SseWriter } from './sse';
+import { firstEvent, streamCompletion } from './stream-runner';
+import { parseBody } from './validation';
+
+const MAX_PROMPTS = 64;
+
+@Controller('v1')
+export class CompletionsController {
+  constructor(
+    @Inject(InferenceService) private readonly inference: InferenceService,
+    @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post('completions')
+  async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const body = parseBody(completionSchema, raw);
+    if (body.echo) throw new DroverError('unsupported', "'echo' is not supported.", { param: 'echo' });
+    if (body.suffix) throw new DroverError('unsupported', "'suffix' is not supported.", { param: 'suffix' });
+    const prompts = await this.promptsOf(body);
+    const requestId = requestIdOf(req);
+    const id = `cmpl-${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 48)}`;
+    const created = Math.floor(this.clock.now() / 1000);
+    const abort = clientGoneSignal(req, reply);
+    const base = {
+      model: body.model,
+      maxTokens: body.max_tokens ?? 16,
+      sampling: samplingFrom(body),
+      stop: stopStrings(body.stop),
+      skipSpecialTokens: body.skip_special_tokens ?? true,
+      headers: req.headers,
+      user: body.user,
+      signal: abort.signal,
+      metadata: workerMetadata(req),
+      trace: traceContextOf(req),
+    };
+    const requests: InferenceRequest[] = prompts.map((p, i) => ({
+      ...base,
+      requestId: prompts.length === 1 ? requestId : `${requestId}-${i}`,
+      promptIds: p.ids,
+      promptText: p.text,
+    }));
+    for (const r of requests) this.inference.checkBudget(r.model, r.promptIds.length, r.maxTokens);
+
+    if (!body.stream) {
+      const results = await Promise.all(requests.map((r) => this.collect(r)));
+      const usage: Usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
+      for (const r of results) {
+        usage.promptTokens += r.usage.promptTokens;
+        usage.completionTokens += r.usage.completionTokens;
+        usage.cachedTokens += r.usage.cachedTokens;
+      }
+      reply.send(textCompletion(id, created, body.model, results, usage));
+      return;
+    }
+
+    // Several prompts stream one after another, each chunk tagged with its choice index.
+    const includeUsage = body.stream_options?.include_usage === true;
+    const total: Usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
+    let index = 0;
+    const events = this.inference.generate(requests[0]);
+    const head = await firstEvent(events);
+    const sse = new SseWriter(reply, requestId);
+    for (let i = 0; i < requests.length; i++) {
+      index = i;
+      const ev = i === 0 ? events : this.inference.generate(requests[i]);
+      const h = i === 0 ? head : await firstEvent(ev);
+      const last = i === requests.length - 1;
+      await streamCompletion(h, ev, sse, {
+        text: (t) => textChunk(id, created, body.model, index, t, null),
+        end: (e) => {
+          total.promptTokens += e.usage.promptTokens;
+          total.completionTokens += e.usage.completionTokens;
+          total.cachedTokens += e.usage.cachedTokens;
+          return textChunk(id, created, body.model, index, '', e.finishReason);
+        },
+        usage: last && includeUsage ? () => ({ id, object: 'text_completion', created, model: body.model, choices: [], usage: usageBody(total) }) : undefined,
+      }, last);
+    }
+  }
+
+  private async collect(r: InferenceRequest): Promise<{ text: string; reason: FinishReason; usage: Usage }> {
+    let text = '';
+    for await (const e of this.inference.generate(r)) {
+      if (e.type === 'text') text += e.text;
+      else return { text, reason: e.finishReason, usage: e.usage };
+    }
+    throw new DroverError('internal', 'the request ended without a result');
+  }
+
+  private async promptsOf(body: CompletionBody): Promise<{ ids: number[]; text: string }[]> {
+    const tokenizer = this.tokenizers.tokenizer;
+    const p = body.prompt;
+    if (typeof p === 'string') return [{ ids: await tokenizer.encode(p), text: p }];
+    if (p.length > MAX_PROMPTS) throw DroverError.invalidRequest(`At most ${MAX_PROMPTS} prompts per request.`, 'prompt');
+    if (typeof p[0] === 'number') return [{ ids: p as number[], text: '' }];
+    if (typeof p[0] === 'string') return Promise.all((p as string[]).map(async (t) => ({ ids: await tokenizer.encode(t), text: t })));
+    return (p as number[][]).map((ids) => ({ ids, text: '' }));
+  }
+}

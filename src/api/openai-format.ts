@@ -1,0 +1,61 @@
+import type { FinishReason, Usage } from '../inference/inference-types';
+
+export function usageBody(u: Usage): Record<string, unknown> {
+  return {
+    prompt_tokens: u.promptTokens,
+    completion_tokens: u.completionTokens,
+    total_tokens: u.promptTokens + u.completionTokens,
+    prompt_tokens_details: { cached_tokens: u.cachedTokens },
+  };
+}
+
+/** OpenAI has no 'abort' finish reason; an engine-side abort reads as a stop. */
+function finish(reason: FinishReason | null): 'stop' | 'length' | null {
+  return reason === null ? null : reason === 'length' ? 'length' : 'stop';
+}
+
+export function chatCompletion(id: string, created: number, model: string, text: string, reason: FinishReason, usage: Usage): Record<string, unknown> {
+  return {
+    id,
+    object: 'chat.completion',
+    created,
+    model,
+    system_fingerprint: null,
+    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finish(reason) }],
+    usage: usageBody(usage),
+  };
+}
+
+export function chatChunk(id: string, created: number, model: string, delta: Record<string, unknown> | null, reason: FinishReason | null): Record<string, unknown> {
+  return {
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    system_fingerprint: null,
+    choices: delta === null ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finish(reason) }],
+  };
+}
+
+export function textCompletion(id: string, created: number, model: string, choices: { text: string; reason: FinishReason }[], usage: Usage): Record<string, unknown> {
+  return {
+    id,
+    object: 'text_completion',
+    created,
+    model,
+    system_fingerprint: null,
+    choices: choices.map((c, index) => ({ index, text: c.text, logprobs: null, finish_reason: finish(c.reason) })),
+    usage: usageBody(usage),
+  };
+}
+
+export function textChunk(id: string, created: number, model: string, index: number, text: string, reason: FinishReason | null): Record<string, unknown> {
+  return {
+    id,
+    object: 'text_completion',
+    created,
+    model,
+    system_fingerprint: null,
+    choices: [{ index, text, logprobs: null, finish_reason: finish(reason) }],
+  };
+}

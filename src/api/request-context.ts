@@ -1,0 +1,29 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export function requestIdOf(req: FastifyRequest): string {
+  return String(req.headers['x-request-id']);
+}
+
+/**
+ * gRPC metadata for the worker call: the request id, and the client's W3C trace context passed
+ * through as is. When tracing is on, the worker-call span's own context replaces it.
+ */
+export function workerMetadata(req: FastifyRequest): Record<string, string> {
+  const md: Record<string, string> = { 'x-request-id': requestIdOf(req) };
+  for (const name of ['traceparent', 'tracestate']) {
+    const v = req.headers[name];
+    if (typeof v === 'string' && v.length > 0) md[name] = v;
+  }
+  return md;
+}
+
+/** An AbortSignal that fires when the client disconnects before the response is complete. */
+export function clientGoneSignal(req: FastifyRequest, reply: FastifyReply): AbortController {
+  const controller = new AbortController();
+  const onClose = (): void => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
+  };
+  reply.raw.on('close', onClose);
+  req.raw.on('aborted', onClose);
+  return controller;
+}

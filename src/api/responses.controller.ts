@@ -1,0 +1,180 @@
+import { Body, Controller, Delete, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DroverError, type Clock } from '@drover/runtime';
+import { openAiErrorBody } from '../errors/error-body';
+import { toDroverError } from '../errors/to-drover-error';
+import { InferenceService } from '../inference/inference.service';
+import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
+import { traceContextOf } from '../observability/request-tracing';
+import { CLOCK } from '../runtime/tokens';
+import type { StoredResponse } from '../storage/response-store';
+import { ResponseStoreService } from '../storage/response-store.service';
+import { TokenizerService } from '../tokenizer/tokenizer.service';
+import { clientGoneSignal, requestIdOf, workerMetadata } from './request-context';
+import { responsesSchema, type ResponsesBody } from './responses-schemas';
+import { SseWriter } from './sse';
+import { parseBody } from './validation';
+
+type Turn = StoredResponse['conversation'][number];
+
+/**
+ * OpenAI Responses API (text in, text out) over the same inference path. Stored responses
+ * (store: true, the default) can be continued with `previous_response_id` from any node that
+ * shares the store (Redis).
+ */
+@Controller('v1/responses')
+export class ResponsesController {
+  constructor(
+    @Inject(InferenceService) private readonly inference: InferenceService,
+    @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
+    @Inject(ResponseStoreService) private readonly responses: ResponseStoreService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Get(':id')
+  async get(@Param('id') id: string): Promise<Record<string, unknown>> {
+    const found = await this.responses.store.get(id);
+    if (!found) throw DroverError.notFound(`No response found with id '${id}'.`, 'response_id');
+    return found.body;
+  }
+
+  @Delete(':id')
+  async remove(@Param('id') id: string): Promise<Record<string, unknown>> {
+    if (!(await this.responses.store.delete(id))) throw DroverError.notFound(`No response found with id '${id}'.`, 'response_id');
+    return { id, object: 'response', deleted: true };
+  }
+
+  @Post()
+  async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const body = parseBody(responsesSchema, raw);
+    const requestId = requestIdOf(req);
+    const id = `resp_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;
+    const itemId = `msg_${id.slice(5)}`;
+    const createdAt = Math.floor(this.clock.now() / 1000);
+    const conversation = await this.conversationFor(body);
+    const encoded = await this.tokenizers.tokenizer.encodeChat(conversation, { addGenerationPrompt: true });
+    const abort = clientGoneSignal(req, reply);
+    const request: InferenceRequest = {
+      requestId,
+      model: body.model,
+      promptIds: encoded.ids,
+      promptText: encoded.text,
+      maxTokens: body.max_output_tokens ?? undefined,
+      sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined },
+      stop: [],
+      skipSpecialTokens: true,
+      headers: req.headers,
+      user: body.user,
+      signal: abort.signal,
+      metadata: workerMetadata(req),
+      trace: traceContextOf(req),
+    };
+    const events = this.inference.generate(request);
+    const build = (status: string, text: string, reason: FinishReason | null, usage: Usage | null) =>
+      responseObject(id, itemId, createdAt, body, status, text, reason, usage);
+    const finish = async (text: string, reason: FinishReason, usage: Usage) => {
+      const final = build(reason === 'length' ? 'incomplete' : 'completed', text, reason, usage);
+      if (body.store !== false) {
+        await this.responses.store.put({ id, model: body.model, createdAt, conversation: [...conversation, { role: 'assistant', content: text }], body: final });
+      }
+      return final;
+    };
+
+    if (!body.stream) {
+      let text = '';
+      for await (const e of events) {
+        if (e.type === 'text') text += e.text;
+        else reply.send(await finish(text, e.finishReason, e.usage));
+      }
+      return;
+    }
+
+    const head = await events.next();
+    const sse = new SseWriter(reply, requestId);
+    let seq = 0;
+    const emit = (type: string, payload: Record<string, unknown>) => sse.event(type, { type, sequence_number: seq++, ...payload });
+    const where = { item_id: itemId, output_index: 0, content_index: 0 };
+    emit('response.created', { response: build('in_progress', '', null, null) });
+    emit('response.in_progress', { response: build('in_progress', '', null, null) });
+    emit('response.output_item.added', { output_index: 0, item: { id: itemId, type: 'message', status: 'in_progress', role: 'assistant', content: [] } });
+    emit('response.content_part.added', { ...where, part: { type: 'output_text', text: '', annotations: [] } });
+    let text = '';
+    try {
+      const all = async function* () {
+        if (!head.done) yield head.value;
+        yield* events;
+      };
+      for await (const e of all()) {
+        if (sse.isClosed) break;
+        if (e.type === 'text') {
+          text += e.text;
+          emit('response.output_text.delta', { ...where, delta: e.text, logprobs: [] });
+        } else {
+          const final = await finish(text, e.finishReason, e.usage);
+          emit('response.output_text.done', { ...where, text, logprobs: [] });
+          emit('response.content_part.done', { ...where, part: { type: 'output_text', text, annotations: [] } });
+          emit('response.output_item.done', { output_index: 0, item: (final.output as unknown[])[0] });
+          emit(final.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: final });
+        }
+      }
+    } catch (err) {
+      emit('error', { ...openAiErrorBody(toDroverError(err)).error });
+    } finally {
+      sse.end();
+    }
+  }
+
+  private async conversationFor(body: ResponsesBody): Promise<Turn[]> {
+    let history: Turn[] = [];
+    if (body.previous_response_id) {
+      const previous = await this.responses.store.get(body.previous_response_id);
+      if (!previous) throw DroverError.notFound(`Previous response with id '${body.previous_response_id}' not found.`, 'previous_response_id');
+      history = previous.conversation.filter((t) => t.role !== 'system');
+    }
+    const turns: Turn[] = [];
+    if (body.instructions) turns.push({ role: 'system', content: body.instructions });
+    turns.push(...history);
+    if (typeof body.input === 'string') turns.push({ role: 'user', content: body.input });
+    else {
+      for (const m of body.input) {
+        const content = typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join('');
+        turns.push({ role: m.role === 'developer' ? 'system' : m.role, content });
+      }
+    }
+    return turns;
+  }
+}
+
+function responseObject(id: string, itemId: string, createdAt: number, body: ResponsesBody, status: string, text: string, reason: FinishReason | null, usage: Usage | null): Record<string, unknown> {
+  const done = status !== 'in_progress';
+  return {
+    id,
+    object: 'response',
+    created_at: createdAt,
+    status,
+    error: null,
+    incomplete_details: reason === 'length' ? { reason: 'max_output_tokens' } : null,
+    instructions: body.instructions ?? null,
+    max_output_tokens: body.max_output_tokens ?? null,
+    model: body.model,
+    output: done ? [{ id: itemId, type: 'message', status: status === 'completed' ? 'completed' : 'incomplete', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }] : [],
+    parallel_tool_calls: false,
+    previous_response_id: body.previous_response_id ?? null,
+    store: body.store !== false,
+    temperature: body.temperature ?? 1,
+    top_p: body.top_p ?? 1,
+    tool_choice: 'auto',
+    tools: [],
+    text: { format: { type: 'text' } },
+    metadata: body.metadata ?? {},
+    usage: usage
+      ? {
+          input_tokens: usage.promptTokens,
+          input_tokens_details: { cached_tokens: usage.cachedTokens },
+          output_tokens: usage.completionTokens,
+          output_tokens_details: { reasoning_tokens: 0 },
+          total_tokens: usage.promptTokens + usage.completionTokens,
+        }
+      : null,
+  };
+}

@@ -1,0 +1,61 @@
+import { toDroverError } from '../errors/to-drover-error';
+import { openAiErrorBody } from '../errors/error-body';
+import type { InferenceEvent, Usage } from '../inference/inference-types';
+import type { SseWriter } from './sse';
+
+export interface ChunkBuilders {
+  first?: () => unknown;
+  text: (text: string) => unknown;
+  end: (e: Extract<InferenceEvent, { type: 'end' }>) => unknown;
+  usage?: (u: Usage) => unknown;
+}
+
+/**
+ * Waits for the first event before answering, so that failures before any output (unknown model,
+ * no worker, every retry failed) still get their real HTTP status and an OpenAI error body.
+ */
+export async function firstEvent(events: AsyncGenerator<InferenceEvent>): Promise<IteratorResult<InferenceEvent>> {
+  return events.next();
+}
+
+/**
+ * Drives the rest of an inference event stream into SSE. Errors mid-stream end the stream with an
+ * OpenAI-style error event and `[DONE]`, so clients never hang.
+ */
+export async function streamCompletion(
+  head: IteratorResult<InferenceEvent>,
+  events: AsyncGenerator<InferenceEvent>,
+  sse: SseWriter,
+  build: ChunkBuilders,
+  /** false when more choices will follow on the same stream (no `[DONE]`, no end). */
+  terminate = true,
+): Promise<void> {
+  let started = false;
+  async function* all(): AsyncGenerator<InferenceEvent> {
+    if (head.done) return;
+    yield head.value;
+    yield* events;
+  }
+  try {
+    for await (const e of all()) {
+      if (sse.isClosed) {
+        await events.return(undefined);
+        return;
+      }
+      if (!started && build.first) sse.data(build.first());
+      started = true;
+      if (e.type === 'text') sse.data(build.text(e.text));
+      else {
+        sse.data(build.end(e));
+        if (build.usage) sse.data(build.usage(e.usage));
+      }
+    }
+  } catch (err) {
+    sse.data(openAiErrorBody(toDroverError(err)));
+  } finally {
+    if (terminate) {
+      sse.data('[DONE]');
+      sse.end();
+    }
+  }
+}

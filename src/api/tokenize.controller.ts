@@ -1,0 +1,44 @@
+import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { DroverError } from '@drover/runtime';
+import { ModelCatalogService } from '../inference/model-catalog.service';
+import { TokenizerService } from '../tokenizer/tokenizer.service';
+import { detokenizeSchema, tokenizeSchema } from './openai-schemas';
+import { parseBody } from './validation';
+
+/** vLLM-compatible tokenize/detokenize with the gateway's own tokenizer and chat template. */
+@Controller('v1')
+export class TokenizeController {
+  constructor(
+    @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
+    @Inject(ModelCatalogService) private readonly models: ModelCatalogService,
+  ) {}
+
+  @Post('tokenize')
+  @HttpCode(200)
+  async tokenize(@Body() raw: unknown): Promise<Record<string, unknown>> {
+    const body = parseBody(tokenizeSchema, raw);
+    const maxModelLen = body.model ? this.models.resolve(body.model).maxContextLength : null;
+    const tokenizer = this.tokenizers.tokenizer;
+    let ids: number[];
+    if (body.messages) {
+      const messages = body.messages.map((m) => ({ ...m, content: typeof m.content === 'string' ? m.content : (m.content ?? null) === null ? null : (m.content as { text?: string }[]).map((p) => p.text ?? '').join('') }));
+      ids = (await tokenizer.encodeChat(messages as never, { addGenerationPrompt: body.add_generation_prompt ?? true })).ids;
+    } else if (typeof body.prompt === 'string') {
+      ids = await tokenizer.encode(body.prompt, { addSpecialTokens: body.add_special_tokens ?? false });
+    } else {
+      throw DroverError.invalidRequest("Provide either 'prompt' or 'messages'.", 'prompt');
+    }
+    return { tokens: ids, count: ids.length, max_model_len: maxModelLen };
+  }
+
+  @Post('detokenize')
+  @HttpCode(200)
+  detokenize(@Body() raw: unknown): Record<string, unknown> {
+    const body = parseBody(detokenizeSchema, raw);
+    if (body.model) this.models.resolve(body.model);
+    const tokenizer = this.tokenizers.tokenizer;
+    const bad = body.tokens.findIndex((t) => t >= tokenizer.vocabSize);
+    if (bad >= 0) throw DroverError.invalidRequest(`token id ${body.tokens[bad]} is outside the vocabulary`, `tokens[${bad}]`);
+    return { prompt: tokenizer.decode(body.tokens, { skipSpecialTokens: false }) };
+  }
+}

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { OPTION_SPECS, type GatewayConfig, type OptionSpec } from './options';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Raw = Record<string, unknown>;
+
+/**
+ * Merges defaults < config file < environment < command line, then validates every setting and
+ * reports all problems at once (before Nest starts), like an operator expects.
+ */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const problems: string[] = [];
+  const fromArgs = parseArgv(argv, problems);
+  const fromEnv: Raw = {};
+  for (const s of OPTION_SPECS) if (env[s.env] !== undefined && env[s.env] !== '') fromEnv[s.key] = env[s.env];
+  const configPath = (fromArgs.config ?? fromEnv.config) as string | undefined;
+  const fromFile = configPath ? readConfigFile(configPath, problems) : {};
+
+  const merged: Raw = {};
+  for (const s of OPTION_SPECS) {
+    const value = fromArgs[s.key] ?? fromEnv[s.key] ?? fromFile[s.key] ?? s.default;
+    if (value === undefined) continue;
+    const coerced = coerce(s, value, problems);
+    if (coerced !== undefined) merged[s.key] = coerced;
+  }
+  for (const key of Object.keys(fromFile)) {
+    if (!OPTION_SPECS.some((s) => s.key === key)) problems.push(`config file: unknown key '${key}'`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return merged as unknown as GatewayConfig;
+}
+
+function parseArgv(argv: string[], problems: string[]): Raw {
+  const out: Raw = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      problems.push(`unexpected argument '${arg}'`);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    let name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    let negated = false;
+    if (name.startsWith('no-')) {
+      negated = true;
+      name = name.slice(3);
+    }
+    const s = OPTION_SPECS.find((o) => o.flag === name);
+    if (!s) {
+      problems.push(`unknown flag --${name} (see --help)`);
+      continue;
+    }
+    if (s.type === 'bool' && eq < 0) {
+      out[s.key] = !negated;
+      continue;
+    }
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) {
+      problems.push(`flag --${name} needs a value`);
+      continue;
+    }
+    out[s.key] = value;
+  }
+  return out;
+}
+
+function readConfigFile(path: string, problems: string[]): Raw {
+  try {
+    const text = readFileSync(path, 'utf8');
+    const parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      problems.push(`config file ${path}: must hold an object of settings`);
+      return {};
+    }
+    return parsed as Raw;
+  } catch (err) {
+    problems.push(`config file ${path}: ${(err as Error).message}`);
+    return {};
+  }
+}
+
+function coerce(s: OptionSpec, value: unknown, problems: string[]): unknown {
+  const where = `--${s.flag} (${s.env})`;
+  switch (s.type) {
+    case 'string': {
+      const text = String(value);
+      if (s.choices && !s.choices.includes(text)) {
+        problems.push(`${where}: '${text}' is not one of ${s.choices.join(', ')}`);
+        return undefined;
+      }
+      return text;
+    }
+    case 'bool': {
+      if (typeof value === 'boolean') return value;
+      const text = String(value).toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+      if (['0', 'false', 'no', 'off'].includes(text)) return false;
+      problems.push(`${where}: '${value}' is not a boolean`);
+      return undefined;
+    }
+    case 'list': {
+      const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+      return items.map((x) => x.trim()).filter((x) => x.length > 0);
+    }
+    case 'int':
+    case 'number': {
+      const n = typeof value === 'number' ? value : Number(String(value).trim());
+      if (!Number.isFinite(n) || (s.type === 'int' && !Number.isInteger(n)) || String(value).trim() === '') {
+        problems.push(`${where}: '${value}' is not ${s.type === 'int' ? 'an integer' : 'a number'}`);
+        return undefined;
+      }
+      if (s.min !== undefined && n < s.min) problems.push(`${where}: ${n} is below the minimum ${s.min}`);
+      if (s.max !== undefined && n > s.max) problems.push(`${where}: ${n} is above the maximum ${s.max}`);
+      return n;
+    }
+  }
+}
+
+export function helpText(program: string): string {
+  const lines = [`usage: ${program} [options]`, '', 'Every option can also be set by its environment variable or a config file key.', ''];
+  for (const s of OPTION_SPECS) {
+    const def = s.default === undefined ? '' : ` (default: ${Array.isArray(s.default) ? s.default.join(',') || 'none' : s.default})`;
+    const choices = s.choices ? ` [${s.choices.join('|')}]` : '';
+    lines.push(`  --${s.flag} <${s.type}>${choices}`);
+    lines.push(`      ${s.help}${def}  env: ${s.env}, file: ${s.key}`);
+  }
+  return lines.join('\n');
+}

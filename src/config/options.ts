@@ -1,0 +1,140 @@
+/**
+ * Every gateway setting in one table: its CLI flag, environment variable, config-file key, type,
+ * default and help text. The loader, the validator and `--help` are all generated from it, so a
+ * setting cannot exist in one place and be missing in another.
+ */
+export type OptionType = 'string' | 'int' | 'number' | 'bool' | 'list';
+
+export interface OptionSpec {
+  key: string;
+  flag: string;
+  env: string;
+  type: OptionType;
+  default?: string | number | boolean | string[];
+  help: string;
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+}
+
+export const POLICIES = [
+  'cache_aware',
+  'round_robin',
+  'random',
+  'power_of_two',
+  'least_load',
+  'consistent_hash',
+  'prefix_hash',
+  'manual',
+] as const;
+
+const spec = (key: string, type: OptionType, help: string, extra: Partial<OptionSpec> = {}): OptionSpec => {
+  const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return { key, flag, env: `DROVER_${flag.replace(/-/g, '_').toUpperCase()}`, type, help, ...extra };
+};
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  spec('config', 'string', 'Path to a JSON or YAML config file (keys as camelCase option names).'),
+  spec('host', 'string', 'Address the HTTP server binds to.', { default: '127.0.0.1' }),
+  spec('port', 'int', 'HTTP port for the client APIs (0 picks a free port).', { default: 8080, min: 0, max: 65535 }),
+  spec('workerUrls', 'list', 'Comma-separated worker URLs (grpc://host:port, grpcs://host:port, http(s)://host:port).', { default: [] }),
+  spec('policy', 'string', 'Routing policy.', { default: 'cache_aware', choices: POLICIES }),
+  spec('tokenizer', 'string', 'Directory with tokenizer.json and tokenizer_config.json (default: the bundled Qwen3 tokenizer).'),
+  spec('modelName', 'string', 'Serve every worker under this model name instead of the name the worker reports.'),
+  spec('workerConnectTimeoutMs', 'int', 'Time allowed to reach a worker and detect its protocol.', { default: 5000, min: 1 }),
+  spec('requestTimeoutMs', 'int', 'Total time allowed for one inference request.', { default: 600_000, min: 1 }),
+  spec('healthCheckIntervalMs', 'int', 'Interval between worker health checks.', { default: 5000, min: 50 }),
+  spec('healthCheckTimeoutMs', 'int', 'Timeout of one worker health check.', { default: 2000, min: 10 }),
+  spec('drainTimeoutMs', 'int', 'How long DELETE /workers/:id waits for in-flight requests before removing.', { default: 30_000, min: 0 }),
+  spec('shutdownGraceMs', 'int', 'How long SIGTERM waits for in-flight requests to finish.', { default: 30_000, min: 0 }),
+  spec('shutdownDelayMs', 'int', 'After SIGTERM, how long to keep serving with readiness 503 before refusing new requests (lets load balancers notice).', { default: 0, min: 0 }),
+  spec('maxRequestBytes', 'int', 'Largest accepted request body in bytes.', { default: 32 * 1024 * 1024, min: 1024 }),
+  spec('logLevel', 'string', 'Log level.', { default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+  spec('cacheThreshold', 'number', 'cache_aware: fraction of the prompt a worker must hold to win on affinity.', { default: 0.3, min: 0, max: 1 }),
+  spec('balanceAbsThreshold', 'int', 'cache_aware load guard: in-flight requests above the least-loaded worker before affinity is overridden.', { default: 32, min: 0 }),
+  spec('balanceRelThreshold', 'number', 'cache_aware load guard: ratio to the least-loaded worker before affinity is overridden.', { default: 1.5, min: 1 }),
+  spec('maxConcurrentRequests', 'int', 'Inference requests served at once by this node (0 = no cap).', { default: 1024, min: 0 }),
+  spec('maxQueuedRequests', 'int', 'Inference requests allowed to wait for capacity; beyond → 429 with Retry-After.', { default: 1024, min: 0 }),
+  spec('queueTimeoutMs', 'int', 'How long a request may wait for capacity before 408.', { default: 30_000, min: 1 }),
+  spec('rateLimitRpm', 'int', 'Requests per minute per API key (0 = off). Mesh-wide when the mesh is on.', { default: 0, min: 0 }),
+  spec('rateLimitTpm', 'int', 'Prompt+completion tokens per minute per API key (0 = off). Mesh-wide when the mesh is on.', { default: 0, min: 0 }),
+  spec('maxRetries', 'int', 'Retries on another worker for failures before any output was streamed.', { default: 2, min: 0, max: 10 }),
+  spec('retryBackoffMs', 'int', 'Base of the exponential retry backoff (with full jitter).', { default: 50, min: 0 }),
+  spec('retryBackoffMaxMs', 'int', 'Cap of the retry backoff.', { default: 2000, min: 0 }),
+  spec('ttftTimeoutMs', 'int', 'Time to first token before the attempt is abandoned and retried elsewhere (0 = off).', { default: 60_000, min: 0 }),
+  spec('circuitFailureThreshold', 'int', 'Consecutive failures that open a worker\'s circuit.', { default: 5, min: 1 }),
+  spec('circuitCooldownMs', 'int', 'How long an open circuit waits before half-open probes.', { default: 10_000, min: 1 }),
+  spec('circuitSuccessThreshold', 'int', 'Half-open successes that close the circuit.', { default: 2, min: 1 }),
+  spec('healthFailureThreshold', 'int', 'Consecutive failed health checks before a worker is marked failed.', { default: 3, min: 1 }),
+  spec('removeFailedWorkers', 'bool', 'Remove workers that reach the failed state.', { default: false }),
+  spec('redisUrl', 'string', 'Redis URL for stored responses and conversations (default: in memory, per node).'),
+  spec('responseTtlSeconds', 'int', 'How long stored responses are kept in Redis.', { default: 7 * 24 * 3600, min: 60 }),
+  spec('otlpEndpoint', 'string', 'OTLP/HTTP collector base URL for traces (else the standard OTEL_EXPORTER_OTLP_* variables; off when neither is set).'),
+  spec('nodeName', 'string', 'This node\'s name in the mesh and in logs (default: host:port).'),
+  spec('mesh', 'bool', 'Join a mesh of gateway nodes (SWIM membership + state sync).', { default: false }),
+  spec('meshPort', 'int', 'Mesh membership port (UDP for SWIM, TCP for push-pull).', { default: 7946, min: 0, max: 65535 }),
+  spec('meshSyncPort', 'int', 'Mesh state-sync gRPC port (0 = mesh port + 1).', { default: 0, min: 0, max: 65535 }),
+  spec('meshBind', 'string', 'Address the mesh sockets bind to.', { default: '127.0.0.1' }),
+  spec('meshAdvertise', 'string', 'Address peers reach this node at (required when --mesh-bind is a wildcard; never 0.0.0.0).'),
+  spec('meshKey', 'string', 'Cluster key (any secret string; hashed to AES-256). Nodes without it cannot join or inject state.'),
+  spec('meshSeeds', 'list', 'Seed peers host:port (DNS names allowed).', { default: [] }),
+  spec('meshDns', 'string', 'Kubernetes headless-service DNS name: every A record is a seed, re-resolved periodically.'),
+  spec('meshDnsIntervalMs', 'int', 'How often --mesh-dns is re-resolved.', { default: 10_000, min: 100 }),
+  spec('meshDiscovery', 'string', 'How to find seeds.', { default: 'static', choices: ['static', 'dns', 'hyperswarm'] }),
+  spec('meshHyperswarmBootstrap', 'list', 'hyperdht bootstrap nodes host:port for --mesh-discovery hyperswarm (default: the public DHT).', { default: [] }),
+  spec('meshTimings', 'string', 'SWIM timing preset.', { default: 'lan', choices: ['lan', 'local'] }),
+  spec('treeBudgetTokens', 'int', 'Routing tree budget per model, in tokens (all workers together).', { default: 8_000_000, min: 1024 }),
+];
+
+export interface GatewayConfig {
+  config?: string;
+  host: string;
+  port: number;
+  workerUrls: string[];
+  policy: (typeof POLICIES)[number];
+  tokenizer?: string;
+  modelName?: string;
+  workerConnectTimeoutMs: number;
+  requestTimeoutMs: number;
+  healthCheckIntervalMs: number;
+  healthCheckTimeoutMs: number;
+  drainTimeoutMs: number;
+  shutdownGraceMs: number;
+  shutdownDelayMs: number;
+  maxRequestBytes: number;
+  logLevel: string;
+  cacheThreshold: number;
+  balanceAbsThreshold: number;
+  balanceRelThreshold: number;
+  treeBudgetTokens: number;
+  maxConcurrentRequests: number;
+  maxQueuedRequests: number;
+  queueTimeoutMs: number;
+  rateLimitRpm: number;
+  rateLimitTpm: number;
+  maxRetries: number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  ttftTimeoutMs: number;
+  circuitFailureThreshold: number;
+  circuitCooldownMs: number;
+  circuitSuccessThreshold: number;
+  healthFailureThreshold: number;
+  removeFailedWorkers: boolean;
+  otlpEndpoint?: string;
+  nodeName?: string;
+  redisUrl?: string;
+  responseTtlSeconds: number;
+  mesh: boolean;
+  meshPort: number;
+  meshSyncPort: number;
+  meshBind: string;
+  meshAdvertise?: string;
+  meshKey?: string;
+  meshSeeds: string[];
+  meshDns?: string;
+  meshDnsIntervalMs: number;
+  meshDiscovery: 'static' | 'dns' | 'hyperswarm';
+  meshHyperswarmBootstrap: string[];
+  meshTimings: 'lan' | 'local';
+}

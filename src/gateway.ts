@@ -1,0 +1,86 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+import { LogController } from 'fastify';
+import pino from 'pino';
+import { AppModule } from './app.module';
+import { installHttpMetrics } from './observability/http-metrics';
+import { installRequestTracing } from './observability/request-tracing';
+import { startTracing, stopTracing } from './observability/tracing';
+import { PrometheusMetrics } from './observability/prometheus-metrics';
+import type { GatewayConfig } from './config/options';
+import { AdmissionService } from './admission/admission.service';
+import { LifecycleService } from './lifecycle/lifecycle.service';
+
+export interface RunningGateway {
+  app: NestFastifyApplication;
+  url: string;
+  port: number;
+  /** Three-phase shutdown: stop being ready, drain in-flight (bounded by the grace period), close. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds and starts one gateway node. Used by main.ts and by in-process e2e tests. */
+export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  startTracing(config.otlpEndpoint, 'drover-gateway');
+  const logger = pino({ level: config.logLevel, base: { service: 'drover-gateway' } });
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // One line per request comes from the inference path; Fastify's own per-request lines are off.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.maxRequestBytes,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req-${randomUUID()}`;
+    },
+  });
+  const metrics = new PrometheusMetrics();
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, metrics), adapter, {
+    logger: ['error', 'warn'],
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (req, reply, done) => {
+    req.headers['x-request-id'] = String(req.id);
+    reply.header('x-request-id', String(req.id));
+    done();
+  });
+  installHttpMetrics(fastify, metrics);
+  installRequestTracing(fastify);
+  app.enableShutdownHooks([]);
+  await app.listen(config.port, config.host);
+  const address = fastify.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, policy: config.policy }, 'gateway listening');
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (graceMs = config.shutdownGraceMs): Promise<void> => {
+    closing ??= (async () => {
+      const lifecycle = app.get(LifecycleService);
+      const admission = app.get(AdmissionService);
+      // Phase 1: readiness turns 503 so load balancers stop sending; keep serving meanwhile.
+      lifecycle.startDraining();
+      logger.info({ delayMs: config.shutdownDelayMs, graceMs }, 'draining');
+      if (config.shutdownDelayMs > 0) await sleep(config.shutdownDelayMs);
+      // Phase 2: refuse new inference requests, let in-flight ones finish within the grace period.
+      lifecycle.startClosing();
+      const deadline = Date.now() + graceMs;
+      while (admission.inFlight + admission.queued > 0 && Date.now() < deadline) await sleep(25);
+      if (admission.inFlight > 0) logger.warn({ inFlight: admission.inFlight }, 'grace period over; closing with requests in flight');
+      // Phase 3: tear down (mesh leave, worker channels, HTTP server).
+      await app.close();
+      await stopTracing();
+      logger.info('gateway stopped');
+    })();
+    return closing;
+  };
+  return { app, url, port, shutdown };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

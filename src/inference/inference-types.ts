@@ -1,0 +1,34 @@
+import type { Context } from '@opentelemetry/api';
+import type { SamplingOptions } from '@drover/worker-proto';
+
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+}
+
+/** A request after validation and tokenization, independent of the client API it came from. */
+export interface InferenceRequest {
+  requestId: string;
+  model: string;
+  promptIds: number[];
+  promptText: string;
+  maxTokens: number | undefined;
+  sampling: Omit<SamplingOptions, 'maxNewTokens' | 'stop'>;
+  stop: string[];
+  skipSpecialTokens: boolean;
+  headers: Record<string, string | string[] | undefined>;
+  user?: string;
+  /** Aborted when the client goes away: the worker request is then aborted too. */
+  signal: AbortSignal;
+  /** Request id (and pass-through headers) for the worker's gRPC metadata. */
+  metadata: Record<string, string>;
+  /** The request span's context: inference spans are its children. */
+  trace: Context;
+}
+
+export type InferenceEvent =
+  | { type: 'text'; text: string }
+  | { type: 'end'; finishReason: FinishReason; usage: Usage; workerId: string; matchedStop?: string | number };

@@ -1,0 +1,259 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DroverError, type Clock, type Logger, type Metrics, type Rng, type Timers } from '@drover/runtime';
+import { WorkerRpcError, type GenerateEvent } from '@drover/worker-proto';
+import { AdmissionService } from '../admission/admission.service';
+import type { GatewayConfig } from '../config/options';
+import { toDroverError } from '../errors/to-drover-error';
+import { LifecycleService } from '../lifecycle/lifecycle.service';
+import { childContext, endSpan, injectInto, SpanKind, startSpan, type Span } from '../observability/tracing';
+import { RoutingService, type RouteResult } from '../routing/routing.service';
+import { CLOCK, CONFIG, LOGGER, METRICS, RNG, TIMERS } from '../runtime/tokens';
+import { TokenizerService } from '../tokenizer/tokenizer.service';
+import type { WorkerRecord } from '../workers/worker-record';
+import { WorkerRegistryService } from '../workers/worker-registry.service';
+import type { FinishReason, InferenceEvent, InferenceRequest, Usage } from './inference-types';
+import { ModelCatalogService } from './model-catalog.service';
+import { backoffMs, countsAgainstWorker, FirstTokenTimeout, isRetryable } from './retry-policy';
+
+/**
+ * The request path after the API layer: admission, context budget, route, stream token ids from
+ * the worker, detokenize incrementally with stop handling, report usage. Failures before any
+ * output reached the client are retried (with backoff) on a worker not yet tried.
+ */
+@Injectable()
+export class InferenceService {
+  private readonly rng: Rng;
+  private served = 0;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(TIMERS) private readonly timers: Timers,
+    @Inject(RNG) rng: Rng,
+    @Inject(LOGGER) private readonly log: Logger,
+    @Inject(METRICS) private readonly metrics: Metrics,
+    @Inject(ModelCatalogService) private readonly models: ModelCatalogService,
+    @Inject(RoutingService) private readonly routing: RoutingService,
+    @Inject(WorkerRegistryService) private readonly registry: WorkerRegistryService,
+    @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
+    @Inject(AdmissionService) private readonly admission: AdmissionService,
+    @Inject(LifecycleService) private readonly lifecycle: LifecycleService,
+  ) {
+    this.rng = rng.fork('inference');
+  }
+
+  /** Requests this node finished successfully (the dashboard derives a rate from it). */
+  get servedCount(): number {
+    return this.served;
+  }
+
+  /** Validates the token budget; returns max_new_tokens to send (the remaining context when unset). */
+  checkBudget(model: string, promptTokens: number, maxTokens: number | undefined): number {
+    const limit = this.models.resolve(model).maxContextLength;
+    const requested = promptTokens + (maxTokens ?? 0);
+    if (requested > limit || promptTokens >= limit) {
+      throw new DroverError(
+        'context_length_exceeded',
+        `This model's maximum context length is ${limit} tokens. However, you requested ${requested} tokens ` +
+          `(${promptTokens} in the messages, ${maxTokens ?? 0} in the completion). Please reduce the length of the messages or completion.`,
+        { param: 'messages' },
+      );
+    }
+    return maxTokens ?? limit - promptTokens;
+  }
+
+  async *generate(req: InferenceRequest): AsyncGenerator<InferenceEvent> {
+    if (this.lifecycle.closing) throw new DroverError('shutting_down', 'This gateway node is shutting down; retry on another node.', { retryAfterSeconds: 1 });
+    const maxNewTokens = this.checkBudget(req.model, req.promptIds.length, req.maxTokens);
+    const release = await this.admission.admit(req);
+    let usage: Usage | undefined;
+    try {
+      const tried = new Set<string>();
+      const startedAt = this.clock.now();
+      for (let attempt = 1; ; attempt++) {
+        if (req.signal.aborted) return;
+        const route = this.route(req, tried, attempt);
+        tried.add(route.worker.id);
+        const progress = { emitted: false };
+        try {
+          for await (const event of this.attempt(req, route, maxNewTokens, startedAt, progress)) {
+            if (event.type === 'end') usage = event.usage;
+            yield event;
+          }
+          return;
+        } catch (err) {
+          if (req.signal.aborted) return;
+          const canRetry = !progress.emitted && isRetryable(err) && attempt <= this.config.maxRetries;
+          if (canRetry && this.registry.routable(req.model).some((w) => !tried.has(w.id))) {
+            const delay = backoffMs(attempt, this.config.retryBackoffMs, this.config.retryBackoffMaxMs, this.rng);
+            this.log.warn({ requestId: req.requestId, worker: route.worker.id, err: (err as Error).message, attempt, delayMs: delay }, 'worker failed before output; retrying elsewhere');
+            this.metrics.inc('drover_worker_retries_total', { model: req.model });
+            if (delay > 0) await new Promise<void>((r) => this.timers.setTimeout(r, delay));
+            continue;
+          }
+          this.metrics.inc('drover_inference_errors_total', { model: req.model, code: toDroverError(err).code });
+          if (err instanceof FirstTokenTimeout) throw new DroverError('worker_timeout', err.message);
+          throw err;
+        }
+      }
+    } finally {
+      release(usage);
+    }
+  }
+
+  private route(req: InferenceRequest, tried: ReadonlySet<string>, attempt: number): RouteResult {
+    const span = startSpan('route', req.trace, { 'drover.policy': this.config.policy, 'drover.attempt': attempt });
+    try {
+      const route = this.routing.select({ model: req.model, tokens: req.promptIds, headers: req.headers, user: req.user, exclude: tried });
+      span.setAttributes({ 'drover.worker': route.worker.id, 'drover.match_ratio': route.matchRatio, 'drover.route_reason': route.reason });
+      endSpan(span);
+      return route;
+    } catch (err) {
+      endSpan(span, err);
+      throw err;
+    }
+  }
+
+  /** One try on one worker. Throws on failure; `progress.emitted` tells whether text reached the client. */
+  private async *attempt(req: InferenceRequest, route: RouteResult, maxNewTokens: number, startedAt: number, progress: { emitted: boolean }): AsyncGenerator<InferenceEvent> {
+    const worker = route.worker;
+    const served = this.models.resolve(req.model);
+    const decoder = this.tokenizers.tokenizer.createDecoder({
+      skipSpecialTokens: req.skipSpecialTokens,
+      stop: req.stop,
+      stopTokenIds: req.sampling.stopTokenIds,
+      eosTokenIds: served.eosTokenIds,
+      ignoreEos: req.sampling.ignoreEos,
+    });
+    const callSpan = startSpan('worker.generate', req.trace, { 'rpc.system': 'grpc', 'rpc.method': 'Generate', 'drover.worker': worker.id, 'server.address': worker.spec.url }, SpanKind.CLIENT);
+    let decodeSpan: Span | undefined;
+    // The attempt has its own abort: the client going away, or the first-token timeout.
+    const attemptAbort = new AbortController();
+    const onClientAbort = (): void => attemptAbort.abort(req.signal.reason);
+    req.signal.addEventListener('abort', onClientAbort, { once: true });
+    let ttftTimedOut = false;
+    const ttftTimer =
+      this.config.ttftTimeoutMs > 0
+        ? this.timers.setTimeout(() => {
+            ttftTimedOut = true;
+            attemptAbort.abort(new FirstTokenTimeout(this.config.ttftTimeoutMs));
+          }, this.config.ttftTimeoutMs)
+        : undefined;
+
+    let completionTokens = 0;
+    let usage: Usage = { promptTokens: req.promptIds.length, completionTokens: 0, cachedTokens: 0 };
+    let finishReason: FinishReason | undefined;
+    let matchedStop: string | number | undefined;
+    let firstTokenAt: number | undefined;
+    let outcome: 'ok' | 'failed' | 'neutral' = 'neutral';
+    let failure: unknown;
+    const metadata = injectInto(childContext(req.trace, callSpan), { ...req.metadata });
+    this.registry.acquire(worker);
+    this.routing.record({ model: req.model, tokens: req.promptIds, headers: req.headers, user: req.user }, worker);
+    try {
+      let sawChunk = false;
+      for await (const event of this.callWorker(worker, req, maxNewTokens, metadata, attemptAbort.signal)) {
+        usage = { promptTokens: event.promptTokens || usage.promptTokens, completionTokens: 0, cachedTokens: event.cachedTokens };
+        // Streaming workers send every token in chunks; a worker that only sends `complete`
+        // carries the whole output there.
+        const ids = event.type === 'chunk' ? event.tokenIds : sawChunk ? [] : event.outputIds;
+        sawChunk ||= event.type === 'chunk';
+        if (ids.length > 0) {
+          if (firstTokenAt === undefined) {
+            firstTokenAt = this.clock.now();
+            this.timers.clearTimeout(ttftTimer);
+            decodeSpan = startSpan('detokenize', childContext(req.trace, callSpan));
+          }
+          const step = decoder.push(ids);
+          completionTokens += ids.length;
+          if (step.text) {
+            progress.emitted = true;
+            yield { type: 'text', text: step.text };
+          }
+          if (step.finished) {
+            finishReason = 'stop';
+            matchedStop = step.matchedStop;
+            break;
+          }
+        }
+        if (event.type === 'complete') {
+          finishReason = normaliseFinish(event.finishReason);
+          matchedStop = event.matchedStopStr ?? event.matchedTokenId;
+          completionTokens = Math.max(completionTokens, event.completionTokens);
+        }
+      }
+      if (ttftTimedOut) throw new FirstTokenTimeout(this.config.ttftTimeoutMs);
+      if (req.signal.aborted) return;
+      outcome = 'ok';
+      const tail = decoder.finished ? '' : decoder.flush();
+      if (tail) {
+        progress.emitted = true;
+        yield { type: 'text', text: tail };
+      }
+      usage.completionTokens = completionTokens;
+      finishReason ??= 'stop';
+      this.observe(req, worker.id, startedAt, firstTokenAt, finishReason, usage);
+      this.log.info(
+        { requestId: req.requestId, model: req.model, worker: worker.id, route: route.reason, status: 'ok', finish: finishReason, prompt: usage.promptTokens, completion: completionTokens, cached: usage.cachedTokens, ttftMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt), ms: Math.round(this.clock.now() - startedAt) },
+        'request done',
+      );
+      this.served++;
+      yield { type: 'end', finishReason, usage, workerId: worker.id, matchedStop };
+    } catch (err) {
+      failure = ttftTimedOut ? new FirstTokenTimeout(this.config.ttftTimeoutMs) : err;
+      if (!req.signal.aborted) {
+        outcome = countsAgainstWorker(failure) ? 'failed' : 'neutral';
+        if (failure instanceof WorkerRpcError) this.metrics.inc('drover_worker_errors_total', { worker: worker.id, grpc_status: failure.grpcName });
+      }
+      throw failure;
+    } finally {
+      this.timers.clearTimeout(ttftTimer);
+      req.signal.removeEventListener('abort', onClientAbort);
+      if (req.signal.aborted) this.metrics.inc('drover_inference_client_aborts_total', { model: req.model, worker: worker.id });
+      this.registry.release(worker, outcome);
+      if (decodeSpan) {
+        decodeSpan.setAttribute('drover.completion_tokens', completionTokens);
+        endSpan(decodeSpan);
+      }
+      callSpan.setAttributes({ 'drover.prompt_tokens': usage.promptTokens, 'drover.cached_tokens': usage.cachedTokens });
+      endSpan(callSpan, failure);
+    }
+  }
+
+  private observe(req: InferenceRequest, workerId: string, startedAt: number, firstTokenAt: number | undefined, reason: string, usage: Usage): void {
+    const labels = { model: req.model, worker: workerId };
+    const end = this.clock.now();
+    this.metrics.inc('drover_inference_requests_total', { ...labels, finish_reason: reason });
+    this.metrics.observe('drover_inference_e2e_seconds', (end - startedAt) / 1000, labels);
+    if (firstTokenAt !== undefined) {
+      this.metrics.observe('drover_inference_ttft_seconds', (firstTokenAt - startedAt) / 1000, labels);
+      if (usage.completionTokens > 1) {
+        this.metrics.observe('drover_inference_tpot_seconds', (end - firstTokenAt) / 1000 / (usage.completionTokens - 1), labels);
+      }
+    }
+    this.metrics.observe('drover_inference_prompt_tokens', usage.promptTokens, { model: req.model });
+    this.metrics.inc('drover_inference_prompt_tokens_total', labels, usage.promptTokens);
+    this.metrics.inc('drover_inference_completion_tokens_total', labels, usage.completionTokens);
+    this.metrics.inc('drover_inference_cached_tokens_total', labels, usage.cachedTokens);
+  }
+
+  private callWorker(worker: WorkerRecord, req: InferenceRequest, maxNewTokens: number, metadata: Record<string, string>, signal: AbortSignal): AsyncIterable<GenerateEvent> {
+    if (!worker.client) throw new DroverError('worker_unavailable', `worker ${worker.id} is not connected`);
+    return worker.client.generate(
+      {
+        requestId: req.requestId,
+        inputIds: req.promptIds,
+        originalText: undefined,
+        sampling: { ...req.sampling, maxNewTokens, skipSpecialTokens: req.skipSpecialTokens },
+        stream: true,
+      },
+      { signal, deadlineMs: this.config.requestTimeoutMs, metadata },
+    );
+  }
+}
+
+function normaliseFinish(reason: string): FinishReason {
+  if (reason === 'length') return 'length';
+  if (reason === 'abort') return 'abort';
+  return 'stop';
+}

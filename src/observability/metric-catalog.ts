@@ -1,0 +1,72 @@
+/**
+ * Every metric the gateway exports, declared once: name, type, help, labels and buckets. The
+ * prom-client registry, the `Metrics` adapter handed to libraries and docs/metrics.md all follow
+ * this table.
+ */
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+export interface MetricSpec {
+  name: string;
+  type: MetricType;
+  help: string;
+  labels: readonly string[];
+  buckets?: readonly number[];
+}
+
+/** 1 ms to 1 h: LLM requests range from a cached tokenize to an hour-long generation. */
+export const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600] as const;
+const TOKEN_BUCKETS = [1, 8, 32, 128, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072] as const;
+const BYTE_BUCKETS = [128, 1024, 8192, 65536, 524288, 4194304, 33554432] as const;
+const RATIO_BUCKETS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1] as const;
+
+const m = (name: string, type: MetricType, help: string, labels: readonly string[] = [], buckets?: readonly number[]): MetricSpec => ({ name, type, help, labels, buckets });
+
+export const METRIC_CATALOG: readonly MetricSpec[] = [
+  // HTTP
+  m('drover_http_requests_total', 'counter', 'HTTP requests by route, method and status.', ['route', 'method', 'status']),
+  m('drover_http_request_duration_seconds', 'histogram', 'HTTP request duration until the response ended.', ['route', 'method'], LATENCY_BUCKETS_S),
+  m('drover_http_requests_in_flight', 'gauge', 'HTTP requests being served.'),
+  m('drover_http_request_bytes', 'histogram', 'Request body size.', ['route'], BYTE_BUCKETS),
+  m('drover_http_response_bytes', 'histogram', 'Response body size (non-streaming responses).', ['route'], BYTE_BUCKETS),
+  // Inference
+  m('drover_inference_requests_total', 'counter', 'Inference requests finished, by model, worker and finish reason.', ['model', 'worker', 'finish_reason']),
+  m('drover_inference_errors_total', 'counter', 'Inference requests that failed, by model and error code.', ['model', 'code']),
+  m('drover_inference_client_aborts_total', 'counter', 'Requests abandoned by the client before completion.', ['model', 'worker']),
+  m('drover_inference_ttft_seconds', 'histogram', 'Time to first token.', ['model', 'worker'], LATENCY_BUCKETS_S),
+  m('drover_inference_tpot_seconds', 'histogram', 'Time per output token after the first.', ['model', 'worker'], LATENCY_BUCKETS_S),
+  m('drover_inference_e2e_seconds', 'histogram', 'End-to-end request latency.', ['model', 'worker'], LATENCY_BUCKETS_S),
+  m('drover_inference_prompt_tokens', 'histogram', 'Prompt tokens per request.', ['model'], TOKEN_BUCKETS),
+  m('drover_inference_prompt_tokens_total', 'counter', 'Prompt tokens.', ['model', 'worker']),
+  m('drover_inference_completion_tokens_total', 'counter', 'Completion tokens.', ['model', 'worker']),
+  m('drover_inference_cached_tokens_total', 'counter', 'Prompt tokens served from the engine prefix cache.', ['model', 'worker']),
+  // Routing
+  m('drover_routing_decisions_total', 'counter', 'Routing decisions by policy and outcome (cache_hit, load_guard, miss, policy).', ['model', 'policy', 'outcome']),
+  m('drover_routing_match_ratio', 'histogram', 'Fraction of the prompt matched in the chosen worker\'s prefix tree.', ['model', 'policy'], RATIO_BUCKETS),
+  m('drover_routing_tree_nodes', 'gauge', 'Nodes in the routing tree.', ['model']),
+  m('drover_routing_tree_tokens', 'gauge', 'Tokens held in the routing tree.', ['model']),
+  m('drover_routing_tree_evictions_total', 'counter', 'Routing tree LRU evictions.', ['model']),
+  // Workers
+  m('drover_worker_health', 'gauge', 'Worker health state (1 for the current state).', ['worker', 'state']),
+  m('drover_worker_circuit_state', 'gauge', 'Circuit breaker state (1 for the current state).', ['worker', 'state']),
+  m('drover_worker_in_flight', 'gauge', 'Requests in flight on a worker from this node.', ['worker']),
+  m('drover_worker_retries_total', 'counter', 'Requests retried on another worker.', ['model']),
+  m('drover_worker_errors_total', 'counter', 'Worker call errors by gRPC status.', ['worker', 'grpc_status']),
+  m('drover_worker_kv_event_lag', 'gauge', 'KV events behind the worker\'s sequence number.', ['worker']),
+  // Tokenizer
+  m('drover_tokenizer_encode_seconds', 'histogram', 'Prompt encode duration (including chat template).', [], LATENCY_BUCKETS_S),
+  m('drover_tokenizer_cache_hits_total', 'counter', 'Tokenizer cache hits by level.', ['level']),
+  m('drover_tokenizer_cache_misses_total', 'counter', 'Tokenizer cache misses by level.', ['level']),
+  m('drover_tokenizer_cache_bytes', 'gauge', 'Bytes held by the tokenizer caches.', ['level']),
+  // Mesh
+  m('drover_mesh_members', 'gauge', 'Mesh members by state.', ['state']),
+  m('drover_mesh_suspicions_total', 'counter', 'Members this node suspected.'),
+  m('drover_mesh_refutations_total', 'counter', 'Suspicions of this node that it refuted.'),
+  m('drover_mesh_probes_total', 'counter', 'SWIM probes by result.', ['result']),
+  m('drover_mesh_gossip_bytes_total', 'counter', 'Membership gossip bytes by direction.', ['direction']),
+  m('drover_mesh_dropped_messages_total', 'counter', 'Mesh packets or messages dropped, by reason.', ['reason']),
+  m('drover_mesh_sync_lag_ops', 'gauge', 'Routing ops a peer has not acknowledged.', ['peer']),
+  m('drover_mesh_sync_bytes_total', 'counter', 'State-sync bytes by kind (delta, snapshot, doc, load) and direction.', ['kind', 'direction']),
+  m('drover_mesh_shard_version', 'gauge', 'Latest sequence number seen per shard origin.', ['origin']),
+  // Process
+  m('drover_event_loop_utilization', 'gauge', 'Event-loop utilization over the last scrape interval (0..1).'),
+];

@@ -1,0 +1,81 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import type { Labels, Metrics } from '@drover/runtime';
+import { METRIC_CATALOG, type MetricSpec } from './metric-catalog';
+
+type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
+
+/**
+ * The process-wide Prometheus registry behind the libraries' narrow `Metrics` interface. Metrics
+ * are created from the catalog; a name outside it is a programming error we log once and drop,
+ * rather than exporting an undocumented series.
+ */
+export class PrometheusMetrics implements Metrics {
+  readonly registry = new Registry();
+  private readonly metrics = new Map<string, AnyMetric>();
+  private readonly unknown = new Set<string>();
+  private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+
+  constructor(catalog: readonly MetricSpec[] = METRIC_CATALOG) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'drover_process_' });
+    // prom-client names a few gauges *_total, which Prometheus' naming rules (promtool) reject.
+    for (const m of this.registry.getMetricsAsArray()) {
+      if (m.name.endsWith('_total') && (m as unknown as { type?: string }).type !== 'counter') this.registry.removeSingleMetric(m.name);
+    }
+    for (const spec of catalog) this.metrics.set(spec.name, this.create(spec));
+  }
+
+  inc(name: string, labels?: Labels, value = 1): void {
+    const metric = this.lookup(name, 'counter');
+    if (!metric) return;
+    if (labels) (metric as Counter<string>).inc(labels, value);
+    else (metric as Counter<string>).inc(value);
+  }
+
+  observe(name: string, value: number, labels?: Labels): void {
+    const metric = this.lookup(name, 'histogram');
+    if (!metric) return;
+    if (labels) (metric as Histogram<string>).observe(labels, value);
+    else (metric as Histogram<string>).observe(value);
+  }
+
+  set(name: string, value: number, labels?: Labels): void {
+    const metric = this.lookup(name, 'gauge');
+    if (!metric) return;
+    if (labels) (metric as Gauge<string>).set(labels, value);
+    else (metric as Gauge<string>).set(value);
+  }
+
+  /** Resets a labelled gauge family, so states no longer current (e.g. a removed worker) disappear. */
+  resetGauge(name: string): void {
+    (this.metrics.get(name) as Gauge<string> | undefined)?.reset();
+  }
+
+  async scrape(): Promise<string> {
+    const now = performance.eventLoopUtilization();
+    this.set('drover_event_loop_utilization', performance.eventLoopUtilization(now, this.lastElu).utilization);
+    this.lastElu = now;
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private lookup(name: string, type: MetricSpec['type']): AnyMetric | undefined {
+    const metric = this.metrics.get(name);
+    if (metric) return metric;
+    if (!this.unknown.has(name)) {
+      this.unknown.add(name);
+      process.emitWarning(`metric '${name}' (${type}) is not in the metric catalog; dropped`);
+    }
+    return undefined;
+  }
+
+  private create(spec: MetricSpec): AnyMetric {
+    const base = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [this.registry] };
+    if (spec.type === 'counter') return new Counter(base);
+    if (spec.type === 'gauge') return new Gauge(base);
+    return new Histogram({ ...base, buckets: [...(spec.buckets ?? [])] });
+  }
+}

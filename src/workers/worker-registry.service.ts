@@ -1,0 +1,257 @@
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { DroverError, type Clock, type Logger, type Metrics, type TimerHandle, type Timers } from '@drover/runtime';
+import { WorkerClient } from '@drover/worker-proto';
+import type { GatewayConfig } from '../config/options';
+import { CLOCK, CONFIG, LOGGER, METRICS, TIMERS } from '../runtime/tokens';
+import { CircuitBreaker } from './circuit-breaker';
+import { isRoutable, type WorkerRecord, type WorkerSpec } from './worker-record';
+import { normaliseWorkerUrl } from './worker-url';
+
+export type RegistryEvent = { type: 'added' | 'updated' | 'removed'; worker: WorkerRecord };
+
+/**
+ * The workers this node knows: connects to each (detecting its gRPC contract), reads its model
+ * info, health-checks it, counts its in-flight requests and drains it before removal.
+ */
+@Injectable()
+export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdown {
+  private readonly workers = new Map<string, WorkerRecord>();
+  private readonly listeners: ((e: RegistryEvent) => void)[] = [];
+  private healthTimer: TimerHandle | undefined;
+  private readonly drainWaiters = new Map<string, (() => void)[]>();
+
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(TIMERS) private readonly timers: Timers,
+    @Inject(LOGGER) private readonly log: Logger,
+    @Inject(METRICS) private readonly metrics: Metrics,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await Promise.all(
+      this.config.workerUrls.map((url) =>
+        this.add({ url }).catch((err) => this.log.warn({ url, err: (err as Error).message }, 'could not register worker')),
+      ),
+    );
+    this.healthTimer = this.timers.setInterval(() => void this.checkAll(), this.config.healthCheckIntervalMs);
+  }
+
+  onApplicationShutdown(): void {
+    this.timers.clearInterval(this.healthTimer);
+    for (const w of this.workers.values()) w.client?.close();
+  }
+
+  onChange(listener: (e: RegistryEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  list(): WorkerRecord[] {
+    return [...this.workers.values()];
+  }
+
+  get(id: string): WorkerRecord {
+    const w = this.workers.get(id);
+    if (!w) throw DroverError.notFound(`worker '${id}' not found`, 'id');
+    return w;
+  }
+
+  routable(model: string): WorkerRecord[] {
+    return this.list().filter((w) => w.model === model && isRoutable(w));
+  }
+
+  hasRoutableWorker(): boolean {
+    return this.list().some(isRoutable);
+  }
+
+  /** Registers a worker. Connection problems leave it registered as not_ready (health checks retry). */
+  async add(spec: WorkerSpec): Promise<WorkerRecord> {
+    const url = normaliseWorkerUrl(spec.url);
+    if (this.list().some((w) => w.spec.url === url)) {
+      throw new DroverError('conflict', `a worker with url '${url}' is already registered`, { param: 'url' });
+    }
+    const record: WorkerRecord = {
+      id: workerIdFor(url),
+      spec: { ...spec, url },
+      client: undefined,
+      protocol: undefined,
+      modelInfo: undefined,
+      model: spec.model,
+      health: 'pending',
+      healthMessage: 'connecting',
+      consecutiveFailures: 0,
+      draining: false,
+      inFlight: 0,
+      circuit: this.newCircuit(workerIdFor(url), url),
+      load: undefined,
+      createdAt: this.clock.now(),
+      lastCheckedAt: undefined,
+    };
+    this.workers.set(record.id, record);
+    await this.connect(record);
+    this.emit({ type: 'added', worker: record });
+    return record;
+  }
+
+  /** Replaces a worker's spec (PUT) or merges fields into it (PATCH). A URL change reconnects. */
+  async update(id: string, patch: Partial<WorkerSpec>, replace: boolean): Promise<WorkerRecord> {
+    const record = this.get(id);
+    const next: WorkerSpec = replace ? { url: record.spec.url, ...patch } : { ...record.spec, ...patch };
+    next.url = normaliseWorkerUrl(next.url);
+    if (next.url !== record.spec.url && this.list().some((w) => w.spec.url === next.url)) {
+      throw new DroverError('conflict', `a worker with url '${next.url}' is already registered`, { param: 'url' });
+    }
+    const reconnect = next.url !== record.spec.url || next.protocol !== record.spec.protocol;
+    record.spec = next;
+    record.model = next.model ?? this.config.modelName ?? record.modelInfo?.servedModelName;
+    if (reconnect) {
+      record.client?.close();
+      record.client = undefined;
+      record.health = 'pending';
+      await this.connect(record);
+    }
+    this.emit({ type: 'updated', worker: record });
+    return record;
+  }
+
+  /** Stops routing to the worker, waits for its in-flight requests (bounded), then removes it. */
+  async remove(id: string): Promise<void> {
+    const record = this.get(id);
+    record.draining = true;
+    this.emit({ type: 'updated', worker: record });
+    await this.waitDrained(record, this.config.drainTimeoutMs);
+    this.workers.delete(id);
+    record.client?.close();
+    this.publishGauges();
+    this.emit({ type: 'removed', worker: record });
+    this.log.info({ worker: id, url: record.spec.url }, 'worker removed');
+  }
+
+  /** Called by the inference path around every worker call. */
+  acquire(w: WorkerRecord): void {
+    w.inFlight++;
+    w.circuit.onSend();
+    this.metrics.set('drover_worker_in_flight', w.inFlight, { worker: w.id });
+  }
+
+  /** `failed` counts against the circuit (connect errors, UNAVAILABLE, overload, timeouts, 5xx). */
+  release(w: WorkerRecord, outcome: 'ok' | 'failed' | 'neutral' = 'neutral'): void {
+    if (outcome === 'ok') w.circuit.onSuccess();
+    else if (outcome === 'failed') w.circuit.onFailure();
+    w.inFlight = Math.max(0, w.inFlight - 1);
+    this.metrics.set('drover_worker_in_flight', w.inFlight, { worker: w.id });
+    if (w.inFlight === 0) {
+      const waiters = this.drainWaiters.get(w.id);
+      this.drainWaiters.delete(w.id);
+      waiters?.forEach((fn) => fn());
+    }
+  }
+
+  totalInFlight(): number {
+    let n = 0;
+    for (const w of this.workers.values()) n += w.inFlight;
+    return n;
+  }
+
+  async checkAll(): Promise<void> {
+    await Promise.all(this.list().map((w) => this.check(w)));
+  }
+
+  private async connect(record: WorkerRecord): Promise<void> {
+    try {
+      const client = await WorkerClient.connect(record.spec.url, {
+        protocol: record.spec.protocol ?? 'auto',
+        timeoutMs: this.config.workerConnectTimeoutMs,
+      });
+      const info = await client.getModelInfo({ deadlineMs: this.config.workerConnectTimeoutMs });
+      record.client = client;
+      record.protocol = client.protocol;
+      record.modelInfo = info;
+      record.model = record.spec.model ?? this.config.modelName ?? info.servedModelName;
+      await this.check(record);
+      this.log.info({ worker: record.id, url: record.spec.url, protocol: client.protocol, model: record.model }, 'worker connected');
+    } catch (err) {
+      record.health = 'not_ready';
+      record.healthMessage = `connect failed: ${(err as Error).message}`;
+      this.log.warn({ worker: record.id, url: record.spec.url, err: (err as Error).message }, 'worker connect failed');
+    }
+  }
+
+  private async check(record: WorkerRecord): Promise<void> {
+    if (!record.client) {
+      if (!this.workers.has(record.id)) return;
+      return this.connect(record);
+    }
+    const before = record.health;
+    try {
+      const res = await record.client.healthCheck({ deadlineMs: this.config.healthCheckTimeoutMs });
+      record.health = res.healthy ? 'ready' : 'not_ready';
+      record.healthMessage = res.message || (res.healthy ? 'ok' : 'unhealthy');
+      record.consecutiveFailures = res.healthy ? 0 : record.consecutiveFailures + 1;
+      record.load = await record.client.getLoads({ deadlineMs: this.config.healthCheckTimeoutMs }).catch(() => record.load);
+    } catch (err) {
+      record.consecutiveFailures++;
+      record.health = record.consecutiveFailures >= this.config.healthFailureThreshold ? 'failed' : 'not_ready';
+      record.healthMessage = (err as Error).message;
+    }
+    record.lastCheckedAt = this.clock.now();
+    if (before !== record.health) {
+      this.log.info({ worker: record.id, from: before, to: record.health, message: record.healthMessage }, 'worker health changed');
+      this.publishGauges();
+      this.emit({ type: 'updated', worker: record });
+      if (record.health === 'failed' && this.config.removeFailedWorkers && this.workers.has(record.id)) {
+        this.log.warn({ worker: record.id }, 'removing failed worker');
+        void this.remove(record.id).catch(() => undefined);
+      }
+    }
+  }
+
+  private waitDrained(record: WorkerRecord, timeoutMs: number): Promise<void> {
+    if (record.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = this.timers.setTimeout(resolve, timeoutMs);
+      const list = this.drainWaiters.get(record.id) ?? [];
+      list.push(() => {
+        this.timers.clearTimeout(timer);
+        resolve();
+      });
+      this.drainWaiters.set(record.id, list);
+    });
+  }
+
+  private newCircuit(id: string, url: string): CircuitBreaker {
+    const config = {
+      failureThreshold: this.config.circuitFailureThreshold,
+      cooldownMs: this.config.circuitCooldownMs,
+      halfOpenMaxProbes: 1,
+      successThreshold: this.config.circuitSuccessThreshold,
+    };
+    return new CircuitBreaker(this.clock, config, (state) => {
+      this.log.warn({ worker: id, url, circuit: state }, 'worker circuit changed');
+      this.publishGauges();
+      const record = this.workers.get(id);
+      if (record) this.emit({ type: 'updated', worker: record });
+    });
+  }
+
+  /** Health and circuit state as one-hot gauges; reset first so removed workers disappear. */
+  private publishGauges(): void {
+    const prom = this.metrics as Metrics & { resetGauge?: (name: string) => void };
+    prom.resetGauge?.('drover_worker_health');
+    prom.resetGauge?.('drover_worker_circuit_state');
+    for (const w of this.workers.values()) {
+      this.metrics.set('drover_worker_health', 1, { worker: w.id, state: w.health });
+      this.metrics.set('drover_worker_circuit_state', 1, { worker: w.id, state: w.circuit.state });
+    }
+  }
+
+  private emit(e: RegistryEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+}
+
+/** Stable across nodes: the same URL gets the same id everywhere in the mesh. */
+export function workerIdFor(url: string): string {
+  return `w-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
+}

@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { loadConfig } from '../../src/config/load-config';
+import { OPTION_SPECS } from '../../src/config/options';
+
+// No Docker engine or cluster runs here: these tests keep the deployment files honest against
+// the gateway's real CLI (flags, env vars) and each other (services, selectors, files).
+const root = join(__dirname, '../..');
+const read = (p: string) => readFileSync(join(root, p), 'utf8');
+const ENV_NAMES = new Set(OPTION_SPECS.map((s) => s.env));
+
+function mockWorkerFlags(): Set<string> {
+  const help = execFileSync('node', [join(root, 'dist/libs/mock-worker/src/cli.js'), '--help']).toString();
+  return new Set([...help.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1]));
+}
+
+describe('docker-compose.yml', () => {
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, any> };
+  const services = compose.services;
+  const gateways = Object.keys(services).filter((n) => n.startsWith('gateway-'));
+  const workers = Object.keys(services).filter((n) => n.startsWith('worker-'));
+
+  it('has three gateways, four workers, redis, an OTel collector and Prometheus', () => {
+    expect(gateways).toHaveLength(3);
+    expect(workers).toHaveLength(4);
+    for (const s of ['redis', 'otel-collector', 'prometheus']) expect(services).toHaveProperty(s);
+  });
+
+  it('only depends on services that exist, and mounts files that exist', () => {
+    for (const [name, svc] of Object.entries(services)) {
+      for (const dep of Object.keys(svc.depends_on ?? {})) expect(services, `${name} → ${dep}`).toHaveProperty(dep);
+      for (const v of svc.volumes ?? []) {
+        const host = String(v).split(':')[0];
+        if (host.startsWith('./')) expect(existsSync(join(root, host)), `${name} mounts ${host}`).toBe(true);
+      }
+    }
+  });
+
+  it('gives gateways only env vars the gateway knows, a valid config, and peers/workers that exist', () => {
+    for (const g of gateways) {
+      const env = services[g].environment as Record<string, string>;
+      for (const key of Object.keys(env).filter((k) => k.startsWith('DROVER_'))) expect(ENV_NAMES.has(key), `${g}: ${key}`).toBe(true);
+      const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
+      const config = loadConfig([], resolved);
+      expect(config.mesh).toBe(true);
+      expect(config.nodeName).toBe(g);
+      for (const seed of config.meshSeeds) {
+        const [host, port] = seed.split(':');
+        expect(gateways).toContain(host);
+        expect(Number(port)).toBe(config.meshPort);
+      }
+      for (const url of config.workerUrls) expect(workers).toContain(new URL(url).hostname);
+      expect(services[g].healthcheck?.test.join(' ')).toContain('/readiness');
+      expect(services[g].deploy?.resources?.limits?.memory).toBeTruthy();
+    }
+  });
+
+  it('starts workers with flags the mock-worker CLI accepts', () => {
+    const flags = mockWorkerFlags();
+    for (const w of workers) {
+      for (const arg of services[w].command as string[]) if (arg.startsWith('--')) expect(flags.has(arg.slice(2)), `${w}: ${arg}`).toBe(true);
+      expect(services[w].deploy?.resources?.limits?.memory).toBeTruthy();
+    }
+  });
+
+  it('scrapes every gateway from Prometheus', () => {
+    const prom = parse(read('deploy/compose/prometheus.yml'));
+    const targets: string[] = prom.scrape_configs[0].static_configs[0].targets;
+    expect(targets.map((t) => t.split(':')[0]).sort()).toEqual([...gateways].sort());
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = read('Dockerfile');
+  it('is multi-stage, Debian-based, non-root, production deps only', () => {
+    expect(text.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(text).not.toMatch(/alpine/i);
+    expect(text).toMatch(/^USER node$/m);
+    expect(text).toContain('npm ci --omit=dev');
+    expect(text).toContain('COPY proto ./proto');
+  });
+});
+
+describe('Kubernetes manifests', () => {
+  const docs = ['deploy/k8s/gateway.yaml', 'deploy/k8s/config.yaml', 'deploy/k8s/mock-workers.yaml'].flatMap((f) =>
+    parseAllDocuments(read(f)).map((d) => d.toJSON() as any),
+  );
+  const find = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
+  const sts = find('StatefulSet', 'drover');
+  const pod = sts.spec.template;
+  const container = pod.spec.containers[0];
+
+  it('runs the gateway as a Parallel StatefulSet behind a headless Service', () => {
+    expect(sts.spec.podManagementPolicy).toBe('Parallel');
+    const headless = find('Service', sts.spec.serviceName);
+    expect(headless.spec.clusterIP).toBe('None');
+    expect(pod.metadata.labels).toMatchObject(headless.spec.selector);
+    expect(pod.metadata.labels).toMatchObject(sts.spec.selector.matchLabels);
+    const client = find('Service', 'drover');
+    expect(pod.metadata.labels).toMatchObject(client.spec.selector);
+  });
+
+  it('probes readiness and liveness on the real endpoints', () => {
+    expect(container.readinessProbe.httpGet.path).toBe('/readiness');
+    expect(container.livenessProbe.httpGet.path).toBe('/health');
+  });
+
+  it('passes only flags and env vars the gateway accepts, and the config validates', () => {
+    const args = (container.args as string[]).map((a) => a.replace('$(POD_NAMESPACE)', 'default'));
+    const env: Record<string, string> = { DROVER_MESH_KEY: 'k', DROVER_NODE_NAME: 'drover-0', DROVER_MESH_ADVERTISE: '10.0.0.5', DROVER_WORKER_URLS: 'grpc://w:1' };
+    for (const e of container.env) if (e.name.startsWith('DROVER_')) expect(ENV_NAMES.has(e.name), e.name).toBe(true);
+    const config = loadConfig(args, env);
+    expect(config.mesh).toBe(true);
+    expect(config.meshDiscovery).toBe('dns');
+    expect(config.meshDns).toContain(sts.spec.serviceName);
+    const port = (name: string) => container.ports.find((p: any) => p.name === name).containerPort;
+    expect(port('http')).toBe(config.port);
+    expect(port('mesh-udp')).toBe(config.meshPort);
+    expect(port('mesh-sync')).toBe(config.meshSyncPort);
+  });
+
+  it('gives the pod longer than the three-phase shutdown, with a preStop hook', () => {
+    const args = (container.args as string[]).map((a) => a.replace('$(POD_NAMESPACE)', 'default'));
+    const config = loadConfig(args, {});
+    const preStopSleep = Number(container.lifecycle.preStop.exec.command[1]);
+    expect(pod.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(preStopSleep * 1000 + config.shutdownDelayMs + config.shutdownGraceMs);
+  });
+
+  it('reads the cluster key from a Secret and declares resources and scraping', () => {
+    const keyRef = container.env.find((e: any) => e.name === 'DROVER_MESH_KEY').valueFrom.secretKeyRef;
+    expect(find('Secret', keyRef.name).stringData).toHaveProperty(keyRef.key);
+    for (const ref of container.env.filter((e: any) => e.valueFrom?.configMapKeyRef).map((e: any) => e.valueFrom.configMapKeyRef)) {
+      expect(find('ConfigMap', ref.name).data).toHaveProperty(ref.key);
+    }
+    expect(container.resources.requests.cpu).toBeTruthy();
+    expect(container.resources.limits.memory).toBeTruthy();
+    expect(pod.metadata.annotations['prometheus.io/scrape']).toBe('true');
+  });
+
+  it('has a PodDisruptionBudget selecting the gateway pods', () => {
+    const pdb = docs.find((d) => d.kind === 'PodDisruptionBudget');
+    expect(pod.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
+  });
+
+  it('starts mock workers with flags the mock-worker CLI accepts', () => {
+    const flags = mockWorkerFlags();
+    const worker = find('StatefulSet', 'drover-mock-worker').spec.template.spec.containers[0];
+    for (const arg of worker.args as string[]) if (arg.startsWith('--')) expect(flags.has(arg.slice(2)), arg).toBe(true);
+  });
+});

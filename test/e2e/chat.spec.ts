@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type TestCluster } from '../support/cluster';
+
+describe('gateway: chat completions through the official openai SDK', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startCluster({ workers: 2 });
+  });
+  afterAll(async () => c?.close());
+
+  it('lists the model the workers report', async () => {
+    const models = await c.client.models.list();
+    expect(models.data.map((m) => m.id)).toEqual(['qwen3-mock']);
+    expect(models.data[0].object).toBe('model');
+  });
+
+  it('answers a non-streaming chat in OpenAI shape with usage', async () => {
+    const res = await c.client.chat.completions.create({
+      model: 'qwen3-mock',
+      messages: [
+        { role: 'system', content: 'You are terse.' },
+        { role: 'user', content: 'Say something.' },
+      ],
+      max_tokens: 12,
+    });
+    expect(res.id).toMatch(/^chatcmpl-/);
+    expect(res.object).toBe('chat.completion');
+    expect(res.model).toBe('qwen3-mock');
+    expect(typeof res.created).toBe('number');
+    expect(res.choices).toHaveLength(1);
+    expect(res.choices[0].message.role).toBe('assistant');
+    expect(res.choices[0].message.content?.length).toBeGreaterThan(0);
+    expect(['stop', 'length']).toContain(res.choices[0].finish_reason);
+    expect(res.usage?.prompt_tokens).toBeGreaterThan(5);
+    expect(res.usage?.completion_tokens).toBeGreaterThan(0);
+    expect(res.usage?.completion_tokens).toBeLessThanOrEqual(12);
+    expect(res.usage?.total_tokens).toBe((res.usage?.prompt_tokens ?? 0) + (res.usage?.completion_tokens ?? 0));
+    expect(res.usage?.prompt_tokens_details?.cached_tokens).toBeGreaterThanOrEqual(0);
+  });
+
+  it('max_tokens ends with finish_reason length and exactly that many tokens', async () => {
+    const res = await c.client.chat.completions.create({
+      model: 'qwen3-mock',
+      messages: [{ role: 'user', content: 'Write a long story.' }],
+      max_tokens: 5,
+      // the mock may emit eos; ignore_eos makes the length deterministic
+      ...({ ignore_eos: true } as object),
+    });
+    expect(res.choices[0].finish_reason).toBe('length');
+    expect(res.usage?.completion_tokens).toBe(5);
+  });
+
+  it('streams deltas, a finish reason, a usage chunk and [DONE]', async () => {
+    const stream = await c.client.chat.completions.create({
+      model: 'qwen3-mock',
+      messages: [{ role: 'user', content: 'Stream please.' }],
+      max_tokens: 8,
+      stream: true,
+      stream_options: { include_usage: true },
+      ...({ ignore_eos: true } as object),
+    });
+    let text = '';
+    let finish: string | null = null;
+    let usage: { completion_tokens: number } | undefined;
+    let first = true;
+    const ids = new Set<string>();
+    for await (const chunk of stream) {
+      ids.add(chunk.id);
+      expect(chunk.object).toBe('chat.completion.chunk');
+      if (first) {
+        expect(chunk.choices[0].delta.role).toBe('assistant');
+        first = false;
+      }
+      if (chunk.choices[0]) {
+        text += chunk.choices[0].delta.content ?? '';
+        if (chunk.choices[0].finish_reason) finish = chunk.choices[0].finish_reason;
+      }
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(ids.size).toBe(1);
+    expect(text.length).toBeGreaterThan(0);
+    expect(finish).toBe('length');
+    expect(usage?.completion_tokens).toBe(8);
+  });
+
+  it('produces the same text for the same seed', async () => {
+    const ask = () =>
+      c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'Same seed.' }], max_tokens: 10, seed: 7 });
+    const [a, b] = await Promise.all([ask(), ask()]);
+    expect(a.choices[0].message.content).toBe(b.choices[0].message.content);
+  });
+
+  it('echoes the x-request-id header, or generates one', async () => {
+    const given = await fetch(`${c.gateway.url}/v1/models`, { headers: { 'x-request-id': 'abc-123' } });
+    expect(given.headers.get('x-request-id')).toBe('abc-123');
+    const generated = await fetch(`${c.gateway.url}/v1/models`);
+    expect(generated.headers.get('x-request-id')).toMatch(/^req-/);
+  });
+});

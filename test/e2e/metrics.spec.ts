@@ -1,0 +1,43 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRIC_CATALOG } from '../../src/observability/metric-catalog';
+import { startCluster, type TestCluster } from '../support/cluster';
+
+describe('gateway: Prometheus /metrics', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startCluster({ workers: 2 });
+    for (let i = 0; i < 3; i++) {
+      await c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: `metrics ${i}` }], max_tokens: 4 });
+    }
+    const stream = await c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'stream' }], max_tokens: 4, stream: true });
+    for await (const _ of stream) void _;
+    await fetch(`${c.gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' });
+  });
+  afterAll(async () => c?.close());
+
+  it('passes promtool check metrics on a live scrape after traffic', async () => {
+    const res = await fetch(`${c.gateway.url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const file = join(mkdtempSync(join(tmpdir(), 'drover-metrics-')), 'scrape.txt');
+    writeFileSync(file, text);
+    // promtool reads the exposition on stdin and exits non-zero on any problem.
+    const out = execFileSync('sh', ['-c', `promtool check metrics < ${file} 2>&1; echo "exit=$?"`]).toString();
+    expect(out.trim().split('\n').pop()).toBe('exit=0');
+    expect(text).toMatch(/drover_http_requests_total\{route="\/v1\/chat\/completions",method="POST",status="200"\} [1-9]/);
+    expect(text).toMatch(/drover_http_requests_total\{route="\/v1\/chat\/completions",method="POST",status="400"\} 1/);
+    expect(text).toMatch(/drover_inference_requests_total\{model="qwen3-mock",worker="w-[0-9a-f]+",finish_reason="(stop|length)"\} [1-9]/);
+    expect(text).toMatch(/drover_inference_ttft_seconds_bucket\{[^}]*model="qwen3-mock"/);
+    expect(text).toContain('drover_process_nodejs_eventloop_lag_seconds');
+    expect(text).toContain('drover_event_loop_utilization');
+  });
+
+  it('documents every metric in docs/metrics.md', () => {
+    const doc = readFileSync(join(__dirname, '../../docs/metrics.md'), 'utf8');
+    for (const spec of METRIC_CATALOG) expect(doc, spec.name).toContain(`\`${spec.name}\``);
+  });
+});
