@@ -18,6 +18,7 @@ import {
   SEAL_OVERHEAD,
   SwimCluster,
   type MemberEvent,
+  type SwimConfig,
 } from '@drover/swim';
 
 export const description = 'SWIM (LAN defaults, virtual time): detection p50/p99, dead-by-all, join rounds, false positives under loss, bytes/s per node';
@@ -51,6 +52,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       hours: { type: 'string', default: '1' },
       crashes: { type: 'string' },
       joins: { type: 'string' },
+      // Lifeguard alone: no probe over the stream path when datagrams are lost.
+      'no-fallback': { type: 'boolean', default: false },
     },
   });
   const sizes = values.sizes!.split(',').map(Number);
@@ -58,10 +61,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const result: Record<string, SizeResult> = {};
   const extras: Record<string, Extra> = {};
   for (const n of sizes) {
-    const crashes = values.crashes ? Number(values.crashes) : n >= 500 ? 30 : 60;
-    const joins = values.joins ? Number(values.joins) : n >= 500 ? 6 : 12;
+    const crashes = values.crashes ? Number(values.crashes) : n >= 500 ? 24 : 60;
+    const joins = values.joins ? Number(values.joins) : n >= 500 ? 5 : 12;
     const started = process.hrtime.bigint();
-    const [measured, extra] = measure(n, `${values.seed}:${n}`, crashes, joins, hours);
+    const [measured, extra] = measure(n, `${values.seed}:${n}`, crashes, joins, hours, { streamFallbackProbe: !values['no-fallback'] });
     extra.wall_s = Math.round(Number(process.hrtime.bigint() - started) / 1e8) / 10;
     result[String(n)] = measured;
     extras[String(n)] = extra;
@@ -71,12 +74,20 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   return result;
 }
 
-function measure(n: number, seed: string, crashes: number, joins: number, hours: number): [SizeResult, Extra] {
+interface Detection {
+  suspectMs: number[];
+  deadAllMs: number[];
+  joinRounds: number[];
+  bytesPerSecondPerNode: number;
+}
+
+/** Joins, crashes and steady traffic on a sealed (production-like) cluster. */
+function measureDetection(n: number, seed: string, crashes: number, joins: number, config: Partial<SwimConfig>): Detection {
   let listener: ((observer: string, e: MemberEvent) => void) | undefined;
   const onEvent = (observer: string, e: MemberEvent): void => listener?.(observer, e);
   // Production-like: every packet sealed with the cluster key (AES-256-GCM).
   const keyring = new Keyring([new Uint8Array(32).fill(42)]);
-  const cluster = SwimCluster.create({ seed, size: n, keyring, metrics: noopMetrics, link: LINK, onEvent });
+  const cluster = SwimCluster.create({ seed, size: n, keyring, config, metrics: noopMetrics, link: LINK, onEvent });
   const rng = cluster.rng.fork('bench');
   settle(cluster, 600_000);
   log(`n=${n} converged at t=${cluster.scheduler.now()} ms`);
@@ -127,31 +138,48 @@ function measure(n: number, seed: string, crashes: number, joins: number, hours:
   }
 
   // Steady-state traffic (no churn, no loss), sealed packets and push-pull streams included.
-  cluster.advance(pushPullIntervalMs(LAN_TIMINGS.pushPullIntervalMs, n));
+  const pushPullMs = pushPullIntervalMs(LAN_TIMINGS.pushPullIntervalMs, n);
+  cluster.advance(pushPullMs);
   const bytesBefore = cluster.network.stats.bytesSent + cluster.network.stats.streamBytes;
-  const windowMs = 10 * 60_000;
+  // At least two push-pull rounds per node inside the window.
+  const windowMs = Math.max(5 * 60_000, 2 * pushPullMs);
   cluster.advance(windowMs);
   const bytes = cluster.network.stats.bytesSent + cluster.network.stats.streamBytes - bytesBefore;
   const bytesPerSecondPerNode = bytes / (cluster.runningNodes().length * (windowMs / 1000));
   cluster.shutdown();
+  return { suspectMs, deadAllMs, joinRounds, bytesPerSecondPerNode };
+}
 
+/** False positives over `hours` of virtual time per loss level, on a fresh cluster. */
+function measureFalsePositives(n: number, seed: string, hours: number, config: Partial<SwimConfig>): number[] {
+  let listener: ((observer: string, e: MemberEvent) => void) | undefined;
+  const onEvent = (observer: string, e: MemberEvent): void => listener?.(observer, e);
   // False positives over `hours` of virtual time per loss level. Sealing changes packet sizes
   // only, never a protocol decision, so this (long) part runs unsealed to save CPU.
-  const soak = SwimCluster.create({ seed: `${seed}:soak`, size: n, metrics: noopMetrics, link: LINK, onEvent });
+  const soak = SwimCluster.create({ seed: `${seed}:soak`, size: n, config, metrics: noopMetrics, link: LINK, onEvent });
   settle(soak, 600_000);
   const falsePositives: number[] = [];
   for (const loss of [0, 0.05, 0.1]) {
     soak.network.setDefaultLink({ ...LINK, loss });
     let falseDeaths = 0;
+    let suspicions = 0;
     listener = (_o, e) => {
+      if (e.type === 'suspect') suspicions++;
       if (e.type === 'dead' && soak.nodes.get(e.member.name)?.running) falseDeaths++;
     };
     soak.advance(hours * 3600_000);
     falsePositives.push(falseDeaths);
     listener = undefined;
-    log(`n=${n} loss=${loss * 100}%: ${falseDeaths} false positives`);
+    log(`n=${n} loss=${loss * 100}%: ${falseDeaths} false positives (${suspicions} suspect marks)`);
   }
   soak.shutdown();
+  return falsePositives;
+}
+
+function measure(n: number, seed: string, crashes: number, joins: number, hours: number, config: Partial<SwimConfig>): [SizeResult, Extra] {
+  // Separate functions, so the first cluster is garbage before the long soak starts.
+  const { suspectMs, deadAllMs, joinRounds, bytesPerSecondPerNode } = measureDetection(n, seed, crashes, joins, config);
+  const falsePositives = measureFalsePositives(n, seed, hours, config);
   return [
     {
       suspect_p50_ms: quantile(suspectMs, 0.5),
