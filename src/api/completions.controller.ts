@@ -1,4 +1,4 @@
-import { Body, Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DroverError, type Clock } from '@drover/runtime';
 import { InferenceService } from '../inference/inference.service';
@@ -25,6 +25,7 @@ export class CompletionsController {
   ) {}
 
   @Post('completions')
+  @HttpCode(200)
   async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(completionSchema, raw);
     if (body.echo) throw new DroverError('unsupported', "'echo' is not supported.", { param: 'echo' });

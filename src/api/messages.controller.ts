@@ -1,4 +1,4 @@
-import { Body, Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DroverError } from '@drover/runtime';
 import type { ChatMessage } from '@drover/tokenizer';
@@ -22,6 +22,7 @@ export class MessagesController {
   ) {}
 
   @Post('messages')
+  @HttpCode(200)
   async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(messagesSchema, raw);
     const requestId = requestIdOf(req);

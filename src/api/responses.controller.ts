@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Delete, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DroverError, type Clock } from '@drover/runtime';
 import { openAiErrorBody } from '../errors/error-body';
@@ -45,6 +45,7 @@ export class ResponsesController {
   }
 
   @Post()
+  @HttpCode(200)
   async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(responsesSchema, raw);
     const requestId = requestIdOf(req);

@@ -2,6 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DroverError, type Logger } from '@drover/runtime';
 import { LOGGER } from '../runtime/tokens';
+import { traceContextOf } from '../observability/request-tracing';
+import { traceIdOf } from '../observability/tracing';
 import { anthropicErrorBody, openAiErrorBody, statusOf } from './error-body';
 import { toDroverError } from './to-drover-error';
 
@@ -21,7 +23,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const status = statusOf(err);
     const requestId = String(request?.headers?.['x-request-id'] ?? request?.id ?? '');
     if (status >= 500) {
-      this.log.error({ err: exception instanceof Error ? exception.stack : String(exception), requestId, code: err.code }, 'request failed');
+      this.log.error({ err: exception instanceof Error ? exception.stack : String(exception), requestId, traceId: traceIdOf(traceContextOf(request)), code: err.code }, 'request failed');
+    } else {
+      this.log.info({ requestId, traceId: traceIdOf(traceContextOf(request)), status, code: err.code }, 'request rejected');
     }
     if (reply.sent || reply.raw.headersSent) {
       if (!reply.raw.writableEnded) reply.raw.end();

@@ -5,7 +5,7 @@ import { AdmissionService } from '../admission/admission.service';
 import type { GatewayConfig } from '../config/options';
 import { toDroverError } from '../errors/to-drover-error';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
-import { childContext, endSpan, injectInto, SpanKind, startSpan, type Span } from '../observability/tracing';
+import { childContext, endSpan, injectInto, SpanKind, startSpan, traceIdOf, type Span } from '../observability/tracing';
 import { RoutingService, type RouteResult } from '../routing/routing.service';
 import { CLOCK, CONFIG, LOGGER, METRICS, RNG, TIMERS } from '../runtime/tokens';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
@@ -86,7 +86,7 @@ export class InferenceService {
           const canRetry = !progress.emitted && isRetryable(err) && attempt <= this.config.maxRetries;
           if (canRetry && this.registry.routable(req.model).some((w) => !tried.has(w.id))) {
             const delay = backoffMs(attempt, this.config.retryBackoffMs, this.config.retryBackoffMaxMs, this.rng);
-            this.log.warn({ requestId: req.requestId, worker: route.worker.id, err: (err as Error).message, attempt, delayMs: delay }, 'worker failed before output; retrying elsewhere');
+            this.log.warn({ requestId: req.requestId, traceId: traceIdOf(req.trace), worker: route.worker.id, err: (err as Error).message, attempt, delayMs: delay }, 'worker failed before output; retrying elsewhere');
             this.metrics.inc('drover_worker_retries_total', { model: req.model });
             if (delay > 0) await new Promise<void>((r) => this.timers.setTimeout(r, delay));
             continue;
@@ -194,7 +194,7 @@ export class InferenceService {
       finishReason ??= 'stop';
       this.observe(req, worker.id, startedAt, firstTokenAt, finishReason, usage);
       this.log.info(
-        { requestId: req.requestId, model: req.model, worker: worker.id, route: route.reason, status: 'ok', finish: finishReason, prompt: usage.promptTokens, completion: completionTokens, cached: usage.cachedTokens, ttftMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt), ms: Math.round(this.clock.now() - startedAt) },
+        { requestId: req.requestId, traceId: traceIdOf(req.trace), model: req.model, worker: worker.id, route: route.reason, status: 'ok', finish: finishReason, prompt: usage.promptTokens, completion: completionTokens, cached: usage.cachedTokens, ttftMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt), ms: Math.round(this.clock.now() - startedAt) },
         'request done',
       );
       this.served++;

@@ -7,6 +7,10 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 const tracer = trace.getTracer('drover-gateway');
 let sdk: NodeSDK | undefined;
 
+// W3C trace context is honoured even with tracing off: an incoming traceparent still reaches the
+// worker's metadata and the log lines.
+propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+
 /**
  * Starts OpenTelemetry tracing when an OTLP endpoint is configured (the standard OTEL_* variables,
  * or --otlp-endpoint). Off otherwise: the API then hands out no-op spans at almost no cost.
@@ -56,6 +60,12 @@ export function childContext(parent: Context, span: Span): Context {
 export function injectInto(ctx: Context, metadata: Record<string, string>): Record<string, string> {
   propagation.inject(ctx, metadata, { set: (carrier, key, value) => (carrier[key] = value) });
   return metadata;
+}
+
+/** The trace id to stamp on log lines (undefined when tracing is off and no traceparent came in). */
+export function traceIdOf(ctx: Context): string | undefined {
+  const id = trace.getSpanContext(ctx)?.traceId;
+  return id && id !== '00000000000000000000000000000000' ? id : undefined;
 }
 
 export function endSpan(span: Span, err?: unknown): void {

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, waitFor, type TestCluster } from '../support/cluster';
+import { WorkerRegistryService } from '../../src/workers/worker-registry.service';
+
+describe('gateway resilience: retries, circuit breaker, first-token timeout', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startCluster({
+      workers: 3,
+      worker: { decodeBaseMs: 1 },
+      gateway: { policy: 'round_robin', circuitFailureThreshold: 2, circuitCooldownMs: 400, circuitSuccessThreshold: 1, ttftTimeoutMs: 300, retryBackoffMs: 1, maxRetries: 2 },
+    });
+  });
+  afterAll(async () => c?.close());
+  const registry = () => c.gateway.app.get(WorkerRegistryService);
+  const ask = () => c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'hello' }], max_tokens: 3 });
+
+  it('retries a failing worker on another one: no client errors, never the same worker twice', async () => {
+    c.workers[0].engine.faults.failRate = 1;
+    c.workers[0].engine.faults.failStatus = 14; // UNAVAILABLE
+    const results = await Promise.all(Array.from({ length: 12 }, ask));
+    expect(results.every((r) => r.choices[0].message.content)).toBe(true);
+    c.workers[0].engine.faults.failRate = 0;
+  });
+
+  it('opens the circuit of a failing worker, then half-opens and closes it after it recovers', async () => {
+    const bad = registry().list().find((w) => w.spec.url === c.workers[0].url)!;
+    c.workers[0].engine.faults.failRate = 1;
+    await waitFor(async () => {
+      await ask();
+      return bad.circuit.state === 'open';
+    }, 5000, 'circuit open');
+    const view = await (await fetch(`${c.gateway.url}/workers/${bad.id}`)).json();
+    expect(view.circuit).toBe('open');
+    c.workers[0].engine.faults.failRate = 0;
+    await waitFor(async () => {
+      await ask();
+      return bad.circuit.state === 'closed';
+    }, 5000, 'circuit closed again');
+  });
+
+  it('a stalled worker trips the first-token timeout and the request is served elsewhere', async () => {
+    // Stall before the first token: an absurdly slow prefill on worker 1.
+    c.workers[1].engine.config.prefillTokensPerSec = 1;
+    const results = await Promise.all(Array.from({ length: 6 }, ask));
+    expect(results.every((r) => r.choices[0].message.content)).toBe(true);
+    c.workers[1].engine.config.prefillTokensPerSec = 8000;
+  });
+
+  it('when every worker fails, the client gets the mapped status', async () => {
+    for (const w of c.workers) {
+      w.engine.faults.failRate = 1;
+      w.engine.faults.failStatus = 8; // RESOURCE_EXHAUSTED → 429
+    }
+    const err = await ask().catch((e) => e);
+    expect(err.status).toBe(429);
+    for (const w of c.workers) w.engine.faults.failRate = 0;
+  });
+});

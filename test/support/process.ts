@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '../..');
+
+export interface GatewayProcess {
+  url: string;
+  child: ChildProcess;
+  /** Every JSON log line the process printed so far. */
+  logs: Record<string, unknown>[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts the compiled gateway (dist/src/main.js) as a child process and waits for its URL. */
+export function startGatewayProcess(args: string[], env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js'), '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const logs: Record<string, unknown>[] = [];
+  let buffer = '';
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${stderr}`)), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          logs.push(entry);
+          if (entry.msg === 'gateway listening') {
+            clearTimeout(timer);
+            resolve({
+              url: String(entry.url),
+              child,
+              logs,
+              stop: (signal = 'SIGTERM') =>
+                new Promise((res) => {
+                  if (child.exitCode !== null) return res(child.exitCode);
+                  child.once('exit', (code) => res(code));
+                  child.kill(signal);
+                }),
+            });
+          }
+        } catch {
+          // not a JSON line
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code}: ${stderr}`));
+    });
+  });
+}
