@@ -30,7 +30,7 @@ describe('gateway resilience: retries, circuit breaker, first-token timeout', ()
       await ask();
       return bad.circuit.state === 'open';
     }, 5000, 'circuit open');
-    const view = await (await fetch(`${c.gateway.url}/workers/${bad.id}`)).json();
+    const view = (await (await fetch(`${c.gateway.url}/workers/${bad.id}`)).json()) as { circuit: string };
     expect(view.circuit).toBe('open');
     c.workers[0].engine.faults.failRate = 0;
     await waitFor(async () => {
