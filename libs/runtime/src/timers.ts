@@ -10,31 +10,39 @@ export interface Timers {
   clearInterval(handle: TimerHandle | undefined): void;
 }
 
-interface SystemHandle extends TimerHandle {
-  readonly raw: NodeJS.Timeout;
-}
+type SystemHandle = TimerHandle & ({ readonly kind: 'timeout'; readonly raw: NodeJS.Timeout } | { readonly kind: 'immediate'; readonly raw: NodeJS.Immediate });
 
 /** Node's timers behind the Timers interface. Timers are unref'd so they never hold a process open. */
 export class SystemTimers implements Timers {
   private nextId = 1;
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
-    const raw = setTimeout(fn, Math.max(0, delayMs));
+    // Node clamps setTimeout to ≥ 1 ms; a zero delay means "next turn", which setImmediate gives.
+    if (delayMs <= 0) {
+      const immediate: SystemHandle = { id: this.nextId++, kind: 'immediate', raw: setImmediate(fn) };
+      return immediate;
+    }
+    const raw = setTimeout(fn, delayMs);
     raw.unref();
-    return { id: this.nextId++, raw } as SystemHandle;
+    const timeout: SystemHandle = { id: this.nextId++, kind: 'timeout', raw };
+    return timeout;
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
-    if (handle) clearTimeout((handle as SystemHandle).raw);
+    if (!handle) return;
+    const h = handle as SystemHandle;
+    if (h.kind === 'immediate') clearImmediate(h.raw);
+    else clearTimeout(h.raw);
   }
 
   setInterval(fn: () => void, periodMs: number): TimerHandle {
     const raw = setInterval(fn, Math.max(1, periodMs));
     raw.unref();
-    return { id: this.nextId++, raw } as SystemHandle;
+    const interval: SystemHandle = { id: this.nextId++, kind: 'timeout', raw };
+    return interval;
   }
 
   clearInterval(handle: TimerHandle | undefined): void {
-    if (handle) clearInterval((handle as SystemHandle).raw);
+    if (handle) clearInterval((handle as SystemHandle & { kind: 'timeout' }).raw);
   }
 }

@@ -157,6 +157,9 @@ export class Tokenizer {
    */
   async encodeChat(messages: ChatMessage[], opts: ChatTemplateOptions = {}): Promise<{ text: string; ids: number[] }> {
     const text = this.renderChat(messages, opts);
+    // An identical prompt (retries, benchmarks, shared system-only prompts) is an L0 hit.
+    const exact = this.l0.get(`0${text}`);
+    if (exact) return { text, ids: exact };
     const cuts = this.boundaries(text);
     // Chain keys: key_i = H(key_{i-1} + segment_i), so each prefix key costs only its segment.
     const keys: string[] = [];
@@ -191,6 +194,7 @@ export class Tokenizer {
       from = end;
       if (i < cuts.length) this.l1.set(keys[i], [...ids], ids.length * 8 + 64);
     }
+    this.l0.set(`0${text}`, ids, text.length * 2 + ids.length * 8 + 64);
     return { text, ids };
   }
 
