@@ -47,6 +47,7 @@ export class SwimNode {
   private readonly awareness: Awareness;
   private readonly broadcasts: BroadcastQueue;
   private readonly suspicions = new Map<string, Suspicion>();
+  private readonly suspicionRechecks = new Map<string, TimerHandle[]>();
   private readonly ackHandlers = new Map<number, AckHandler>();
   private readonly probeSchedule: ProbeSchedule;
   private readonly listeners = new Set<MemberEventListener>();
@@ -171,8 +172,7 @@ export class SwimNode {
     timers.clearTimeout(this.gossipTimer);
     timers.clearTimeout(this.pushPullTimer);
     timers.clearInterval(this.maintenanceTimer);
-    for (const s of this.suspicions.values()) s.cancel();
-    this.suspicions.clear();
+    for (const name of [...this.suspicions.keys()]) this.cancelSuspicion(name);
     this.ackHandlers.clear();
     this.broadcasts.clear();
   }
@@ -413,15 +413,32 @@ export class SwimNode {
     const k = expectedConfirmations(this.config.suspicionMult, n);
     const incarnation = member.incarnation;
     const suspicion = new Suspicion(this.deps, accuser, k, minMs, maxMs, () => {
-      this.suspicions.delete(member.name);
+      this.cancelSuspicion(member.name);
       const current = this.list.get(member.name);
       if (this.state === 'stopped' || !current || current.state !== 'suspect' || current.incarnation !== incarnation) return;
       this.applyGossipMsg({ type: 'dead', incarnation, name: member.name, from: this.name, left: false });
     });
     this.suspicions.set(member.name, suspicion);
+    // Lifeguard's "tell the suspect": ask it again ourselves before any timeout can fire, so a
+    // refutation that an epidemic failed to bring us still arrives (it answers stale accusations
+    // with its current alive, see reassertTo).
+    const recheck = encodeFrame({ type: 'suspect', incarnation, name: member.name, from: this.name });
+    const timers = [0.5, 0.9].map((fraction) =>
+      this.deps.timers.setTimeout(() => {
+        const current = this.list.get(member.name);
+        if (this.state === 'stopped' || current?.state !== 'suspect' || current.incarnation !== incarnation) return;
+        this.sendFrames(current.address, [recheck], false);
+      }, minMs * fraction),
+    );
+    this.suspicionRechecks.set(member.name, timers);
   }
 
   private cancelSuspicion(name: string): void {
+    const rechecks = this.suspicionRechecks.get(name);
+    if (rechecks) {
+      for (const t of rechecks) this.deps.timers.clearTimeout(t);
+      this.suspicionRechecks.delete(name);
+    }
     const s = this.suspicions.get(name);
     if (!s) return;
     s.cancel();
