@@ -50,7 +50,6 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   });
   installHttpMetrics(fastify, metrics);
   installRequestTracing(fastify);
-  app.enableShutdownHooks([]);
   await app.listen(config.port, config.host);
   const address = fastify.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

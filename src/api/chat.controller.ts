@@ -60,6 +60,7 @@ export class ChatController {
       signal: abort.signal,
       metadata: workerMetadata(req),
       trace: traceCtx,
+      buffered: !body.stream,
     };
     const events = this.inference.generate(request);
 
@@ -67,6 +68,7 @@ export class ChatController {
       let text = '';
       for await (const e of events) {
         if (e.type === 'text') text += e.text;
+        else if (e.type === 'reset') text = '';
         else reply.header('x-drover-worker', e.workerId).send(chatCompletion(id, created, body.model, text, e.finishReason, e.usage));
       }
       return;

@@ -46,6 +46,7 @@ export class CompletionsController {
       signal: abort.signal,
       metadata: workerMetadata(req),
       trace: traceContextOf(req),
+      buffered: !body.stream,
     };
     const requests: InferenceRequest[] = prompts.map((p, i) => ({
       ...base,
@@ -96,6 +97,7 @@ export class CompletionsController {
     let text = '';
     for await (const e of this.inference.generate(r)) {
       if (e.type === 'text') text += e.text;
+      else if (e.type === 'reset') text = '';
       else return { text, reason: e.finishReason, usage: e.usage };
     }
     throw new DroverError('internal', 'the request ended without a result');

@@ -43,12 +43,14 @@ export class MessagesController {
       signal: abort.signal,
       metadata: workerMetadata(req),
       trace: traceContextOf(req),
+      buffered: !body.stream,
     };
     const events = this.inference.generate(request);
     if (!body.stream) {
       let text = '';
       for await (const e of events) {
         if (e.type === 'text') text += e.text;
+        else if (e.type === 'reset') text = '';
         else reply.send(message(id, body.model, [{ type: 'text', text }], stopReason(e.finishReason, e.matchedStop, body), stopSequence(e.matchedStop, body), e.usage));
       }
       return;
@@ -65,7 +67,7 @@ export class MessagesController {
       for await (const e of all()) {
         if (sse.isClosed) break;
         if (e.type === 'text') sse.event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: e.text } });
-        else {
+        else if (e.type === 'end') {
           sse.event('content_block_stop', { type: 'content_block_stop', index: 0 });
           sse.event('message_delta', {
             type: 'message_delta',

@@ -69,6 +69,7 @@ export class ResponsesController {
       signal: abort.signal,
       metadata: workerMetadata(req),
       trace: traceContextOf(req),
+      buffered: !body.stream,
     };
     const events = this.inference.generate(request);
     const build = (status: string, text: string, reason: FinishReason | null, usage: Usage | null) =>
@@ -85,6 +86,7 @@ export class ResponsesController {
       let text = '';
       for await (const e of events) {
         if (e.type === 'text') text += e.text;
+        else if (e.type === 'reset') text = '';
         else reply.send(await finish(text, e.finishReason, e.usage));
       }
       return;
@@ -110,7 +112,7 @@ export class ResponsesController {
         if (e.type === 'text') {
           text += e.text;
           emit('response.output_text.delta', { ...where, delta: e.text, logprobs: [] });
-        } else {
+        } else if (e.type === 'end') {
           const final = await finish(text, e.finishReason, e.usage);
           emit('response.output_text.done', { ...where, text, logprobs: [] });
           emit('response.content_part.done', { ...where, part: { type: 'output_text', text, annotations: [] } });

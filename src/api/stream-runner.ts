@@ -45,7 +45,7 @@ export async function streamCompletion(
       if (!started && build.first) sse.data(build.first());
       started = true;
       if (e.type === 'text') sse.data(build.text(e.text));
-      else {
+      else if (e.type === 'end') {
         sse.data(build.end(e));
         if (build.usage) sse.data(build.usage(e.usage));
       }

@@ -27,8 +27,14 @@ export interface InferenceRequest {
   metadata: Record<string, string>;
   /** The request span's context: inference spans are its children. */
   trace: Context;
+  /**
+   * The client sees nothing until the end (non-streaming): a failure even after output started can
+   * be retried from scratch on another worker (the consumer gets a `reset` event first).
+   */
+  buffered?: boolean;
 }
 
 export type InferenceEvent =
   | { type: 'text'; text: string }
+  | { type: 'reset' }
   | { type: 'end'; finishReason: FinishReason; usage: Usage; workerId: string; matchedStop?: string | number };

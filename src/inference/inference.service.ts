@@ -83,12 +83,13 @@ export class InferenceService {
           return;
         } catch (err) {
           if (req.signal.aborted) return;
-          const canRetry = !progress.emitted && isRetryable(err) && attempt <= this.config.maxRetries;
+          const canRetry = (!progress.emitted || req.buffered === true) && isRetryable(err) && attempt <= this.config.maxRetries;
           if (canRetry && this.registry.routable(req.model).some((w) => !tried.has(w.id))) {
             const delay = backoffMs(attempt, this.config.retryBackoffMs, this.config.retryBackoffMaxMs, this.rng);
             this.log.warn({ requestId: req.requestId, traceId: traceIdOf(req.trace), worker: route.worker.id, err: (err as Error).message, attempt, delayMs: delay }, 'worker failed before output; retrying elsewhere');
             this.metrics.inc('drover_worker_retries_total', { model: req.model });
             if (delay > 0) await new Promise<void>((r) => this.timers.setTimeout(r, delay));
+            if (progress.emitted) yield { type: 'reset' };
             continue;
           }
           this.metrics.inc('drover_inference_errors_total', { model: req.model, code: toDroverError(err).code });

@@ -57,3 +57,41 @@ export function startGatewayProcess(args: string[], env: Record<string, string> 
     });
   });
 }
+
+export interface WorkerProcess {
+  url: string;
+  child: ChildProcess;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts the compiled mock worker CLI as a child process (so a test can SIGKILL it). */
+export function startWorkerProcess(args: string[] = []): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/libs/mock-worker/src/cli.js'), '--port', '0', '--count', '1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start: ${err}`)), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = out.match(/^(grpc:\/\/\S+)\nready/m);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1],
+          child,
+          kill: (signal = 'SIGKILL') =>
+            new Promise((res) => {
+              if (child.exitCode !== null || child.signalCode !== null) return res();
+              child.once('exit', () => res());
+              child.kill(signal);
+            }),
+        });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code}: ${err}`));
+    });
+  });
+}
