@@ -102,6 +102,28 @@ export class InferenceService {
     }
   }
 
+  /** One embedding on a routed worker (retried elsewhere on a retryable failure). */
+  async embed(model: string, ids: number[], requestId: string, headers: InferenceRequest['headers']): Promise<{ embedding: number[]; promptTokens: number }> {
+    this.checkBudget(model, ids.length, 0);
+    const tried = new Set<string>();
+    for (let attempt = 1; ; attempt++) {
+      const { worker } = this.routing.select({ model, tokens: ids, headers, exclude: tried });
+      tried.add(worker.id);
+      this.registry.acquire(worker);
+      let outcome: 'ok' | 'failed' | 'neutral' = 'neutral';
+      try {
+        const res = await worker.client!.embed(requestId, ids, { deadlineMs: this.config.requestTimeoutMs, metadata: { 'x-request-id': requestId } });
+        outcome = 'ok';
+        return res;
+      } catch (err) {
+        outcome = countsAgainstWorker(err) ? 'failed' : 'neutral';
+        if (!isRetryable(err) || attempt > this.config.maxRetries || !this.registry.routable(model).some((w) => !tried.has(w.id))) throw err;
+      } finally {
+        this.registry.release(worker, outcome);
+      }
+    }
+  }
+
   private route(req: InferenceRequest, tried: ReadonlySet<string>, attempt: number): RouteResult {
     const span = startSpan('route', req.trace, { 'drover.policy': this.config.policy, 'drover.attempt': attempt });
     try {

@@ -38,3 +38,23 @@ describe('gateway: tokenize and detokenize', () => {
     expect((await post('/v1/tokenize', { model: 'nope', prompt: 'x' })).status).toBe(404);
   });
 });
+
+describe('gateway: embeddings', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startCluster({ workers: 1 });
+  });
+  afterAll(async () => c?.close());
+
+  it('returns normalised vectors with usage for strings and token ids', async () => {
+    const res = await c.client.embeddings.create({ model: 'qwen3-mock', input: ['hello world', 'goodbye'] });
+    expect(res.data).toHaveLength(2);
+    expect(res.data[1].index).toBe(1);
+    const v = res.data[0].embedding;
+    expect(Math.hypot(...v)).toBeCloseTo(1, 5);
+    expect(res.usage.prompt_tokens).toBeGreaterThan(2);
+    const again = await c.client.embeddings.create({ model: 'qwen3-mock', input: 'hello world' });
+    expect(again.data[0].embedding).toEqual(v);
+    await expect(c.client.embeddings.create({ model: 'nope', input: 'x' })).rejects.toMatchObject({ status: 404 });
+  });
+});

@@ -1,0 +1,50 @@
+import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { DroverError } from '@drover/runtime';
+import { InferenceService } from '../inference/inference.service';
+import { TokenizerService } from '../tokenizer/tokenizer.service';
+import { requestIdOf } from './request-context';
+import { parseBody } from './validation';
+
+const MAX_INPUTS = 256;
+const embeddingsSchema = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number().int().min(0)).min(1), z.array(z.array(z.number().int().min(0)).min(1)).min(1)]),
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  dimensions: z.number().int().min(1).optional(),
+  user: z.string().optional(),
+});
+
+/** OpenAI Embeddings over the worker's Embed RPC. */
+@Controller('v1')
+export class EmbeddingsController {
+  constructor(
+    @Inject(InferenceService) private readonly inference: InferenceService,
+    @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
+  ) {}
+
+  @Post('embeddings')
+  @HttpCode(200)
+  async create(@Body() raw: unknown, @Req() req: FastifyRequest): Promise<Record<string, unknown>> {
+    const body = parseBody(embeddingsSchema, raw);
+    if (body.dimensions !== undefined) throw new DroverError('unsupported', "'dimensions' is not supported.", { param: 'dimensions' });
+    const input = body.input;
+    const tokenizer = this.tokenizers.tokenizer;
+    let batches: number[][];
+    if (typeof input === 'string') batches = [await tokenizer.encode(input)];
+    else if (typeof input[0] === 'number') batches = [input as number[]];
+    else if (typeof input[0] === 'string') batches = await Promise.all((input as string[]).map((t) => tokenizer.encode(t)));
+    else batches = input as number[][];
+    if (batches.length > MAX_INPUTS) throw DroverError.invalidRequest(`At most ${MAX_INPUTS} inputs per request.`, 'input');
+    const requestId = requestIdOf(req);
+    const results = await Promise.all(batches.map((ids, i) => this.inference.embed(body.model, ids, `${requestId}-${i}`, req.headers)));
+    const data = results.map((r, index) => ({
+      object: 'embedding',
+      index,
+      embedding: body.encoding_format === 'base64' ? Buffer.from(new Float32Array(r.embedding).buffer).toString('base64') : r.embedding,
+    }));
+    const promptTokens = results.reduce((a, r) => a + r.promptTokens, 0);
+    return { object: 'list', data, model: body.model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
+  }
+}
