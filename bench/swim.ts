@@ -179,6 +179,9 @@ function measureFalsePositives(n: number, seed: string, hours: number, config: P
 function measure(n: number, seed: string, crashes: number, joins: number, hours: number, config: Partial<SwimConfig>): [SizeResult, Extra] {
   // Separate functions, so the first cluster is garbage before the long soak starts.
   const { suspectMs, deadAllMs, joinRounds, bytesPerSecondPerNode } = measureDetection(n, seed, crashes, joins, config);
+  const sorted = (xs: number[]): string => [...xs].sort((a, b) => a - b).map((x) => Math.round(x)).join(' ');
+  log(`n=${n} first suspicion ms, sorted: ${sorted(suspectMs)}`);
+  log(`n=${n} dead on all ms, sorted: ${sorted(deadAllMs)}`);
   const falsePositives = measureFalsePositives(n, seed, hours, config);
   return [
     {

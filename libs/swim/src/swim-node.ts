@@ -348,7 +348,9 @@ export class SwimNode {
       settled = true;
       this.ackHandlers.delete(seq);
       if (msg.wantNack) this.sendFrames(msg.sourceAddress, [encodeFrame({ type: 'nack', seq: msg.seq })], false);
-    }, this.config.probeTimeoutMs);
+      // Lifeguard: nack at 80% of the probe timeout, so it reaches the prober before its period
+      // ends; a late nack would count as missing and wrongly lower the prober's health.
+    }, this.config.probeTimeoutMs * 0.8);
     this.ackHandlers.set(seq, {
       onAck: () => {
         if (settled) return;
