@@ -1,0 +1,8 @@
+export { RadixTree, RadixNode, type MatchResult, type TreeStats } from './radix-tree';
+export { TextRadixTree } from './text-radix-tree';
+export { encodeSnapshot, decodeSnapshot } from './snapshot-codec';
+export { encodeOps, decodeOps, applyOp, type TreeOp } from './ops-codec';
+export { treeDigest } from './digest';
+export { PrefixShards } from './prefix-shards';
+export { KvBlockIndex, chainedBlockHashes } from './kv-block-index';
+export { DEFAULT_TREE_LIMITS, type TreeCodecLimits } from './limits';

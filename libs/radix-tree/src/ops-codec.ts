@@ -1,0 +1,93 @@
+import { Reader, Writer } from './bytes';
+import { DEFAULT_TREE_LIMITS, type TreeCodecLimits } from './limits';
+import type { RadixTree } from './radix-tree';
+
+/**
+ * Delta ops on a tree. Inserts carry their logical time, so applying a set of ops in any order
+ * (or twice) leaves the same owners and times (max wins): idempotent and commutative.
+ */
+export type TreeOp = { kind: 'insert'; seq: Uint32Array; owner: string; time: number } | { kind: 'remove_owner'; owner: string; time: number };
+
+const MAGIC = 0x4f; // 'O'
+const VERSION = 1;
+const INSERT = 1;
+const REMOVE_OWNER = 2;
+
+export function applyOp(tree: RadixTree, op: TreeOp): void {
+  if (op.kind === 'insert') tree.insert(op.seq, op.owner, op.time);
+  else tree.removeOwner(op.owner);
+}
+
+/**
+ * `[magic][version][owners][count][op...]`; an insert stores only what differs from the previous
+ * insert in the batch (shared prefix length + suffix), which is most of a multi-turn prompt.
+ */
+export function encodeOps(ops: readonly TreeOp[]): Uint8Array {
+  const owners = new Map<string, number>();
+  for (const op of ops) if (!owners.has(op.owner)) owners.set(op.owner, owners.size);
+  const w = new Writer();
+  w.u8(MAGIC);
+  w.u8(VERSION);
+  w.varint(owners.size);
+  for (const o of owners.keys()) w.string(o);
+  w.varint(ops.length);
+  let prev: Uint32Array = new Uint32Array(0);
+  for (const op of ops) {
+    w.u8(op.kind === 'insert' ? INSERT : REMOVE_OWNER);
+    w.varint(owners.get(op.owner)!);
+    w.varint(op.time);
+    if (op.kind === 'insert') {
+      let shared = 0;
+      const n = Math.min(prev.length, op.seq.length);
+      while (shared < n && prev[shared] === op.seq[shared]) shared++;
+      w.varint(shared);
+      w.varint(op.seq.length - shared);
+      for (let i = shared; i < op.seq.length; i++) w.varint(op.seq[i]);
+      prev = op.seq;
+    }
+  }
+  return w.finish();
+}
+
+export function decodeOps(bytes: Uint8Array, maxOps = DEFAULT_TREE_LIMITS.maxOps, limits: Partial<TreeCodecLimits> = {}): TreeOp[] | undefined {
+  const lim = { ...DEFAULT_TREE_LIMITS, ...limits };
+  if (bytes.length > lim.maxBytes) return undefined;
+  const r = new Reader(bytes);
+  if (r.u8() !== MAGIC || r.u8() !== VERSION) return undefined;
+  const ownerCount = r.varint();
+  if (ownerCount === undefined || ownerCount > lim.maxOwners || ownerCount > r.remaining) return undefined;
+  const owners: string[] = [];
+  for (let i = 0; i < ownerCount; i++) {
+    const o = r.string(lim.maxOwnerNameBytes);
+    if (o === undefined) return undefined;
+    owners.push(o);
+  }
+  const count = r.varint();
+  if (count === undefined || count > maxOps || count > r.remaining) return undefined;
+  const ops: TreeOp[] = [];
+  let prev: Uint32Array = new Uint32Array(0);
+  for (let k = 0; k < count; k++) {
+    const kind = r.u8();
+    const idx = r.varint();
+    const time = r.varint();
+    if (idx === undefined || time === undefined || idx >= ownerCount) return undefined;
+    if (kind === REMOVE_OWNER) {
+      ops.push({ kind: 'remove_owner', owner: owners[idx], time });
+      continue;
+    }
+    if (kind !== INSERT) return undefined;
+    const shared = r.varint();
+    const suffix = r.varint();
+    if (shared === undefined || suffix === undefined || shared > prev.length || suffix > r.remaining || shared + suffix > lim.maxSeqLength) return undefined;
+    const seq = new Uint32Array(shared + suffix);
+    seq.set(prev.subarray(0, shared));
+    for (let i = 0; i < suffix; i++) {
+      const t = r.varint();
+      if (t === undefined || t > 0xffffffff) return undefined;
+      seq[shared + i] = t;
+    }
+    ops.push({ kind: 'insert', seq, owner: owners[idx], time });
+    prev = seq;
+  }
+  return r.remaining === 0 ? ops : undefined;
+}

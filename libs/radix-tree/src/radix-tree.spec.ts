@@ -1,0 +1,174 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { applyOp, decodeOps, encodeOps, type TreeOp } from './ops-codec';
+import { RadixTree } from './radix-tree';
+import { decodeSnapshot, encodeSnapshot } from './snapshot-codec';
+import { treeDigest } from './digest';
+import { TextRadixTree } from './text-radix-tree';
+import { KvBlockIndex, chainedBlockHashes } from './kv-block-index';
+
+/** The naive model: every sequence each owner inserted; a match is the longest common prefix. */
+function naiveMatch(model: Map<string, number[][]>, seq: number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [owner, seqs] of model) {
+    let best = 0;
+    for (const s of seqs) {
+      let k = 0;
+      while (k < s.length && k < seq.length && s[k] === seq[k]) k++;
+      best = Math.max(best, k);
+    }
+    if (best > 0) out.set(owner, best);
+  }
+  return out;
+}
+
+const seqArb = fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 12 });
+const ownerArb = fc.constantFrom('w0', 'w1', 'w2');
+const SEED = Number(process.env.RADIX_SEED ?? 42);
+const runs = { numRuns: 150, seed: SEED };
+
+describe('RadixTree', () => {
+  it('matches like the naive model (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(seqArb, ownerArb), { maxLength: 30 }), fc.array(seqArb, { minLength: 1, maxLength: 10 }), (inserts, queries) => {
+        const tree = new RadixTree();
+        const model = new Map<string, number[][]>();
+        for (const [seq, owner] of inserts) {
+          tree.insert(seq, owner);
+          model.set(owner, [...(model.get(owner) ?? []), seq]);
+        }
+        for (const q of queries) {
+          const m = tree.match(q);
+          expect(Object.fromEntries(m.perOwner)).toEqual(Object.fromEntries(naiveMatch(model, q)));
+          const best = Math.max(0, ...naiveMatch(model, q).values());
+          expect(m.length).toBe(best);
+        }
+        let tokens = 0;
+        tree.walk((n) => (tokens += n.edge.length));
+        expect(tokens).toBe(tree.tokens);
+      }),
+      runs,
+    );
+  });
+
+  it('never exceeds its token budget, and evicts least recently used first', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 40 }), ownerArb), { maxLength: 60 }), (inserts) => {
+        const tree = new RadixTree(100);
+        for (const [seq, owner] of inserts) {
+          tree.insert(seq, owner);
+          expect(tree.tokens).toBeLessThanOrEqual(100);
+        }
+      }),
+      runs,
+    );
+    const tree = new RadixTree(20);
+    tree.insert([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'old');
+    tree.insert([20, 21, 22, 23, 24, 25, 26, 27, 28, 29], 'new');
+    tree.insert([40, 41, 42], 'newest');
+    expect(tree.match([1, 2, 3]).length).toBe(0);
+    expect(tree.match([20, 21]).length).toBe(2);
+    expect(tree.evictions).toBeGreaterThan(0);
+  });
+
+  it('removeOwner reclaims nodes nobody owns', () => {
+    const tree = new RadixTree();
+    tree.insert([1, 2, 3, 4], 'a');
+    tree.insert([1, 2, 9, 9], 'b');
+    tree.removeOwner('a');
+    expect(tree.match([1, 2, 3, 4]).perOwner.get('a')).toBeUndefined();
+    expect(tree.match([1, 2, 3, 4]).length).toBe(2);
+    tree.removeOwner('b');
+    expect(tree.nodes).toBe(1);
+    expect(tree.tokens).toBe(0);
+  });
+
+  it('breaks ties by most recent use', () => {
+    const tree = new RadixTree();
+    tree.insert([1, 2, 3], 'a');
+    tree.insert([1, 2, 3], 'b');
+    expect(tree.match([1, 2, 3]).best).toBe('b');
+    tree.insert([1, 2, 3], 'a');
+    expect(tree.match([1, 2, 3]).best).toBe('a');
+  });
+
+  it('has a text variant', () => {
+    const t = new TextRadixTree();
+    t.insert('You are a helpful assistant. Hi', 'w1');
+    expect(t.match('You are a helpful assistant. Bye').perOwner.get('w1')).toBe('You are a helpful assistant. '.length);
+  });
+});
+
+describe('tree codecs', () => {
+  it('snapshot round-trips (property): decode(encode(tree)) equals tree', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(seqArb, ownerArb), { maxLength: 40 }), (inserts) => {
+        const tree = new RadixTree(1000);
+        for (const [seq, owner] of inserts) tree.insert(seq, owner);
+        const back = decodeSnapshot(encodeSnapshot(tree))!;
+        expect(back).toBeDefined();
+        expect(treeDigest(back)).toBe(treeDigest(tree));
+        expect(back.tokens).toBe(tree.tokens);
+        expect(back.nodes).toBe(tree.nodes);
+        expect(back.budgetTokens).toBe(1000);
+      }),
+      runs,
+    );
+  });
+
+  it('ops round-trip and converge in any delivery order, applied once or twice', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(seqArb, ownerArb), { minLength: 1, maxLength: 30 }), fc.integer(), (inserts, shuffleSeed) => {
+        const ops: TreeOp[] = inserts.map(([seq, owner], i) => ({ kind: 'insert', seq: Uint32Array.from(seq), owner, time: i + 1 }));
+        const decoded = decodeOps(encodeOps(ops))!;
+        expect(decoded.map((o) => ({ ...o, seq: o.kind === 'insert' ? [...o.seq] : [] }))).toEqual(ops.map((o) => ({ ...o, seq: o.kind === 'insert' ? [...o.seq] : [] })));
+        const inOrder = new RadixTree();
+        for (const op of ops) applyOp(inOrder, op);
+        const shuffled = new RadixTree();
+        const order = ops.map((op, i) => ({ op, key: Math.sin(shuffleSeed + i) }));
+        order.sort((a, b) => a.key - b.key);
+        for (const { op } of [...order, ...order]) applyOp(shuffled, op);
+        expect(treeDigest(shuffled)).toBe(treeDigest(inOrder));
+      }),
+      runs,
+    );
+  });
+
+  it('decoders reject malformed input without throwing', () => {
+    const tree = new RadixTree();
+    tree.insert([1, 2, 3], 'a');
+    tree.insert([1, 5], 'b');
+    const snap = encodeSnapshot(tree);
+    const ops = encodeOps([{ kind: 'insert', seq: Uint32Array.from([1, 2]), owner: 'a', time: 1 }]);
+    for (const bytes of [snap, ops]) {
+      for (let cut = 0; cut < bytes.length; cut++) {
+        expect(() => decodeSnapshot(bytes.subarray(0, cut))).not.toThrow();
+        expect(() => decodeOps(bytes.subarray(0, cut))).not.toThrow();
+      }
+    }
+    expect(decodeSnapshot(snap.subarray(0, snap.length - 1))).toBeUndefined();
+    expect(decodeOps(ops.subarray(0, ops.length - 1))).toBeUndefined();
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (junk) => {
+      expect(() => decodeSnapshot(junk)).not.toThrow();
+      expect(() => decodeOps(junk)).not.toThrow();
+    }), runs);
+    // Size caps are checked before allocating.
+    expect(decodeSnapshot(snap, { maxNodes: 1 })).toBeUndefined();
+    expect(decodeOps(ops, 0)).toBeUndefined();
+  });
+});
+
+describe('KvBlockIndex', () => {
+  const hash = (parent: string | undefined, tokens: readonly number[]) => `${parent ?? 'root'}>${tokens.join('.')}`;
+  it('tracks stored/removed/cleared blocks and matches whole blocks from the start', () => {
+    const idx = new KvBlockIndex(hash);
+    const ids = Array.from({ length: 40 }, (_, i) => i);
+    const hashes = chainedBlockHashes(ids, 16, hash);
+    idx.apply('w1', [{ kind: 'stored', blocks: hashes.map((h, i) => ({ blockHash: h, tokenIds: ids.slice(i * 16, i * 16 + 16), blockSize: 16 })) }]);
+    expect(idx.matchTokens(ids).get('w1')).toBe(32);
+    idx.apply('w1', [{ kind: 'removed', blockHashes: [hashes[1]] }]);
+    expect(idx.matchTokens(ids).get('w1')).toBe(16);
+    idx.apply('w1', [{ kind: 'cleared' }]);
+    expect(idx.matchTokens(ids).size).toBe(0);
+  });
+});
