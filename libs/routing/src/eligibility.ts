@@ -1,0 +1,44 @@
+import type { Rng } from '@drover/runtime';
+import type { RouteRequest, WorkerView } from './types';
+
+export function eligible(w: WorkerView, req: RouteRequest): boolean {
+  return w.healthy && !w.circuitOpen && !(req.exclude?.has(w.id) ?? false);
+}
+
+/** A load score: in-flight requests, plus the engine's queue and KV pressure when reported. */
+export function loadScore(w: WorkerView): number {
+  const l = w.load();
+  return w.inFlight() + (l ? l.waitingReqs + l.queuedTokens / 1024 + l.kvUsage * 2 : 0);
+}
+
+/**
+ * A uniformly random eligible worker without copying the fleet: random probes first, then one
+ * scan from a random offset (cost stays O(1) expected when most workers are eligible).
+ */
+export function sampleEligible(workers: readonly WorkerView[], req: RouteRequest, rng: Rng, skip?: WorkerView): WorkerView | undefined {
+  const n = workers.length;
+  if (n === 0) return undefined;
+  for (let tries = 0; tries < 8; tries++) {
+    const w = workers[rng.int(n)];
+    if (w !== skip && eligible(w, req)) return w;
+  }
+  const start = rng.int(n);
+  for (let k = 0; k < n; k++) {
+    const w = workers[(start + k) % n];
+    if (w !== skip && eligible(w, req)) return w;
+  }
+  return undefined;
+}
+
+/** Power of two choices on the load score (random tie-break through the sampling). */
+export function powerOfTwo(workers: readonly WorkerView[], req: RouteRequest, rng: Rng): WorkerView | undefined {
+  const a = sampleEligible(workers, req, rng);
+  if (!a) return undefined;
+  const b = sampleEligible(workers, req, rng, a) ?? a;
+  return loadScore(b) < loadScore(a) ? b : a;
+}
+
+export function headerValue(req: RouteRequest, name: string): string | undefined {
+  const v = req.headers?.[name];
+  return Array.isArray(v) ? v[0] : v;
+}
