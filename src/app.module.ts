@@ -11,6 +11,7 @@ import { MessagesController } from './api/messages.controller';
 import { ResponsesController } from './api/responses.controller';
 import { ResponseStoreService } from './storage/response-store.service';
 import { EmbeddingsController } from './api/embeddings.controller';
+import { AdminController } from './api/admin.controller';
 import { ModelsController } from './api/models.controller';
 import { TokenizeController } from './api/tokenize.controller';
 import { WorkersController } from './api/workers.controller';
@@ -31,7 +32,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [RuntimeModule.forRoot(config, logger, metrics)],
-      controllers: [ChatController, CompletionsController, MessagesController, ResponsesController, EmbeddingsController, ModelsController, TokenizeController, HealthController, WorkersController, MetricsController, DashboardController],
+      controllers: [ChatController, CompletionsController, MessagesController, ResponsesController, EmbeddingsController, ModelsController, TokenizeController, HealthController, WorkersController, MetricsController, DashboardController, AdminController],
       providers: [
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         LifecycleService,

@@ -1,7 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DroverError, type Rng } from '@drover/runtime';
-import type { GatewayConfig } from '../config/options';
-import { CONFIG, RNG } from '../runtime/tokens';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { chainHash } from '@drover/mock-worker';
+import { KvBlockIndex, PrefixShards, type TreeOp } from '@drover/radix-tree';
+import { createPolicy, type RouteReason, type RoutingPolicy, type RoutingView, type WorkerView } from '@drover/routing';
+import { DroverError, type Clock, type Logger, type Metrics, type Rng, type Timers } from '@drover/runtime';
+import type { GatewayConfig, POLICIES } from '../config/options';
+import { CLOCK, CONFIG, LOGGER, METRICS, RNG, TIMERS } from '../runtime/tokens';
+import { KvEventSubscriber } from '../workers/kv-event-subscriber';
 import type { WorkerRecord } from '../workers/worker-record';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
 
@@ -15,43 +19,173 @@ export interface RouteInput {
 
 export interface RouteResult {
   worker: WorkerRecord;
-  reason: string;
+  reason: RouteReason;
   matchRatio: number;
 }
 
-/** Picks a worker for a request. Interim policies until @drover/routing is wired in. */
+interface ModelRouting {
+  policy: RoutingPolicy;
+  shards: PrefixShards;
+  view: RoutingView;
+  decisions: Record<RouteReason, number>;
+}
+
+/**
+ * Routes each request with the model's policy over an immutable view of its workers (rebuilt
+ * when the registry changes, never per request). Prefix knowledge comes from this node's routing
+ * tree plus the mesh's replicas (PrefixShards), and, for workers that stream KV events, from their
+ * exact block index instead.
+ */
 @Injectable()
-export class RoutingService {
-  private rrCounter = 0;
+export class RoutingService implements OnModuleInit, OnApplicationShutdown {
   private readonly rng: Rng;
+  private readonly models = new Map<string, ModelRouting>();
+  private readonly kvIndex = new KvBlockIndex(chainHash);
+  private readonly kvSubscribers = new Map<string, KvEventSubscriber>();
+  private readonly opListeners: ((model: string, op: TreeOp) => void)[] = [];
+  private meshInFlight: (workerId: string) => number = () => 0;
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(RNG) rng: Rng,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(TIMERS) private readonly timers: Timers,
+    @Inject(LOGGER) private readonly log: Logger,
+    @Inject(METRICS) private readonly metrics: Metrics,
     @Inject(WorkerRegistryService) private readonly registry: WorkerRegistryService,
   ) {
     this.rng = rng.fork('routing');
   }
 
+  onModuleInit(): void {
+    this.registry.onChange((e) => {
+      if (e.type === 'removed') {
+        this.kvSubscribers.get(e.worker.id)?.stop();
+        this.kvSubscribers.delete(e.worker.id);
+        this.kvIndex.reset(e.worker.id);
+        for (const [model, m] of this.models) this.emitOp(model, m.shards.removeWorker(e.worker.id));
+      } else if (e.worker.client && !this.kvSubscribers.has(e.worker.id)) {
+        const sub = new KvEventSubscriber(e.worker.id, e.worker.client, { apply: (id, b) => this.kvIndex.apply(id, b.events), reset: (id) => this.kvIndex.reset(id) }, this.timers, this.log, this.metrics);
+        this.kvSubscribers.set(e.worker.id, sub);
+        sub.start();
+      }
+      this.rebuildViews();
+    });
+    this.rebuildViews();
+  }
+
+  onApplicationShutdown(): void {
+    for (const s of this.kvSubscribers.values()) s.stop();
+  }
+
+  /** The mesh plugs in here: ops this node appends, and the mesh-wide in-flight count per worker. */
+  onRouteOp(listener: (model: string, op: TreeOp) => void): void {
+    this.opListeners.push(listener);
+  }
+
+  setMeshInFlight(fn: (workerId: string) => number): void {
+    this.meshInFlight = fn;
+  }
+
+  /** The model's routing state, created on first use (the mesh applies peers' ops into it). */
+  shardsFor(model: string): PrefixShards {
+    return this.modelRouting(model).shards;
+  }
+
   select(input: RouteInput): RouteResult {
-    const candidates = this.registry.routable(input.model).filter((w) => !input.exclude?.has(w.id));
-    if (candidates.length === 0) {
-      throw new DroverError('no_healthy_worker', `no healthy worker is available for model '${input.model}'`);
+    const m = this.modelRouting(input.model);
+    const decision = m.policy.select(m.view, { tokens: input.tokens, headers: input.headers, user: input.user, exclude: input.exclude }, this.rng);
+    const worker = decision ? this.registry.list().find((w) => w.id === decision.workerId) : undefined;
+    if (!decision || !worker) {
+      throw new DroverError('no_healthy_worker', `no healthy worker is available for model '${input.model}'`, { retryAfterSeconds: 1 });
     }
-    if (this.config.policy === 'round_robin') {
-      return { worker: candidates[this.rrCounter++ % candidates.length], reason: 'policy', matchRatio: 0 };
-    }
-    if (this.config.policy === 'random') return { worker: this.rng.pick(candidates), reason: 'policy', matchRatio: 0 };
-    const a = this.rng.pick(candidates);
-    const b = this.rng.pick(candidates);
-    return { worker: a.inFlight <= b.inFlight ? a : b, reason: 'policy', matchRatio: 0 };
+    m.decisions[decision.reason]++;
+    this.metrics.inc('drover_routing_decisions_total', { model: input.model, policy: m.policy.name, outcome: decision.reason });
+    this.metrics.observe('drover_routing_match_ratio', decision.matchRatio, { model: input.model, policy: m.policy.name });
+    return { worker, reason: decision.reason, matchRatio: decision.matchRatio };
   }
 
-  stats(): { model: string; policy: string; treeNodes: number; treeTokens: number; hitRatio: number | null }[] {
-    const models = new Set(this.registry.list().map((w) => w.model).filter((m): m is string => !!m));
-    return [...models].map((model) => ({ model, policy: this.config.policy, treeNodes: 0, treeTokens: 0, hitRatio: null }));
+  /** After a request is sent: the worker now holds the prompt (approximate mode), shared with the mesh. */
+  record(input: RouteInput, worker: WorkerRecord): void {
+    const m = this.modelRouting(input.model);
+    const op = m.shards.record(input.tokens, worker.id);
+    this.emitOp(input.model, op);
+    const s = m.shards.stats();
+    this.metrics.set('drover_routing_tree_nodes', s.nodes, { model: input.model });
+    this.metrics.set('drover_routing_tree_tokens', s.tokens, { model: input.model });
   }
 
-  /** Called after a request was sent, so approximate trees learn the prefix the worker now holds. */
-  record(_input: RouteInput, _worker: WorkerRecord): void {}
+  stats(): { model: string; policy: string; treeNodes: number; treeTokens: number; evictions: number; shards: number; hitRatio: number | null; decisions: Record<RouteReason, number>; kvEventWorkers: number }[] {
+    const models = new Set([...this.models.keys(), ...this.registry.list().map((w) => w.model).filter((x): x is string => !!x)]);
+    return [...models].sort().map((model) => {
+      const m = this.modelRouting(model);
+      const s = m.shards.stats();
+      const total = Object.values(m.decisions).reduce((a, b) => a + b, 0);
+      return {
+        model,
+        policy: m.policy.name,
+        treeNodes: s.nodes,
+        treeTokens: s.tokens,
+        evictions: s.evictions,
+        shards: s.shards,
+        hitRatio: total > 0 ? m.decisions.cache_hit / total : null,
+        decisions: { ...m.decisions },
+        kvEventWorkers: [...this.kvSubscribers.values()].filter((x) => x.supported).length,
+      };
+    });
+  }
+
+  private emitOp(model: string, op: TreeOp): void {
+    for (const l of this.opListeners) l(model, op);
+  }
+
+  private modelRouting(model: string): ModelRouting {
+    let m = this.models.get(model);
+    if (!m) {
+      const policy = createPolicy(
+        this.config.policy as (typeof POLICIES)[number],
+        { cacheThreshold: this.config.cacheThreshold, balanceAbsThreshold: this.config.balanceAbsThreshold, balanceRelThreshold: this.config.balanceRelThreshold },
+        { clock: this.clock },
+      );
+      const shards = new PrefixShards(this.config.treeBudgetTokens);
+      m = { policy, shards, view: { workers: [], match: () => new Map() }, decisions: { cache_hit: 0, load_guard: 0, miss: 0, policy: 0 } };
+      this.models.set(model, m);
+      m.view = this.buildView(model, m);
+    }
+    return m;
+  }
+
+  private rebuildViews(): void {
+    for (const model of new Set(this.registry.list().map((w) => w.model).filter((x): x is string => !!x))) this.modelRouting(model);
+    for (const [model, m] of this.models) m.view = this.buildView(model, m);
+  }
+
+  private buildView(model: string, m: ModelRouting): RoutingView {
+    const records = this.registry.list().filter((w) => w.model === model);
+    const workers: WorkerView[] = records.map((w) => ({
+      id: w.id,
+      // Health can change between rebuilds: read it live, the fleet list itself stays immutable.
+      get healthy() {
+        return w.health === 'ready' && !w.draining && !w.spec.disabled && w.client !== undefined;
+      },
+      get circuitOpen() {
+        return !w.circuit.canPass();
+      },
+      inFlight: () => w.inFlight + this.meshInFlight(w.id),
+      load: () => (w.load ? { runningReqs: w.load.numRunningReqs, waitingReqs: w.load.numWaitingReqs, queuedTokens: w.load.waitingUncachedTokens, kvUsage: w.load.tokenUsage } : undefined),
+    }));
+    const kvWorkers = (): Set<string> => new Set([...this.kvSubscribers.entries()].filter(([, s]) => s.supported).map(([id]) => id));
+    return {
+      workers,
+      match: (tokens) => {
+        const approx = m.shards.match(tokens).perOwner;
+        const exact = kvWorkers();
+        if (exact.size === 0) return approx;
+        // Workers streaming KV events: their exact block index replaces the approximate tree.
+        const out = new Map([...approx].filter(([id]) => !exact.has(id)));
+        for (const [id, len] of this.kvIndex.matchTokens(Array.from(tokens))) if (exact.has(id)) out.set(id, len);
+        return out;
+      },
+    };
+  }
 }

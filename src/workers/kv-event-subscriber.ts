@@ -20,6 +20,7 @@ export class KvEventSubscriber {
   private retryTimer: TimerHandle | undefined;
   private failures = 0;
   private stopped = false;
+  private graceTimer: TimerHandle | undefined;
   supported: boolean | undefined;
 
   constructor(
@@ -39,6 +40,7 @@ export class KvEventSubscriber {
     this.stopped = true;
     this.abort.abort();
     this.timers.clearTimeout(this.retryTimer);
+    this.timers.clearTimeout(this.graceTimer);
   }
 
   get lastSequence(): number {
@@ -51,6 +53,12 @@ export class KvEventSubscriber {
     // Fresh subscription: the index restarts from what the worker streams from now on.
     this.sink.reset(this.workerId);
     this.lastSeq = 0;
+    // A worker without KV events answers UNIMPLEMENTED at once; one that stays subscribed for a
+    // moment offers them (an idle engine may have no event to send yet).
+    this.timers.clearTimeout(this.graceTimer);
+    this.graceTimer = this.timers.setTimeout(() => {
+      if (this.supported === undefined && !this.stopped) this.supported = true;
+    }, 500);
     try {
       for await (const batch of this.client.subscribeKvEvents(0, { signal: this.abort.signal })) {
         this.supported = true;
