@@ -4,3 +4,4 @@ export * from './prefix-cache';
 export * from './kv-events';
 export { qwen3WordVocabulary, qwen3TokenizerPath } from './vocabulary';
 export { startMockWorker, type MockWorker, type MockWorkerOptions } from './server/mock-server';
+export { ChatWorkload, ChatSession, DEFAULT_CHAT_WORKLOAD, type ChatWorkloadConfig } from './workload';

@@ -1,0 +1,83 @@
+/**
+ * `npm run bench -- radix --json`: radix tree throughput and memory. Sequences of 256 and 4,096
+ * tokens where 80% of each is a prefix shared with others (one of 64 "system prompts"), the rest
+ * random; 8 owners. Heap figures come from forced GCs around building the tree.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { RadixTree } from '@drover/radix-tree';
+import { SeededRng } from '@drover/runtime';
+
+export const description = 'radix tree inserts/matches per second and memory per node / per 10k prefixes';
+
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
+
+function workload(count: number, length: number, seed: string): Uint32Array[] {
+  const rng = new SeededRng(seed);
+  const shared = Math.floor(length * 0.8);
+  const prefixes = Array.from({ length: 64 }, () => Uint32Array.from({ length: shared }, () => rng.int(150_000)));
+  return Array.from({ length: count }, () => {
+    const seq = new Uint32Array(length);
+    seq.set(prefixes[rng.int(prefixes.length)]);
+    for (let i = shared; i < length; i++) seq[i] = rng.int(150_000);
+    return seq;
+  });
+}
+
+function rate(n: number, fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return Math.round(n / ((performance.now() - t0) / 1000));
+}
+
+function heapMb(build: () => unknown): { mb: number; keep: unknown } {
+  gc();
+  gc();
+  // Typed-array edges live outside the JS heap: count array buffers too.
+  const used = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const before = used();
+  const keep = build();
+  gc();
+  gc();
+  return { mb: (used() - before) / 1024 / 1024, keep };
+}
+
+function throughput(count: number, length: number): { insert: number; match: number } {
+  const seqs = workload(count, length, `ins-${length}`);
+  const queries = workload(count, length, `q-${length}`);
+  const tree = new RadixTree();
+  const insert = rate(count, () => seqs.forEach((s, i) => tree.insert(s, `w${i % 8}`)));
+  let sink = 0;
+  const match = rate(count, () => queries.forEach((q) => (sink += tree.match(q).length)));
+  if (sink < 0) throw new Error('unreachable');
+  return { insert, match };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  throughput(2000, 256); // warm-up (JIT)
+  const t256 = throughput(50_000, 256);
+  const t4k = throughput(4000, 4096);
+  const seqs1k = workload(10_000, 1024, 'mem-1k');
+  // The tree copies what it keeps, so the input sequences are not counted as tree memory.
+  const { mb, keep } = heapMb(() => {
+    const tree = new RadixTree();
+    seqs1k.forEach((s, i) => tree.insert(s, `w${i % 8}`));
+    return tree;
+  });
+  const tree = keep as RadixTree;
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return {
+    insert_per_s_256: t256.insert,
+    insert_per_s_4k: t4k.insert,
+    match_per_s_256: t256.match,
+    match_per_s_4k: t4k.match,
+    bytes_per_node: Math.round((mb * 1024 * 1024) / tree.nodes),
+    mb_10k_prefixes_1k: r(mb),
+    nodes_10k_prefixes_1k: tree.nodes,
+    tokens_10k_prefixes_1k: tree.tokens,
+  };
+}
