@@ -1,0 +1,6 @@
+export { createMeshNode, MeshNode, type MeshNodeDeps, type MeshNodeConfig, type MeshMember, type MeshStatus } from './mesh-node';
+export type { SyncTransport } from './sync-transport';
+export { PacketSyncTransport } from './packet-sync-transport';
+export { encodeMetadata, decodeMetadata, type NodeMetadata } from './metadata';
+export { GrpcSyncTransport, type GrpcSyncTransportOptions } from './server/grpc-sync-transport';
+export { resolveSeeds, DnsDiscovery, type DnsResolver } from './server/discovery';

@@ -1,0 +1,200 @@
+import { credentials, loadPackageDefinition, Server, ServerCredentials, type Client, type ClientDuplexStream, type ServerDuplexStream } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { noopLogger, noopMetrics, type Logger, type Metrics } from '@drover/runtime';
+import { openPacket, sealPacket, type Keyring } from '@drover/swim';
+import type { SyncTransport } from '../sync-transport';
+
+export interface GrpcSyncTransportOptions {
+  nodeName: string;
+  bindHost: string;
+  /** 0 picks a free port. */
+  bindPort: number;
+  /** Host peers dial; required when binding a wildcard, never a wildcard itself. */
+  advertiseHost?: string;
+  keyring?: Keyring;
+  /** Largest sync frame; both sides set their gRPC message limits from it. */
+  maxFrameBytes: number;
+  log?: Logger;
+  metrics?: Metrics;
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '']);
+const FRAME_OVERHEAD = 1024;
+const MAX_BACKOFF_MS = 10_000;
+
+function protoDir(start = __dirname): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'proto', 'mesh.proto'))) return join(dir, 'proto');
+    if (dirname(dir) === dir) throw new Error(`proto/mesh.proto not found above ${start}`);
+  }
+}
+
+let meshService: any;
+function service(): any {
+  meshService ??= (loadPackageDefinition(loadSync('mesh.proto', { includeDirs: [protoDir()], keepCase: true })) as any).drover.mesh.v1.MeshSync;
+  return meshService;
+}
+
+interface Outbound {
+  client: Client & Record<string, any>;
+  call: ClientDuplexStream<any, any> | undefined;
+  address: string;
+  failures: number;
+  retryAt: number;
+}
+
+/**
+ * State sync over gRPC: each node dials a long-lived `Sync` stream to every peer it sends to, and
+ * receives its peers' frames on the streams they dial (so each direction has its own stream,
+ * which keeps reconnects independent and free of dial races). Every frame is sealed with the
+ * cluster key together with the sender's and receiver's names; anything that fails to open, or is
+ * addressed to another node, is dropped and counted. Reconnects back off exponentially (capped,
+ * with jitter); frames sent while a peer is unreachable are dropped — the sync protocol
+ * retransmits what was not acknowledged.
+ */
+export class GrpcSyncTransport implements SyncTransport {
+  private handler: ((peer: string, frame: Uint8Array) => void) | undefined;
+  private readonly outbound = new Map<string, Outbound>();
+  private readonly log: Logger;
+  private readonly metrics: Metrics;
+  private readonly maxMessage: number;
+
+  private constructor(private readonly server: Server, readonly localAddress: string, private readonly opts: GrpcSyncTransportOptions) {
+    this.log = opts.log ?? noopLogger;
+    this.metrics = opts.metrics ?? noopMetrics;
+    this.maxMessage = opts.maxFrameBytes + FRAME_OVERHEAD;
+  }
+
+  static async create(opts: GrpcSyncTransportOptions): Promise<GrpcSyncTransport> {
+    const advertise = opts.advertiseHost ?? opts.bindHost;
+    if (WILDCARDS.has(advertise)) throw new Error(`refusing to advertise '${advertise}' for mesh sync: set an advertise address peers can reach`);
+    const max = opts.maxFrameBytes + FRAME_OVERHEAD;
+    const server = new Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max, 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 });
+    // The handler is registered before the transport exists (it needs the bound port).
+    const ref: { transport?: GrpcSyncTransport } = {};
+    server.addService(service().service, { Sync: (call: ServerDuplexStream<any, any>) => ref.transport?.accept(call) });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${opts.bindHost.includes(':') ? `[${opts.bindHost}]` : opts.bindHost}:${opts.bindPort}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    ref.transport = new GrpcSyncTransport(server, `${advertise}:${port}`, opts);
+    return ref.transport;
+  }
+
+  onFrame(handler: (peer: string, frame: Uint8Array) => void): void {
+    this.handler = handler;
+  }
+
+  send(peerName: string, peerAddress: string, frame: Uint8Array): void {
+    const out = this.connection(peerName, peerAddress);
+    if (!out.call) return;
+    const sealed = sealPacket(this.opts.keyring, this.envelope(this.opts.nodeName, peerName, frame));
+    this.metrics.inc('drover_mesh_sync_bytes_total', { kind: 'frame', direction: 'out' }, sealed.length);
+    out.call.write({ sealed });
+  }
+
+  disconnect(peerName: string): void {
+    const out = this.outbound.get(peerName);
+    if (!out) return;
+    this.outbound.delete(peerName);
+    out.call?.end();
+    out.client.close();
+  }
+
+  async close(): Promise<void> {
+    for (const name of [...this.outbound.keys()]) this.disconnect(name);
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+  }
+
+  private connection(peerName: string, address: string): Outbound {
+    let out = this.outbound.get(peerName);
+    if (out && out.address !== address) {
+      this.disconnect(peerName);
+      out = undefined;
+    }
+    if (!out) {
+      const Ctor = service();
+      const client = new Ctor(address, credentials.createInsecure(), {
+        'grpc.max_receive_message_length': this.maxMessage,
+        'grpc.max_send_message_length': this.maxMessage,
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+        'grpc.initial_reconnect_backoff_ms': 200,
+        'grpc.max_reconnect_backoff_ms': MAX_BACKOFF_MS,
+      });
+      out = { client, call: undefined, address, failures: 0, retryAt: 0 };
+      this.outbound.set(peerName, out);
+    }
+    if (!out.call && Date.now() >= out.retryAt) this.dial(peerName, out);
+    return out;
+  }
+
+  private dial(peerName: string, out: Outbound): void {
+    const call: ClientDuplexStream<any, any> = out.client.Sync();
+    out.call = call;
+    const onDown = (err?: Error) => {
+      if (out.call !== call) return;
+      out.call = undefined;
+      out.failures++;
+      const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(out.failures, 7));
+      out.retryAt = Date.now() + backoff / 2 + Math.random() * (backoff / 2);
+      if (err) this.log.debug({ peer: peerName, err: err.message }, 'mesh sync stream down');
+    };
+    call.on('data', () => undefined);
+    call.on('error', onDown);
+    call.on('end', () => onDown());
+    call.on('status', () => undefined);
+    // A stream that carried a frame is healthy again.
+    call.once('metadata', () => (out.failures = 0));
+  }
+
+  private accept(call: ServerDuplexStream<any, any>): void {
+    call.on('data', (msg: { sealed?: Uint8Array }) => {
+      const bytes = msg?.sealed;
+      if (!bytes || bytes.length === 0) return this.drop('malformed');
+      this.metrics.inc('drover_mesh_sync_bytes_total', { kind: 'frame', direction: 'in' }, bytes.length);
+      const opened = openPacket(this.opts.keyring, bytes);
+      if (!opened.ok) return this.drop(opened.reason);
+      const parsed = this.parseEnvelope(opened.plaintext);
+      if (!parsed) return this.drop('malformed');
+      if (parsed.to !== this.opts.nodeName) return this.drop('wrong_target');
+      try {
+        this.handler?.(parsed.from, parsed.frame);
+      } catch (err) {
+        this.log.warn({ err: String(err) }, 'mesh sync handler threw');
+        this.drop('handler_error');
+      }
+    });
+    call.on('error', () => undefined);
+    call.on('end', () => call.end());
+  }
+
+  private drop(reason: string): void {
+    this.metrics.inc('drover_mesh_dropped_messages_total', { reason });
+  }
+
+  /** `[u8 fromLen][from][u8 toLen][to][frame]` — the names are inside the sealed plaintext. */
+  private envelope(from: string, to: string, frame: Uint8Array): Uint8Array {
+    const f = new TextEncoder().encode(from);
+    const t = new TextEncoder().encode(to);
+    const out = new Uint8Array(2 + f.length + t.length + frame.length);
+    out[0] = f.length;
+    out.set(f, 1);
+    out[1 + f.length] = t.length;
+    out.set(t, 2 + f.length);
+    out.set(frame, 2 + f.length + t.length);
+    return out;
+  }
+
+  private parseEnvelope(b: Uint8Array): { from: string; to: string; frame: Uint8Array } | undefined {
+    if (b.length < 2) return undefined;
+    const fl = b[0];
+    if (1 + fl >= b.length) return undefined;
+    const tl = b[1 + fl];
+    const start = 2 + fl + tl;
+    if (start > b.length) return undefined;
+    const dec = new TextDecoder();
+    return { from: dec.decode(b.subarray(1, 1 + fl)), to: dec.decode(b.subarray(2 + fl, start)), frame: b.subarray(start) };
+  }
+}
