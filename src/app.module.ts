@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import type { Logger, Metrics } from '@drover/runtime';
 import { AdmissionService } from './admission/admission.service';
 import { DashboardController } from './dashboard/dashboard.controller';
+import { MeshController } from './mesh/mesh.controller';
 import { MeshService } from './mesh/mesh.service';
 import { ChatController } from './api/chat.controller';
 import { CompletionsController } from './api/completions.controller';
@@ -32,7 +33,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [RuntimeModule.forRoot(config, logger, metrics)],
-      controllers: [ChatController, CompletionsController, MessagesController, ResponsesController, EmbeddingsController, ModelsController, TokenizeController, HealthController, WorkersController, MetricsController, DashboardController, AdminController],
+      controllers: [ChatController, CompletionsController, MessagesController, ResponsesController, EmbeddingsController, ModelsController, TokenizeController, HealthController, WorkersController, MetricsController, DashboardController, AdminController, MeshController],
       providers: [
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         LifecycleService,

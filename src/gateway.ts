@@ -12,6 +12,7 @@ import { PrometheusMetrics } from './observability/prometheus-metrics';
 import type { GatewayConfig } from './config/options';
 import { AdmissionService } from './admission/admission.service';
 import { LifecycleService } from './lifecycle/lifecycle.service';
+import { MeshService } from './mesh/mesh.service';
 
 export interface RunningGateway {
   app: NestFastifyApplication;
@@ -54,7 +55,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const address = fastify.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, policy: config.policy }, 'gateway listening');
+  const mesh = app.get(MeshService);
+  const publicHost = ['0.0.0.0', '::'].includes(config.host) ? (config.meshAdvertise ?? '127.0.0.1') : config.host;
+  await mesh.start(`http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`);
+  logger.info({ url, policy: config.policy, node: mesh.nodeName, mesh: mesh.enabled }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
   const shutdown = (graceMs = config.shutdownGraceMs): Promise<void> => {
@@ -71,6 +75,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       while (admission.inFlight + admission.queued > 0 && Date.now() < deadline) await sleep(25);
       if (admission.inFlight > 0) logger.warn({ inFlight: admission.inFlight }, 'grace period over; closing with requests in flight');
       // Phase 3: tear down (mesh leave, worker channels, HTTP server).
+      await mesh.leave();
       await app.close();
       await stopTracing();
       logger.info('gateway stopped');

@@ -83,6 +83,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('meshDiscovery', 'string', 'How to find seeds.', { default: 'static', choices: ['static', 'dns', 'hyperswarm'] }),
   spec('meshHyperswarmBootstrap', 'list', 'hyperdht bootstrap nodes host:port for --mesh-discovery hyperswarm (default: the public DHT).', { default: [] }),
   spec('meshTimings', 'string', 'SWIM timing preset.', { default: 'lan', choices: ['lan', 'local'] }),
+  spec('kvEvents', 'bool', 'Subscribe to workers\' KV-cache events and route on their exact block index (else on the approximate tree).', { default: true }),
   spec('treeBudgetTokens', 'int', 'Routing tree budget per model, in tokens (all workers together).', { default: 8_000_000, min: 1024 }),
 ];
 
@@ -107,6 +108,7 @@ export interface GatewayConfig {
   balanceAbsThreshold: number;
   balanceRelThreshold: number;
   treeBudgetTokens: number;
+  kvEvents: boolean;
   maxConcurrentRequests: number;
   maxQueuedRequests: number;
   queueTimeoutMs: number;

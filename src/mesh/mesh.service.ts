@@ -1,37 +1,251 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { DEFAULT_SYNC_LIMITS, type RegistryChange } from '@drover/crdt-sync';
+import { createMeshNode, DnsDiscovery, GrpcSyncTransport, resolveSeeds, type MeshNode } from '@drover/mesh';
+import { type Clock, type Logger, type Metrics, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
+import { Keyring, lanConfig, localConfig, UdpTransport } from '@drover/swim';
+import { AdmissionService } from '../admission/admission.service';
 import type { GatewayConfig } from '../config/options';
-import { CONFIG } from '../runtime/tokens';
+import { RoutingService } from '../routing/routing.service';
+import { CLOCK, CONFIG, LOGGER, METRICS, RNG, TIMERS } from '../runtime/tokens';
+import type { WorkerSpec } from '../workers/worker-record';
+import { WorkerRegistryService } from '../workers/worker-registry.service';
+import { ModelShardsAdapter, type ModelOp } from './model-shards';
 
 export interface MemberSummary {
   name: string;
   state: string;
   incarnation: number;
   address: string;
+  http?: string;
   syncLag?: number;
   lastContactMs?: number | null;
 }
 
+const LOAD_PUBLISH_MS = 50;
+const SPEND_PREFIX = 'ratelimit:';
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
 /**
- * This node's place in the mesh. With the mesh off, the node is a mesh of one: itself, alive.
+ * This node's place in the mesh. With `--mesh`, it joins the other gateways (SWIM over UDP, state
+ * sync over gRPC, both sealed with the cluster key) and shares: the worker registry (a POST
+ * /workers on any node appears on all), every routing decision (so any node routes a follow-up
+ * turn to the worker holding its prefix), per-worker in-flight load, and rate-limit spend.
+ * Without it, the node is a mesh of one.
  */
 @Injectable()
-export class MeshService {
-  constructor(@Inject(CONFIG) private readonly config: GatewayConfig) {}
+export class MeshService implements OnApplicationShutdown {
+  private node: MeshNode<ModelOp> | undefined;
+  private swimTransport: UdpTransport | undefined;
+  private syncTransport: GrpcSyncTransport | undefined;
+  private dns: DnsDiscovery | undefined;
+  private loadTimer: TimerHandle | undefined;
+  private readonly spendTotals = new Map<string, { requests: number; tokens: number }>();
+  private readonly seenSpend = new Map<string, { requests: number; tokens: number }>();
+  private meshLoadCache = new Map<string, { inFlight: number; queued: number }>();
+  private httpUrl = '';
+
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(TIMERS) private readonly timers: Timers,
+    @Inject(RNG) private readonly rng: Rng,
+    @Inject(LOGGER) private readonly log: Logger,
+    @Inject(METRICS) private readonly metrics: Metrics,
+    @Inject(WorkerRegistryService) private readonly registry: WorkerRegistryService,
+    @Inject(RoutingService) private readonly routing: RoutingService,
+    @Inject(AdmissionService) private readonly admission: AdmissionService,
+  ) {}
 
   get enabled(): boolean {
-    return false;
+    return this.node !== undefined;
   }
 
   get nodeName(): string {
-    return this.config.nodeName ?? `${this.config.host}:${this.config.port}`;
+    return this.config.nodeName ?? `${this.advertiseHost()}:${this.config.mesh ? this.config.meshPort : this.config.port}`;
+  }
+
+  /** Joins the mesh once the HTTP server listens (peers learn its URL from SWIM metadata). */
+  async start(httpUrl: string): Promise<void> {
+    this.httpUrl = httpUrl;
+    if (!this.config.mesh) return;
+    const advertise = this.advertiseHost();
+    const keyring = this.config.meshKey ? new Keyring([createHash('sha256').update(this.config.meshKey).digest()]) : undefined;
+    if (!keyring) this.log.warn('mesh traffic is not authenticated: set --mesh-key');
+    this.swimTransport = await UdpTransport.create({ bindHost: this.config.meshBind, bindPort: this.config.meshPort, advertiseHost: advertise, log: this.log });
+    const syncPort = this.config.meshSyncPort || (this.config.meshPort === 0 ? 0 : this.config.meshPort + 1);
+    this.syncTransport = await GrpcSyncTransport.create({
+      nodeName: this.nodeName,
+      bindHost: this.config.meshBind,
+      bindPort: syncPort,
+      advertiseHost: advertise,
+      keyring,
+      maxFrameBytes: DEFAULT_SYNC_LIMITS.maxFrameBytes,
+      log: this.log,
+      metrics: this.metrics,
+    });
+    const adapter = new ModelShardsAdapter((m) => this.routing.shardsFor(m), () => this.routing.stats().map((s) => s.model));
+    const swimConfig = (this.config.meshTimings === 'local' ? localConfig : lanConfig)(this.nodeName, { keyring });
+    this.node = createMeshNode<ModelOp>(
+      { clock: this.clock, timers: this.timers, rng: this.rng.fork(`mesh:${this.nodeName}`), swimTransport: this.swimTransport, syncTransport: this.syncTransport, shard: adapter, log: this.log, metrics: this.metrics },
+      { nodeName: this.nodeName, swim: swimConfig, httpUrl, version: '0.1.0' },
+    );
+    this.bridgeRegistry();
+    this.routing.onRouteOp((model, op) => this.node?.appendRouteOp({ model, op }));
+    this.routing.setMeshInFlight((id) => this.remoteInFlight(id));
+    this.admission.onSpend((s) => {
+      const t = this.spendTotals.get(s.key) ?? { requests: 0, tokens: 0 };
+      t.requests += s.requests;
+      t.tokens += s.tokens;
+      this.spendTotals.set(s.key, t);
+    });
+    this.node.onMemberEvent((e) => {
+      this.log.info({ member: e.member.name, event: e.type, incarnation: e.member.incarnation }, 'mesh membership');
+      if (e.type === 'suspect') this.metrics.inc('drover_mesh_suspicions_total');
+      this.publishMemberGauges();
+    });
+    this.node.start(await this.initialSeeds());
+    this.loadTimer = this.timers.setInterval(() => this.exchangeLoad(), LOAD_PUBLISH_MS);
+    this.log.info({ node: this.nodeName, swim: this.swimTransport.localAddress, sync: this.syncTransport.localAddress }, 'mesh started');
+  }
+
+  /** Graceful leave (shutdown phase 3): peers learn at once instead of suspecting us. */
+  async leave(): Promise<void> {
+    if (!this.node) return;
+    this.timers.clearInterval(this.loadTimer);
+    this.dns?.stop();
+    await this.node.leave(300);
+    await this.syncTransport?.close();
+    this.swimTransport?.close();
+    this.node = undefined;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.leave();
   }
 
   memberSummaries(): MemberSummary[] {
-    return [{ name: this.nodeName, state: 'alive', incarnation: 0, address: `${this.config.host}:${this.config.port}` }];
+    if (!this.node) return [{ name: this.nodeName, state: 'alive', incarnation: 0, address: `${this.config.host}:${this.config.port}`, http: this.httpUrl }];
+    const stats = this.node.sync.stats();
+    return this.node.members().map((m) => ({
+      name: m.name,
+      state: m.state,
+      incarnation: m.incarnation,
+      address: m.address,
+      http: m.http,
+      syncLag: stats.peers[m.name]?.lag,
+      lastContactMs: stats.peers[m.name]?.lastContactMs === undefined ? null : this.clock.now() - stats.peers[m.name].lastContactMs!,
+    }));
   }
 
-  /** In-flight requests on a worker across the whole mesh (this node's count when the mesh is off). */
-  meshInFlight(_workerId: string): number | null {
-    return null;
+  /** In-flight requests on a worker across the whole mesh (null with the mesh off). */
+  meshInFlight(workerId: string): number | null {
+    return this.node ? (this.meshLoadCache.get(workerId)?.inFlight ?? 0) : null;
+  }
+
+  status(): Record<string, unknown> {
+    if (!this.node) return { enabled: false, node: this.nodeName, members: this.memberSummaries() };
+    const s = this.node.status();
+    return {
+      enabled: true,
+      node: this.nodeName,
+      members: this.memberSummaries(),
+      peers: s.sync.peers,
+      shard_versions: s.sync.shardVersions,
+      registry: { ...s.sync.registry, workers: this.node.registry.workers().size },
+      routing: this.routing.stats(),
+      bytes: { in: s.sync.bytesIn, out: s.sync.bytesOut },
+      dropped: s.sync.dropped,
+      digest: s.digest,
+    };
+  }
+
+  private advertiseHost(): string {
+    const host = this.config.meshAdvertise ?? this.config.meshBind;
+    if (this.config.mesh && WILDCARDS.has(host)) throw new Error('--mesh-bind is a wildcard: set --mesh-advertise to an address peers can reach');
+    return host;
+  }
+
+  private async initialSeeds(): Promise<string[]> {
+    if (this.config.meshDiscovery === 'dns') {
+      if (!this.config.meshDns) throw new Error('--mesh-discovery dns needs --mesh-dns NAME');
+      this.dns = new DnsDiscovery(this.config.meshDns, this.config.meshPort, this.config.meshDnsIntervalMs, this.timers, (s) => this.node?.addSeeds(s), this.log);
+      return this.dns.start();
+    }
+    if (this.config.meshDiscovery === 'hyperswarm') throw new Error('--mesh-discovery hyperswarm is not available in this build; use static seeds or dns');
+    return resolveSeeds(this.config.meshSeeds);
+  }
+
+  /** Local API/config changes go into the shared document; remote changes into the local registry. */
+  private bridgeRegistry(): void {
+    const doc = this.node!.registry;
+    const toDoc = (spec: WorkerSpec) => JSON.parse(JSON.stringify({ url: spec.url, model: spec.model ?? null, protocol: spec.protocol ?? null, labels: spec.labels ?? {}, disabled: spec.disabled ?? false }));
+    for (const w of this.registry.list()) doc.upsertWorker(w.id, toDoc(w.spec));
+    this.registry.onChange((e) => {
+      if (e.origin !== 'api' && e.origin !== 'config') return;
+      if (e.type === 'removed') doc.removeWorker(e.worker.id);
+      else doc.upsertWorker(e.worker.id, toDoc(e.worker.spec));
+    });
+    doc.onChange((c: RegistryChange) => {
+      if (c.local || c.map !== 'workers') return;
+      void this.applyRemote(c.id, c.value as Record<string, unknown> | undefined).catch((err) =>
+        this.log.warn({ worker: c.id, err: (err as Error).message }, 'could not apply a mesh registry change'),
+      );
+    });
+  }
+
+  private async applyRemote(id: string, value: Record<string, unknown> | undefined): Promise<void> {
+    const existing = this.registry.find(id);
+    if (!value) {
+      if (existing) await this.registry.remove(id, 'mesh');
+      return;
+    }
+    const spec: WorkerSpec = {
+      url: String(value.url),
+      model: typeof value.model === 'string' ? value.model : undefined,
+      protocol: (value.protocol as WorkerSpec['protocol']) ?? undefined,
+      labels: (value.labels as Record<string, string>) ?? {},
+      disabled: value.disabled === true,
+    };
+    if (existing) await this.registry.update(id, spec, true, 'mesh');
+    else await this.registry.add(spec, 'mesh');
+  }
+
+  /** Publishes this node's in-flight per worker and rate-limit spend; reads the mesh's. */
+  private exchangeLoad(): void {
+    const node = this.node;
+    if (!node) return;
+    for (const w of this.registry.list()) node.setLocalLoad(w.id, { inFlight: w.inFlight, queued: 0 });
+    for (const [key, t] of this.spendTotals) node.setLocalLoad(`${SPEND_PREFIX}${key}`, { inFlight: t.requests, queued: t.tokens });
+    this.meshLoadCache = node.meshLoad();
+    // Spend rides the load channel as cumulative per-key counters; charge the growth we had not seen.
+    for (const [origin, table] of node.sync.loadByOrigin()) {
+      if (origin === this.nodeName) continue;
+      for (const [entry, load] of table) {
+        if (!entry.startsWith(SPEND_PREFIX)) continue;
+        const k = `${origin}|${entry}`;
+        const seen = this.seenSpend.get(k) ?? { requests: 0, tokens: 0 };
+        const dr = load.inFlight - seen.requests;
+        const dt = load.queued - seen.tokens;
+        if (dr > 0 || dt > 0) this.admission.applyRemoteSpend({ key: entry.slice(SPEND_PREFIX.length), requests: Math.max(0, dr), tokens: Math.max(0, dt) });
+        this.seenSpend.set(k, { requests: load.inFlight, tokens: load.queued });
+      }
+    }
+    const s = node.sync.stats();
+    for (const [peer, p] of Object.entries(s.peers)) this.metrics.set('drover_mesh_sync_lag_ops', p.lag, { peer });
+    for (const [origin, v] of Object.entries(s.shardVersions)) this.metrics.set('drover_mesh_shard_version', v.seq, { origin });
+  }
+
+  private remoteInFlight(workerId: string): number {
+    const total = this.meshLoadCache.get(workerId)?.inFlight ?? 0;
+    const local = this.registry.find(workerId)?.inFlight ?? 0;
+    return Math.max(0, total - local);
+  }
+
+  private publishMemberGauges(): void {
+    if (!this.node) return;
+    const counts = new Map<string, number>();
+    for (const m of this.node.members()) counts.set(m.state, (counts.get(m.state) ?? 0) + 1);
+    for (const state of ['alive', 'suspect', 'dead', 'left']) this.metrics.set('drover_mesh_members', counts.get(state) ?? 0, { state });
   }
 }

@@ -8,7 +8,9 @@ import { CircuitBreaker } from './circuit-breaker';
 import { isRoutable, type WorkerRecord, type WorkerSpec } from './worker-record';
 import { normaliseWorkerUrl } from './worker-url';
 
-export type RegistryEvent = { type: 'added' | 'updated' | 'removed'; worker: WorkerRecord };
+/** Who caused a registry change: the HTTP API, the startup config, the mesh, or health checks. */
+export type ChangeOrigin = 'api' | 'config' | 'mesh' | 'health';
+export type RegistryEvent = { type: 'added' | 'updated' | 'removed'; worker: WorkerRecord; origin: ChangeOrigin };
 
 /**
  * The workers this node knows: connects to each (detecting its gRPC contract), reads its model
@@ -32,7 +34,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
   async onModuleInit(): Promise<void> {
     await Promise.all(
       this.config.workerUrls.map((url) =>
-        this.add({ url }).catch((err) => this.log.warn({ url, err: (err as Error).message }, 'could not register worker')),
+        this.add({ url }, 'config').catch((err) => this.log.warn({ url, err: (err as Error).message }, 'could not register worker')),
       ),
     );
     this.healthTimer = this.timers.setInterval(() => void this.checkAll(), this.config.healthCheckIntervalMs);
@@ -51,6 +53,10 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     return [...this.workers.values()];
   }
 
+  find(id: string): WorkerRecord | undefined {
+    return this.workers.get(id);
+  }
+
   get(id: string): WorkerRecord {
     const w = this.workers.get(id);
     if (!w) throw DroverError.notFound(`worker '${id}' not found`, 'id');
@@ -66,7 +72,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
   }
 
   /** Registers a worker. Connection problems leave it registered as not_ready (health checks retry). */
-  async add(spec: WorkerSpec): Promise<WorkerRecord> {
+  async add(spec: WorkerSpec, origin: ChangeOrigin = 'api'): Promise<WorkerRecord> {
     const url = normaliseWorkerUrl(spec.url);
     if (this.list().some((w) => w.spec.url === url)) {
       throw new DroverError('conflict', `a worker with url '${url}' is already registered`, { param: 'url' });
@@ -90,12 +96,12 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     };
     this.workers.set(record.id, record);
     await this.connect(record);
-    this.emit({ type: 'added', worker: record });
+    this.emit({ type: 'added', worker: record, origin });
     return record;
   }
 
   /** Replaces a worker's spec (PUT) or merges fields into it (PATCH). A URL change reconnects. */
-  async update(id: string, patch: Partial<WorkerSpec>, replace: boolean): Promise<WorkerRecord> {
+  async update(id: string, patch: Partial<WorkerSpec>, replace: boolean, origin: ChangeOrigin = 'api'): Promise<WorkerRecord> {
     const record = this.get(id);
     const next: WorkerSpec = replace ? { url: record.spec.url, ...patch } : { ...record.spec, ...patch };
     next.url = normaliseWorkerUrl(next.url);
@@ -111,20 +117,20 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
       record.health = 'pending';
       await this.connect(record);
     }
-    this.emit({ type: 'updated', worker: record });
+    this.emit({ type: 'updated', worker: record, origin });
     return record;
   }
 
   /** Stops routing to the worker, waits for its in-flight requests (bounded), then removes it. */
-  async remove(id: string): Promise<void> {
+  async remove(id: string, origin: ChangeOrigin = 'api'): Promise<void> {
     const record = this.get(id);
     record.draining = true;
-    this.emit({ type: 'updated', worker: record });
+    this.emit({ type: 'updated', worker: record, origin: 'health' });
     await this.waitDrained(record, this.config.drainTimeoutMs);
     this.workers.delete(id);
     record.client?.close();
     this.publishGauges();
-    this.emit({ type: 'removed', worker: record });
+    this.emit({ type: 'removed', worker: record, origin });
     this.log.info({ worker: id, url: record.spec.url }, 'worker removed');
   }
 
@@ -199,7 +205,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     if (before !== record.health) {
       this.log.info({ worker: record.id, from: before, to: record.health, message: record.healthMessage }, 'worker health changed');
       this.publishGauges();
-      this.emit({ type: 'updated', worker: record });
+      this.emit({ type: 'updated', worker: record, origin: 'health' });
       if (record.health === 'failed' && this.config.removeFailedWorkers && this.workers.has(record.id)) {
         this.log.warn({ worker: record.id }, 'removing failed worker');
         void this.remove(record.id).catch(() => undefined);
@@ -231,7 +237,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
       this.log.warn({ worker: id, url, circuit: state }, 'worker circuit changed');
       this.publishGauges();
       const record = this.workers.get(id);
-      if (record) this.emit({ type: 'updated', worker: record });
+      if (record) this.emit({ type: 'updated', worker: record, origin: 'health' });
     });
   }
 

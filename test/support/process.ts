@@ -95,3 +95,31 @@ export function startWorkerProcess(args: string[] = []): Promise<WorkerProcess> 
     });
   });
 }
+
+/** A port free for both TCP and UDP on loopback right now (SWIM uses both on one number). */
+export async function freeMeshPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const { createSocket } = await import('node:dgram');
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const ok = await new Promise<boolean>((resolve) => {
+      const tcp = createServer();
+      tcp.once('error', () => resolve(false));
+      tcp.listen(port, '127.0.0.1', () => {
+        const udp = createSocket('udp4');
+        udp.once('error', () => tcp.close(() => resolve(false)));
+        udp.bind(port, '127.0.0.1', () => udp.close(() => tcp.close(() => resolve(true))));
+      });
+    });
+    // The sync port (port + 1) must be free too.
+    if (ok) {
+      const next = await new Promise<boolean>((resolve) => {
+        const tcp = createServer();
+        tcp.once('error', () => resolve(false));
+        tcp.listen(port + 1, '127.0.0.1', () => tcp.close(() => resolve(true)));
+      });
+      if (next) return port;
+    }
+  }
+  throw new Error('no free port pair found');
+}

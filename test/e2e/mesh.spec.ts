@@ -1,0 +1,109 @@
+import OpenAI from 'openai';
+import { startMockWorker, type MockWorker } from '@drover/mock-worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/cluster';
+import { freeMeshPort, startGatewayProcess, type GatewayProcess } from '../support/process';
+
+const KEY = 'test-cluster-key';
+
+// --no-kv-events: the nodes route on their approximate trees, so a follow-up turn on another node
+// lands right only through the mesh's shared routing state.
+describe('mesh: three gateway processes on loopback behave as one gateway', () => {
+  const workers: MockWorker[] = [];
+  const nodes: GatewayProcess[] = [];
+  let seeds = '';
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) workers.push(await startMockWorker({ port: 0, decodeBaseMs: 1 }));
+    const ports = [await freeMeshPort(), await freeMeshPort(), await freeMeshPort()];
+    seeds = ports.map((p) => `127.0.0.1:${p}`).join(',');
+    for (let i = 0; i < 3; i++) {
+      nodes.push(
+        await startGatewayProcess(
+          ['--mesh', '--mesh-port', String(ports[i]), '--mesh-seeds', seeds, '--mesh-key', KEY, '--mesh-timings', 'local', '--node-name', `node-${i}`, '--rate-limit-rpm', '8', '--no-kv-events'],
+          {},
+        ),
+      );
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop('SIGTERM')));
+    await Promise.all(workers.map((w) => w.close()));
+  });
+
+  const json = async (url: string, init?: RequestInit) => (await (await fetch(url, init)).json()) as any;
+
+  it('forms one membership of three alive nodes', async () => {
+    await waitFor(async () => {
+      const all = await Promise.all(nodes.map((n) => json(`${n.url}/mesh/status`)));
+      return all.every((s) => s.members.filter((m: { state: string }) => m.state === 'alive').length === 3);
+    }, 15_000, 'membership of 3');
+  });
+
+  it('a worker added on node A is served by B and C', async () => {
+    for (const w of workers) {
+      const res = await fetch(`${nodes[0].url}/workers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: w.url }) });
+      expect(res.status).toBe(201);
+    }
+    for (const n of nodes.slice(1)) {
+      await waitFor(async () => (await json(`${n.url}/workers`)).data.filter((w: { health: string }) => w.health === 'ready').length === 3, 15_000, `workers on ${n.url}`);
+      const client = new OpenAI({ baseURL: `${n.url}/v1`, apiKey: 'a', maxRetries: 0 });
+      const res = await client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'via mesh' }], max_tokens: 2 });
+      expect(res.choices[0].message.content).toBeTruthy();
+    }
+  });
+
+  it("routes a conversation's second turn, sent to another node, to the worker of its first turn", async () => {
+    for (let s = 0; s < 4; s++) {
+      const messages: { role: 'system' | 'user' | 'assistant'; content: string }[] = [
+        { role: 'system', content: `Conversation ${s}: a long shared context about subject ${s}. `.repeat(40) },
+        { role: 'user', content: 'turn one' },
+      ];
+      const first = new OpenAI({ baseURL: `${nodes[s % 3].url}/v1`, apiKey: `k${s}`, maxRetries: 0 });
+      const r1 = await first.chat.completions.create({ model: 'qwen3-mock', messages, max_tokens: 6 }).withResponse();
+      const w1 = r1.response.headers.get('x-drover-worker');
+      messages.push({ role: 'assistant', content: r1.data.choices[0].message.content ?? '' }, { role: 'user', content: 'turn two' });
+      const other = nodes[(s + 1) % 3];
+      // Wait until the other node holds the first node's routing decision (sync staleness).
+      const origin = `node-${s % 3}`;
+      const written = (await json(`${nodes[s % 3].url}/mesh/status`)).shard_versions[origin].seq;
+      await waitFor(async () => ((await json(`${other.url}/mesh/status`)).shard_versions[origin]?.seq ?? 0) >= written, 5000, 'routing op propagated');
+      const second = new OpenAI({ baseURL: `${other.url}/v1`, apiKey: `k${s}`, maxRetries: 0 });
+      const r2 = await second.chat.completions.create({ model: 'qwen3-mock', messages, max_tokens: 6 }).withResponse();
+      expect(r2.response.headers.get('x-drover-worker'), `conversation ${s}`).toBe(w1);
+      expect(r2.data.usage!.prompt_tokens_details!.cached_tokens).toBeGreaterThan(r2.data.usage!.prompt_tokens * 0.8);
+    }
+  });
+
+  it('holds a per-key rate limit mesh-wide (8/min across three nodes is 8, not 24)', async () => {
+    let ok = 0;
+    let limited = 0;
+    for (let i = 0; i < 18; i++) {
+      const res = await fetch(`${nodes[i % 3].url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer limited-key' },
+        body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: `rl ${i}` }], max_tokens: 1 }),
+      });
+      if (res.status === 200) ok++;
+      else if (res.status === 429) {
+        limited++;
+        expect(res.headers.get('retry-after')).toBeTruthy();
+      }
+      await new Promise((r) => setTimeout(r, 120));
+    }
+    expect(ok + limited).toBe(18);
+    expect(ok).toBeGreaterThanOrEqual(8);
+    expect(ok).toBeLessThanOrEqual(10);
+  });
+
+  it('drops mesh traffic sealed with another key (a node without the key cannot join)', async () => {
+    const port = await freeMeshPort();
+    const intruder = await startGatewayProcess(['--mesh', '--mesh-port', String(port), '--mesh-seeds', seeds, '--mesh-key', 'wrong-key', '--mesh-timings', 'local', '--node-name', 'intruder']);
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      const st = await json(`${nodes[0].url}/mesh/status`);
+      expect(st.members.map((m: { name: string }) => m.name)).not.toContain('intruder');
+    } finally {
+      await intruder.stop('SIGKILL');
+    }
+  });
+});
