@@ -101,7 +101,6 @@ export class MeshService implements OnApplicationShutdown {
     });
     this.node.onMemberEvent((e) => {
       this.log.info({ member: e.member.name, event: e.type, incarnation: e.member.incarnation }, 'mesh membership');
-      if (e.type === 'suspect') this.metrics.inc('drover_mesh_suspicions_total');
       this.publishMemberGauges();
     });
     this.node.start(await this.initialSeeds());
