@@ -95,6 +95,20 @@ describe('mesh: three gateway processes on loopback behave as one gateway', () =
     expect(ok).toBeLessThanOrEqual(10);
   });
 
+  it('exports mesh metrics that pass promtool', async () => {
+    const text = await (await fetch(`${nodes[0].url}/metrics`)).text();
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'drover-mesh-metrics-')), 'scrape.txt');
+    writeFileSync(file, text);
+    expect(execFileSync('sh', ['-c', `promtool check metrics < ${file} 2>&1; echo "exit=$?"`]).toString().trim().split('\n').pop()).toBe('exit=0');
+    expect(text).toMatch(/drover_mesh_members\{state="alive"\} 3/);
+    expect(text).toMatch(/drover_swim_probes_total\{result="ok"\} [1-9]/);
+    expect(text).toMatch(/drover_mesh_sync_bytes_total\{[^}]*direction="out"[^}]*\} [1-9]/);
+  });
+
   it('drops mesh traffic sealed with another key (a node without the key cannot join)', async () => {
     const port = await freeMeshPort();
     const intruder = await startGatewayProcess(['--mesh', '--mesh-port', String(port), '--mesh-seeds', seeds, '--mesh-key', 'wrong-key', '--mesh-timings', 'local', '--node-name', 'intruder']);

@@ -40,7 +40,7 @@ export function startGatewayProcess(args: string[], env: Record<string, string> 
               logs,
               stop: (signal = 'SIGTERM') =>
                 new Promise((res) => {
-                  if (child.exitCode !== null) return res(child.exitCode);
+                  if (child.exitCode !== null || child.signalCode !== null) return res(child.exitCode);
                   child.once('exit', (code) => res(code));
                   child.kill(signal);
                 }),
