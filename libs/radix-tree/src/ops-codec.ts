@@ -1,21 +1,37 @@
 import { Reader, Writer } from './bytes';
 import { DEFAULT_TREE_LIMITS, type TreeCodecLimits } from './limits';
 import type { RadixTree } from './radix-tree';
+import { hashPrefix, PREFIX_STRIDE, type PrefixHash } from './prefix-hash';
 
 /**
  * Delta ops on a tree. Inserts carry their logical time, so applying a set of ops in any order
  * (or twice) leaves the same owners and times (max wins): idempotent and commutative.
  */
-export type TreeOp = { kind: 'insert'; seq: Uint32Array; owner: string; time: number } | { kind: 'remove_owner'; owner: string; time: number };
+export type TreeOp =
+  | {
+      kind: 'insert';
+      seq: Uint32Array;
+      owner: string;
+      time: number;
+      /**
+       * Length of a prefix of `seq` the sender had already shipped (a multiple of PREFIX_STRIDE).
+       * On the wire the op then carries that prefix's hash and only the rest of the tokens.
+       */
+      baseLen?: number;
+    }
+  | { kind: 'insert_ref'; base: PrefixHash; baseLen: number; suffix: Uint32Array; owner: string; time: number }
+  | { kind: 'remove_owner'; owner: string; time: number };
 
 const MAGIC = 0x4f; // 'O'
 const VERSION = 1;
 const INSERT = 1;
 const REMOVE_OWNER = 2;
+const INSERT_REF = 3;
 
+/** Applies a resolved op (an `insert_ref` must first be resolved against the origin's prefixes). */
 export function applyOp(tree: RadixTree, op: TreeOp): void {
   if (op.kind === 'insert') tree.insert(op.seq, op.owner, op.time);
-  else tree.removeOwner(op.owner);
+  else if (op.kind === 'remove_owner') tree.removeOwner(op.owner);
 }
 
 /**
@@ -33,10 +49,19 @@ export function encodeOps(ops: readonly TreeOp[]): Uint8Array {
   w.varint(ops.length);
   let prev: Uint32Array = new Uint32Array(0);
   for (const op of ops) {
-    w.u8(op.kind === 'insert' ? INSERT : REMOVE_OWNER);
+    if (op.kind === 'insert_ref') throw new Error('insert_ref ops are decoded, never encoded');
+    const base = op.kind === 'insert' && op.baseLen && op.baseLen >= PREFIX_STRIDE && op.baseLen <= op.seq.length ? op.baseLen : 0;
+    w.u8(op.kind === 'remove_owner' ? REMOVE_OWNER : base > 0 ? INSERT_REF : INSERT);
     w.varint(owners.get(op.owner)!);
     w.varint(op.time);
-    if (op.kind === 'insert') {
+    if (op.kind === 'insert' && base > 0) {
+      const h = hashPrefix(op.seq, base);
+      w.varint(base);
+      w.varint(h.a);
+      w.varint(h.b);
+      w.varint(op.seq.length - base);
+      for (let i = base; i < op.seq.length; i++) w.varint(op.seq[i]);
+    } else if (op.kind === 'insert') {
       let shared = 0;
       const n = Math.min(prev.length, op.seq.length);
       while (shared < n && prev[shared] === op.seq[shared]) shared++;
@@ -73,6 +98,22 @@ export function decodeOps(bytes: Uint8Array, maxOps = DEFAULT_TREE_LIMITS.maxOps
     if (idx === undefined || time === undefined || idx >= ownerCount) return undefined;
     if (kind === REMOVE_OWNER) {
       ops.push({ kind: 'remove_owner', owner: owners[idx], time });
+      continue;
+    }
+    if (kind === INSERT_REF) {
+      const baseLen = r.varint();
+      const a = r.varint();
+      const b = r.varint();
+      const n = r.varint();
+      if (baseLen === undefined || a === undefined || b === undefined || n === undefined || a > 0xffffffff || b > 0xffffffff) return undefined;
+      if (n > r.remaining || baseLen + n > lim.maxSeqLength) return undefined;
+      const suffix = new Uint32Array(n);
+      for (let i = 0; i < n; i++) {
+        const t = r.varint();
+        if (t === undefined || t > 0xffffffff) return undefined;
+        suffix[i] = t;
+      }
+      ops.push({ kind: 'insert_ref', base: { a, b }, baseLen, suffix, owner: owners[idx], time });
       continue;
     }
     if (kind !== INSERT) return undefined;

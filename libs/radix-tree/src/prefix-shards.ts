@@ -2,6 +2,13 @@ import { applyOp, decodeOps, encodeOps, type TreeOp } from './ops-codec';
 import { RadixTree, type MatchResult } from './radix-tree';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec';
 import { treeDigest } from './digest';
+import { forEachPrefixHash, prefixKey, PREFIX_STRIDE, rollPrefixHash, ROLLING_START, type PrefixHash, type RollingPrefixHash } from './prefix-hash';
+import type { RadixNode } from './radix-tree';
+
+/** Prefixes remembered per origin for resolving compact ops (oldest dropped first). */
+const MAX_PREFIXES_PER_ORIGIN = 200_000;
+/** Key of this node's own prefixes in the index (origin names are node names, never this). */
+const LOCAL = '\u0000local';
 
 /**
  * The routing state of one model across a mesh: this node's own shard (the prefixes it routed)
@@ -12,6 +19,13 @@ import { treeDigest } from './digest';
 export class PrefixShards {
   readonly local: RadixTree;
   private readonly replicas = new Map<string, RadixTree>();
+  /**
+   * origin → prefix hash → a sequence starting with that prefix, or the tree node whose path does
+   * (after a snapshot, so indexing copies nothing). Resolves `insert_ref` ops.
+   */
+  private readonly prefixes = new Map<string, Map<string, Uint32Array | RadixNode>>();
+  /** Compact ops whose base prefix was unknown here (a routing hint lost, never wrong state). */
+  unresolvedOps = 0;
 
   constructor(readonly budgetTokens: number) {
     this.local = new RadixTree(budgetTokens);
@@ -20,8 +34,13 @@ export class PrefixShards {
   /** Records a local routing decision; returns the op to append to this node's shard. */
   record(seq: ArrayLike<number>, worker: string): TreeOp {
     const time = this.local.now + 1;
-    const op: TreeOp = { kind: 'insert', seq: Uint32Array.from(seq), owner: worker, time };
+    // What the mesh already knows of the prompt (a shared system prompt, the conversation so far,
+    // whichever node routed it) travels as a hash; peers resolve it against the ops they hold.
+    const known = this.match(seq).length;
+    const baseLen = known - (known % PREFIX_STRIDE);
+    const op: TreeOp = { kind: 'insert', seq: Uint32Array.from(seq), owner: worker, time, baseLen };
     this.local.insert(op.seq, worker, time);
+    this.remember(LOCAL, op.seq);
     return op;
   }
 
@@ -49,6 +68,7 @@ export class PrefixShards {
 
   dropOrigin(origin: string): void {
     this.replicas.delete(origin);
+    this.prefixes.delete(origin);
   }
 
   origins(): string[] {
@@ -91,6 +111,15 @@ export class PrefixShards {
       r = new RadixTree(this.budgetTokens);
       this.replicas.set(origin, r);
     }
+    if (op.kind === 'insert_ref') {
+      const seq = this.resolve(origin, op.base, op.baseLen, op.suffix);
+      if (!seq) {
+        this.unresolvedOps++;
+        return;
+      }
+      op = { kind: 'insert', seq, owner: op.owner, time: op.time };
+    }
+    if (op.kind === 'insert') this.remember(origin, op.seq);
     applyOp(r, op);
   }
 
@@ -102,6 +131,66 @@ export class PrefixShards {
     const tree = decodeSnapshot(bytes);
     if (!tree) return false;
     this.replicas.set(origin, tree);
+    this.prefixes.delete(origin);
+    this.indexTree(origin, tree);
     return true;
   }
+
+  private resolve(origin: string, base: PrefixHash, baseLen: number, suffix: Uint32Array): Uint32Array | undefined {
+    const key = prefixKey(base);
+    // The sender may reference a prefix it learned from any node: its own ops, ours, or a third node's.
+    let found = this.prefixes.get(origin)?.get(key);
+    if (!found) for (const index of this.prefixes.values()) if ((found = index.get(key))) break;
+    if (!found) return undefined;
+    const holder = found instanceof Uint32Array ? found : pathOf(found);
+    if (holder.length < baseLen) return undefined;
+    const seq = new Uint32Array(baseLen + suffix.length);
+    seq.set(holder.subarray(0, baseLen));
+    seq.set(suffix, baseLen);
+    return seq;
+  }
+
+  private remember(origin: string, seq: Uint32Array): void {
+    let index = this.prefixes.get(origin);
+    if (!index) {
+      index = new Map();
+      this.prefixes.set(origin, index);
+    }
+    const map = index;
+    forEachPrefixHash(seq, (_len, h) => {
+      const key = prefixKey(h);
+      map.delete(key);
+      map.set(key, seq);
+    });
+    while (map.size > MAX_PREFIXES_PER_ORIGIN) map.delete(map.keys().next().value as string);
+  }
+
+  /** After a snapshot: index every stride-aligned prefix of the origin's tree (one pass, no copies). */
+  private indexTree(origin: string, tree: RadixTree): void {
+    const index = new Map<string, Uint32Array | RadixNode>();
+    this.prefixes.set(origin, index);
+    const visit = (node: RadixNode, state: RollingPrefixHash): void => {
+      const next = rollPrefixHash(state, node.edge, (_len, h) => index.set(prefixKey(h), node));
+      node.children?.forEach((child) => visit(child, next));
+    };
+    visit(tree.root, ROLLING_START);
+    while (index.size > MAX_PREFIXES_PER_ORIGIN) index.delete(index.keys().next().value as string);
+  }
+}
+
+/** The full token path from the root to the end of `node`'s edge. */
+function pathOf(node: RadixNode): Uint32Array {
+  const edges: Uint32Array[] = [];
+  let total = 0;
+  for (let n: RadixNode | undefined = node; n; n = n.parent) {
+    edges.push(n.edge);
+    total += n.edge.length;
+  }
+  const out = new Uint32Array(total);
+  let at = 0;
+  for (let i = edges.length - 1; i >= 0; i--) {
+    out.set(edges[i], at);
+    at += edges[i].length;
+  }
+  return out;
 }

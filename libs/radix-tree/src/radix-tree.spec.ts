@@ -172,3 +172,33 @@ describe('KvBlockIndex', () => {
     expect(idx.matchTokens(ids).size).toBe(0);
   });
 });
+
+describe('PrefixShards compact ops', () => {
+  it('ship known prefixes as hashes and resolve them on peers, across origins', async () => {
+    const { PrefixShards } = await import('./prefix-shards');
+    const a = new PrefixShards(1e9);
+    const b = new PrefixShards(1e9);
+    const c = new PrefixShards(1e9);
+    const system = Array.from({ length: 300 }, (_, i) => 1000 + i);
+    const first = a.record([...system, 1, 2, 3], 'w1');
+    for (const peer of [b, c]) peer.applyOp('a', decodeOps(encodeOps([first]))![0]);
+    // b routes the follow-up: it extends what a shipped, so only the tail travels.
+    const follow = b.record([...system, 1, 2, 3, 4, 5, 6], 'w1');
+    const wire = encodeOps([follow]);
+    expect(wire.length).toBeLessThan(80);
+    const decoded = decodeOps(wire)![0];
+    expect(decoded.kind).toBe('insert_ref');
+    c.applyOp('b', decoded);
+    a.applyOp('b', decoded);
+    expect(c.replica('b')!.match([...system, 1, 2, 3, 4, 5, 6]).length).toBe(306);
+    expect(a.replica('b')!.match([...system, 1, 2, 3, 4, 5, 6]).length).toBe(306);
+    // A peer that never saw the base counts the op as unresolved instead of guessing.
+    const stranger = new PrefixShards(1e9);
+    stranger.applyOp('b', decoded);
+    expect(stranger.unresolvedOps).toBe(1);
+    // After a snapshot the peer can resolve references into it.
+    stranger.applySnapshot('a', a.encodeSnapshot());
+    stranger.applyOp('b', decoded);
+    expect(stranger.replica('b')!.match([...system, 1, 2, 3, 4, 5, 6]).length).toBe(306);
+  });
+});
