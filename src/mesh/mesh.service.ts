@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DEFAULT_SYNC_LIMITS, type RegistryChange } from '@drover/crdt-sync';
-import { createMeshNode, DnsDiscovery, GrpcSyncTransport, resolveSeeds, type MeshNode } from '@drover/mesh';
+import { createMeshNode, DnsDiscovery, GrpcSyncTransport, HyperswarmDiscovery, resolveSeeds, type MeshNode } from '@drover/mesh';
 import { type Clock, type Logger, type Metrics, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
 import { Keyring, lanConfig, localConfig, UdpTransport } from '@drover/swim';
 import { AdmissionService } from '../admission/admission.service';
@@ -39,6 +39,7 @@ export class MeshService implements OnApplicationShutdown {
   private swimTransport: UdpTransport | undefined;
   private syncTransport: GrpcSyncTransport | undefined;
   private dns: DnsDiscovery | undefined;
+  private hyperswarm: HyperswarmDiscovery | undefined;
   private loadTimer: TimerHandle | undefined;
   private readonly spendTotals = new Map<string, { requests: number; tokens: number }>();
   private readonly seenSpend = new Map<string, { requests: number; tokens: number }>();
@@ -113,6 +114,7 @@ export class MeshService implements OnApplicationShutdown {
     if (!this.node) return;
     this.timers.clearInterval(this.loadTimer);
     this.dns?.stop();
+    await this.hyperswarm?.stop();
     await this.node.leave(300);
     await this.syncTransport?.close();
     this.swimTransport?.close();
@@ -171,7 +173,18 @@ export class MeshService implements OnApplicationShutdown {
       this.dns = new DnsDiscovery(this.config.meshDns, this.config.meshPort, this.config.meshDnsIntervalMs, this.timers, (s) => this.node?.addSeeds(s), this.log);
       return this.dns.start();
     }
-    if (this.config.meshDiscovery === 'hyperswarm') throw new Error('--mesh-discovery hyperswarm is not available in this build; use static seeds or dns');
+    if (this.config.meshDiscovery === 'hyperswarm') {
+      if (!this.config.meshKey) throw new Error('--mesh-discovery hyperswarm needs --mesh-key (the topic is derived from it)');
+      this.hyperswarm = new HyperswarmDiscovery({
+        clusterKey: this.config.meshKey,
+        meshAddress: this.swimTransport!.localAddress,
+        bootstrap: this.config.meshHyperswarmBootstrap,
+        onSeeds: (s) => this.node?.addSeeds(s),
+        log: this.log,
+      });
+      await this.hyperswarm.start();
+      return resolveSeeds(this.config.meshSeeds);
+    }
     return resolveSeeds(this.config.meshSeeds);
   }
 

@@ -4,3 +4,4 @@ export { PacketSyncTransport } from './packet-sync-transport';
 export { encodeMetadata, decodeMetadata, type NodeMetadata } from './metadata';
 export { GrpcSyncTransport, type GrpcSyncTransportOptions } from './server/grpc-sync-transport';
 export { resolveSeeds, DnsDiscovery, type DnsResolver } from './server/discovery';
+export { HyperswarmDiscovery, meshTopic, type HyperswarmDiscoveryOptions } from './server/hyperswarm-discovery';
