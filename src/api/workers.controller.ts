@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { workerView } from '../workers/worker-record';
+import { MeshService } from '../mesh/mesh.service';
+import { workerView, type WorkerRecord } from '../workers/worker-record';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
 import { parseBody } from './validation';
 
@@ -17,35 +18,43 @@ const patchSchema = z.strictObject({ url: z.string().optional(), ...specFields }
 /** Worker registry CRUD. DELETE drains the worker (no new requests, in-flight finish) before removal. */
 @Controller('workers')
 export class WorkersController {
-  constructor(@Inject(WorkerRegistryService) private readonly registry: WorkerRegistryService) {}
+  constructor(
+    @Inject(WorkerRegistryService) private readonly registry: WorkerRegistryService,
+    @Inject(MeshService) private readonly mesh: MeshService,
+  ) {}
+
+  /** The worker as this node sees it, plus every mesh node's health verdict on it. */
+  private view(w: WorkerRecord): Record<string, unknown> {
+    return { ...workerView(w), mesh_health: this.mesh.healthVerdicts(w.id) };
+  }
 
   @Get()
   list(): Record<string, unknown> {
-    return { object: 'list', data: this.registry.list().map(workerView) };
+    return { object: 'list', data: this.registry.list().map((w) => this.view(w)) };
   }
 
   @Get(':id')
   one(@Param('id') id: string): Record<string, unknown> {
-    return workerView(this.registry.get(id));
+    return this.view(this.registry.get(id));
   }
 
   @Post()
   async create(@Body() raw: unknown, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(createSchema, raw);
     const w = await this.registry.add(body);
-    reply.status(201).header('location', `/workers/${w.id}`).send(workerView(w));
+    reply.status(201).header('location', `/workers/${w.id}`).send(this.view(w));
   }
 
   @Put(':id')
   async replace(@Param('id') id: string, @Body() raw: unknown): Promise<Record<string, unknown>> {
     const body = parseBody(createSchema, raw);
-    return workerView(await this.registry.update(id, body, true));
+    return this.view(await this.registry.update(id, body, true));
   }
 
   @Patch(':id')
   async patch(@Param('id') id: string, @Body() raw: unknown): Promise<Record<string, unknown>> {
     const body = parseBody(patchSchema, raw);
-    return workerView(await this.registry.update(id, body, false));
+    return this.view(await this.registry.update(id, body, false));
   }
 
   @Delete(':id')

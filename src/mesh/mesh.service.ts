@@ -139,6 +139,16 @@ export class MeshService implements OnApplicationShutdown {
     }));
   }
 
+  /** What every node reports of a worker's health and circuit (empty with the mesh off). */
+  healthVerdicts(workerId: string): Record<string, { health: string; circuit: string }> {
+    const out: Record<string, { health: string; circuit: string }> = {};
+    if (!this.node) return out;
+    for (const [, v] of this.node.registry.healthVerdicts<Record<string, string>>()) {
+      if (v && v.worker === workerId) out[v.node] = { health: v.health, circuit: v.circuit };
+    }
+    return out;
+  }
+
   /** In-flight requests on a worker across the whole mesh (null with the mesh off). */
   meshInFlight(workerId: string): number | null {
     return this.node ? (this.meshLoadCache.get(workerId)?.inFlight ?? 0) : null;
@@ -198,7 +208,15 @@ export class MeshService implements OnApplicationShutdown {
       if (e.type === 'removed') doc.removeWorker(e.worker.id);
       else doc.upsertWorker(e.worker.id, toDoc(e.worker.spec));
     });
+    // Per-model routing policies: local changes out, remote changes in.
+    this.routing.onPolicyChange((model, settings) => doc.setPolicy(model, JSON.parse(JSON.stringify(settings))));
+    for (const [model, settings] of doc.policies()) this.routing.setModelPolicy(model, settings as never, false);
+    // Health verdicts: each node publishes what it sees of each worker (operators see them all).
+    this.registry.onChange((e) => {
+      if (e.type !== 'removed') doc.setHealth(`${e.worker.id}@${this.nodeName}`, { worker: e.worker.id, node: this.nodeName, health: e.worker.health, circuit: e.worker.circuit.state });
+    });
     doc.onChange((c: RegistryChange) => {
+      if (!c.local && c.map === 'policies' && c.value) this.routing.setModelPolicy(c.id, c.value as never, false);
       if (c.local || c.map !== 'workers') return;
       void this.applyRemote(c.id, c.value as Record<string, unknown> | undefined).catch((err) =>
         this.log.warn({ worker: c.id, err: (err as Error).message }, 'could not apply a mesh registry change'),

@@ -23,8 +23,17 @@ export interface RouteResult {
   matchRatio: number;
 }
 
+/** Per-model routing settings (PUT /admin/policies/:model; shared over the mesh). */
+export interface ModelPolicySettings {
+  policy: (typeof POLICIES)[number];
+  cacheThreshold?: number;
+  balanceAbsThreshold?: number;
+  balanceRelThreshold?: number;
+}
+
 interface ModelRouting {
   policy: RoutingPolicy;
+  settings: ModelPolicySettings;
   shards: PrefixShards;
   view: RoutingView;
   decisions: Record<RouteReason, number>;
@@ -43,6 +52,8 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
   private readonly kvIndex = new KvBlockIndex(chainHash);
   private readonly kvSubscribers = new Map<string, KvEventSubscriber>();
   private readonly opListeners: ((model: string, op: TreeOp) => void)[] = [];
+  private readonly policyListeners: ((model: string, settings: ModelPolicySettings) => void)[] = [];
+  private readonly overrides = new Map<string, ModelPolicySettings>();
   private meshInFlight: (workerId: string) => number = () => 0;
 
   constructor(
@@ -87,6 +98,20 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     this.meshInFlight = fn;
   }
 
+  /** Changes one model's policy and thresholds; `publish` tells the mesh (false for changes that came from it). */
+  setModelPolicy(model: string, settings: ModelPolicySettings, publish = true): void {
+    this.overrides.set(model, settings);
+    const m = this.modelRouting(model);
+    m.settings = settings;
+    m.policy = this.makePolicy(settings);
+    this.log.info({ model, ...settings }, 'routing policy changed');
+    if (publish) for (const l of this.policyListeners) l(model, settings);
+  }
+
+  onPolicyChange(listener: (model: string, settings: ModelPolicySettings) => void): void {
+    this.policyListeners.push(listener);
+  }
+
   /** The model's routing state, created on first use (the mesh applies peers' ops into it). */
   shardsFor(model: string): PrefixShards {
     return this.modelRouting(model).shards;
@@ -115,7 +140,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     this.metrics.set('drover_routing_tree_tokens', s.tokens, { model: input.model });
   }
 
-  stats(): { model: string; policy: string; treeNodes: number; treeTokens: number; evictions: number; shards: number; hitRatio: number | null; decisions: Record<RouteReason, number>; kvEventWorkers: number }[] {
+  stats(): { model: string; policy: string; settings: ModelPolicySettings; treeNodes: number; treeTokens: number; evictions: number; shards: number; hitRatio: number | null; decisions: Record<RouteReason, number>; kvEventWorkers: number }[] {
     const models = new Set([...this.models.keys(), ...this.registry.list().map((w) => w.model).filter((x): x is string => !!x)]);
     return [...models].sort().map((model) => {
       const m = this.modelRouting(model);
@@ -124,6 +149,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
       return {
         model,
         policy: m.policy.name,
+        settings: m.settings,
         treeNodes: s.nodes,
         treeTokens: s.tokens,
         evictions: s.evictions,
@@ -142,17 +168,25 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
   private modelRouting(model: string): ModelRouting {
     let m = this.models.get(model);
     if (!m) {
-      const policy = createPolicy(
-        this.config.policy as (typeof POLICIES)[number],
-        { cacheThreshold: this.config.cacheThreshold, balanceAbsThreshold: this.config.balanceAbsThreshold, balanceRelThreshold: this.config.balanceRelThreshold },
-        { clock: this.clock },
-      );
+      const settings = this.overrides.get(model) ?? { policy: this.config.policy };
       const shards = new PrefixShards(this.config.treeBudgetTokens);
-      m = { policy, shards, view: { workers: [], match: () => new Map() }, decisions: { cache_hit: 0, load_guard: 0, miss: 0, policy: 0 } };
+      m = { policy: this.makePolicy(settings), settings, shards, view: { workers: [], match: () => new Map() }, decisions: { cache_hit: 0, load_guard: 0, miss: 0, policy: 0 } };
       this.models.set(model, m);
       m.view = this.buildView(model, m);
     }
     return m;
+  }
+
+  private makePolicy(s: ModelPolicySettings): RoutingPolicy {
+    return createPolicy(
+      s.policy,
+      {
+        cacheThreshold: s.cacheThreshold ?? this.config.cacheThreshold,
+        balanceAbsThreshold: s.balanceAbsThreshold ?? this.config.balanceAbsThreshold,
+        balanceRelThreshold: s.balanceRelThreshold ?? this.config.balanceRelThreshold,
+      },
+      { clock: this.clock },
+    );
   }
 
   private rebuildViews(): void {

@@ -52,6 +52,18 @@ describe('mesh: three gateway processes on loopback behave as one gateway', () =
     }
   });
 
+  it('shares health verdicts and per-model routing policies across nodes', async () => {
+    await waitFor(async () => {
+      const w = (await json(`${nodes[2].url}/workers`)).data[0];
+      return Object.keys(w.mesh_health).length === 3 && Object.values(w.mesh_health).every((v: any) => v.health === 'ready');
+    }, 10_000, 'health verdicts from 3 nodes');
+    const put = await fetch(`${nodes[0].url}/admin/policies/qwen3-mock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ policy: 'cache_aware', cache_threshold: 0.25 }) });
+    expect(put.status).toBe(200);
+    await waitFor(async () => (await json(`${nodes[1].url}/admin/routing`)).models[0].settings.cacheThreshold === 0.25, 10_000, 'policy on node-1');
+    const bad = await fetch(`${nodes[0].url}/admin/policies/qwen3-mock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ policy: 'telepathy' }) });
+    expect(bad.status).toBe(400);
+  });
+
   it("routes a conversation's second turn, sent to another node, to the worker of its first turn", async () => {
     for (let s = 0; s < 4; s++) {
       const messages: { role: 'system' | 'user' | 'assistant'; content: string }[] = [
