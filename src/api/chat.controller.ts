@@ -33,6 +33,7 @@ export class ChatController {
     const created = Math.floor(this.clock.now() / 1000);
     const traceCtx = traceContextOf(req);
     const tokenizeSpan = startSpan('tokenize', traceCtx, { 'drover.messages': body.messages.length });
+    const encodeStart = this.clock.now();
     const encoded = await this.tokenizers.tokenizer
       .encodeChat(toChatMessages(body), {
         tools: body.tools ?? undefined,
@@ -44,6 +45,7 @@ export class ChatController {
         throw new DroverError('invalid_request', `Could not render the chat template: ${err.message}`, { param: 'messages' });
       });
     tokenizeSpan.setAttribute('drover.prompt_tokens', encoded.ids.length);
+    this.tokenizers.observeEncode((this.clock.now() - encodeStart) / 1000);
     endSpan(tokenizeSpan);
     const abort = clientGoneSignal(req, reply);
     const request: InferenceRequest = {

@@ -15,6 +15,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly metrics = new Map<string, AnyMetric>();
   private readonly unknown = new Set<string>();
   private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  private readonly scrapeHooks: (() => void)[] = [];
 
   constructor(catalog: readonly MetricSpec[] = METRIC_CATALOG) {
     collectDefaultMetrics({ register: this.registry, prefix: 'drover_process_' });
@@ -51,7 +52,13 @@ export class PrometheusMetrics implements Metrics {
     (this.metrics.get(name) as Gauge<string> | undefined)?.reset();
   }
 
+  /** Runs before every scrape: for figures read from elsewhere (tokenizer caches, tree sizes). */
+  onScrape(hook: () => void): void {
+    this.scrapeHooks.push(hook);
+  }
+
   async scrape(): Promise<string> {
+    for (const hook of this.scrapeHooks) hook();
     const now = performance.eventLoopUtilization();
     this.set('drover_event_loop_utilization', performance.eventLoopUtilization(now, this.lastElu).utilization);
     this.lastElu = now;

@@ -55,6 +55,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
   private readonly policyListeners: ((model: string, settings: ModelPolicySettings) => void)[] = [];
   private readonly overrides = new Map<string, ModelPolicySettings>();
   private meshInFlight: (workerId: string) => number = () => 0;
+  private readonly reportedEvictions = new Map<string, number>();
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -66,6 +67,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     @Inject(WorkerRegistryService) private readonly registry: WorkerRegistryService,
   ) {
     this.rng = rng.fork('routing');
+    (metrics as Metrics & { onScrape?: (hook: () => void) => void }).onScrape?.(() => this.publishTreeStats());
   }
 
   onModuleInit(): void {
@@ -135,9 +137,18 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     const m = this.modelRouting(input.model);
     const op = m.shards.record(input.tokens, worker.id);
     this.emitOp(input.model, op);
-    const s = m.shards.stats();
-    this.metrics.set('drover_routing_tree_nodes', s.nodes, { model: input.model });
-    this.metrics.set('drover_routing_tree_tokens', s.tokens, { model: input.model });
+  }
+
+  /** Tree sizes and evictions, read at scrape time rather than on the request path. */
+  publishTreeStats(): void {
+    for (const [model, m] of this.models) {
+      const s = m.shards.stats();
+      this.metrics.set('drover_routing_tree_nodes', s.nodes, { model });
+      this.metrics.set('drover_routing_tree_tokens', s.tokens, { model });
+      this.metrics.inc('drover_routing_tree_evictions_total', { model }, s.evictions - (this.reportedEvictions.get(model) ?? 0));
+      this.reportedEvictions.set(model, s.evictions);
+    }
+    for (const [id, sub] of this.kvSubscribers) this.metrics.set('drover_worker_kv_event_sequence', sub.lastSequence, { worker: id });
   }
 
   stats(): { model: string; policy: string; settings: ModelPolicySettings; treeNodes: number; treeTokens: number; evictions: number; shards: number; hitRatio: number | null; decisions: Record<RouteReason, number>; kvEventWorkers: number }[] {

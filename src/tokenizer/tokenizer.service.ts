@@ -1,18 +1,43 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Tokenizer } from '@drover/tokenizer';
-import type { Logger } from '@drover/runtime';
+import type { Logger, Metrics } from '@drover/runtime';
 import type { GatewayConfig } from '../config/options';
-import { CONFIG, LOGGER } from '../runtime/tokens';
+import { CONFIG, LOGGER, METRICS } from '../runtime/tokens';
 
 /** Loads the tokenizer once at start (the configured directory, else the bundled Qwen3 one). */
 @Injectable()
 export class TokenizerService implements OnModuleInit {
   private loaded: Tokenizer | undefined;
 
+  private readonly reported = { l0: { hits: 0, misses: 0 }, l1: { hits: 0, misses: 0 } };
+
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly log: Logger,
-  ) {}
+    @Inject(METRICS) private readonly metrics: Metrics,
+  ) {
+    (metrics as Metrics & { onScrape?: (hook: () => void) => void }).onScrape?.(() => this.publishCacheStats());
+  }
+
+  /** Cache counters are cumulative in the tokenizer: export their growth since the last scrape. */
+  private publishCacheStats(): void {
+    if (!this.loaded) return;
+    const stats = this.loaded.cacheStats();
+    for (const level of ['l0', 'l1'] as const) {
+      const s = stats[level];
+      const r = this.reported[level];
+      this.metrics.inc('drover_tokenizer_cache_hits_total', { level }, s.hits - r.hits);
+      this.metrics.inc('drover_tokenizer_cache_misses_total', { level }, s.misses - r.misses);
+      this.metrics.set('drover_tokenizer_cache_bytes', s.bytes, { level });
+      r.hits = s.hits;
+      r.misses = s.misses;
+    }
+  }
+
+  /** Encode time (chat template included) is part of every request's latency. */
+  observeEncode(seconds: number): void {
+    this.metrics.observe('drover_tokenizer_encode_seconds', seconds);
+  }
 
   async onModuleInit(): Promise<void> {
     this.loaded = this.config.tokenizer ? await Tokenizer.load(this.config.tokenizer) : await Tokenizer.loadDefault();

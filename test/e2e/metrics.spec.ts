@@ -34,6 +34,10 @@ describe('gateway: Prometheus /metrics', () => {
     expect(text).toMatch(/drover_inference_ttft_seconds_bucket\{[^}]*model="qwen3-mock"/);
     expect(text).toContain('drover_process_nodejs_eventloop_lag_seconds');
     expect(text).toContain('drover_event_loop_utilization');
+    expect(text).toMatch(/drover_tokenizer_cache_misses_total\{level="l0"\} [1-9]/);
+    expect(text).toMatch(/drover_tokenizer_encode_seconds_count [1-9]/);
+    expect(text).toMatch(/drover_routing_tree_nodes\{model="qwen3-mock"\} [1-9]/);
+    expect(text).toMatch(/drover_routing_decisions_total\{model="qwen3-mock",policy="cache_aware",outcome="(miss|cache_hit)"\} [1-9]/);
   });
 
   it('documents every metric in docs/metrics.md', () => {
