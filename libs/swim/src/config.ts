@@ -61,6 +61,11 @@ export interface SwimConfig extends SwimTimings, SwimLimits {
   metadata?: Uint8Array;
   /** Cluster key(s): when set, every packet is AES-256-GCM sealed and unsealed packets are dropped. */
   keyring?: Keyring;
+  /**
+   * Deliberately broken behaviour for mesh-sim's planted-bug check (a chaos suite must catch it).
+   * Never set in production.
+   */
+  plantedBugs?: { noRefutation?: boolean };
 }
 
 export const LAN_TIMINGS: Readonly<SwimTimings> = Object.freeze({

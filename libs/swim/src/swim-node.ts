@@ -371,6 +371,7 @@ export class SwimNode {
     const current = this.list.get(msg.name);
     const transition = applyGossip(current, msg, this.selfView(), this.deps.clock.now());
     if (transition.refuteWith !== undefined) {
+      if (this.config.plantedBugs?.noRefutation) return;
       if (msg.type !== 'alive') {
         this.awareness.applyDelta(1);
         this.metrics.inc('drover_swim_refutations_total');

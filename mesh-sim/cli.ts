@@ -1,0 +1,192 @@
+/**
+ * `npm run mesh-sim -- [options]`: runs a mesh of gateway nodes and workers with injected faults,
+ * checks invariants, and prints how to replay any failure. See mesh-sim/README.md.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { checkNames, FaultSyntaxError, parseDuration, parseFault, type Fault } from './faults';
+import { percentile, renderReport, type SimReport } from './report';
+import { runVirtual } from './virtual/run-virtual';
+
+const HELP = `usage: npm run mesh-sim -- [options]
+
+  --mode virtual           N nodes and M workers in virtual time (the only mode in this build)
+  --scenario FILE          a mesh-sim/scenarios/*.yaml file (flags below override it)
+  --nodes N                gateway nodes node-0..node-(N-1) (default 5)
+  --workers M              workers worker-0..worker-(M-1) (default 4)
+  --duration 120s          simulated time of load and faults (default 60s)
+  --seed S                 seed (default 1); --seeds K runs seeds S..S+K-1
+  --load 'rps 50 multiturn'   offered load (default 'rps 20 multiturn'; 'rps 0' for membership only)
+  --fault '...'            repeatable, e.g. 'kill node-2 at 10s', 'partition node-0,node-1 | node-2 from 20s to 40s',
+                           'loss 10% from 0s', 'delay 50ms~20ms node-3 from 0s', 'stall worker-1 from 5s to 15s',
+                           'flap node-4 every 5s from 80s to 100s', 'rolling-restart every 10s from 10s', 'churn 5% every 10s from 10s to 60s'
+  --planted-bug no-refutation   break SWIM on purpose: a correct suite must fail
+  --json FILE              write the report (the last seed's, plus every seed's verdict)
+  -h, --help`;
+
+class UsageError extends Error {}
+
+interface Plan {
+  scenario: string;
+  nodes: number;
+  workers: number;
+  durationMs: number;
+  rps: number;
+  faults: Fault[];
+  faultTexts: string[];
+  seed: number;
+  seeds: number;
+  plantedBug?: 'no-refutation';
+  json?: string;
+}
+
+function plan(argv: string[]): Plan | 'help' {
+  let v: Record<string, any>;
+  try {
+    v = parseArgs({
+      args: argv,
+      options: {
+        mode: { type: 'string', default: 'virtual' },
+        scenario: { type: 'string' },
+        nodes: { type: 'string' },
+        workers: { type: 'string' },
+        duration: { type: 'string' },
+        seed: { type: 'string', default: '1' },
+        seeds: { type: 'string', default: '1' },
+        load: { type: 'string' },
+        fault: { type: 'string', multiple: true },
+        'planted-bug': { type: 'string' },
+        json: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (v.help) return 'help';
+  if (v.mode !== 'virtual') throw new UsageError(`--mode ${v.mode}: only virtual mode is available in this build`);
+  let scenario: Record<string, any> = {};
+  if (v.scenario) {
+    try {
+      scenario = parseYaml(readFileSync(v.scenario, 'utf8')) ?? {};
+    } catch (err) {
+      throw new UsageError(`--scenario ${v.scenario}: ${(err as Error).message}`);
+    }
+  }
+  const int = (x: unknown, name: string, min: number, max: number): number => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}, got '${x}'`);
+    return n;
+  };
+  const nodes = int(v.nodes ?? scenario.nodes ?? 5, '--nodes', 1, 1000);
+  const workers = int(v.workers ?? scenario.workers ?? 4, '--workers', 1, 256);
+  let durationMs: number;
+  try {
+    durationMs = parseDuration(String(v.duration ?? scenario.duration ?? '60s'));
+  } catch (err) {
+    throw new UsageError(`--duration: ${(err as Error).message}`);
+  }
+  const load = String(v.load ?? scenario.load ?? 'rps 20 multiturn');
+  const m = /^rps (\d+(?:\.\d+)?)(?: multiturn)?$/.exec(load.trim());
+  if (!m) throw new UsageError(`--load must look like 'rps 50 multiturn', got '${load}'`);
+  const faultTexts: string[] = v.fault ?? scenario.faults ?? [];
+  const faults = faultTexts.map((text) => {
+    try {
+      const f = parseFault(text);
+      checkNames(f, nodes, workers, text);
+      return f;
+    } catch (err) {
+      if (err instanceof FaultSyntaxError) throw new UsageError(err.message);
+      throw err;
+    }
+  });
+  const bug = v['planted-bug'];
+  if (bug !== undefined && bug !== 'no-refutation') throw new UsageError(`unknown --planted-bug '${bug}'`);
+  return {
+    scenario: v.scenario ?? scenario.name ?? 'custom',
+    nodes,
+    workers,
+    durationMs,
+    rps: Number(m[1]),
+    faults,
+    faultTexts,
+    seed: int(v.seed, '--seed', 0, 2 ** 31),
+    seeds: int(v.seeds, '--seeds', 1, 1000),
+    plantedBug: bug,
+    json: v.json,
+  };
+}
+
+function reproduce(p: Plan, seed: number): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const parts = ['npm run mesh-sim --', `--nodes ${p.nodes}`, `--workers ${p.workers}`, `--duration ${p.durationMs / 1000}s`, `--seed ${seed}`, `--load ${q(`rps ${p.rps} multiturn`)}`];
+  for (const f of p.faultTexts) parts.push(`--fault ${q(f)}`);
+  if (p.plantedBug) parts.push(`--planted-bug ${p.plantedBug}`);
+  return parts.join(' ');
+}
+
+export function simulate(p: Plan, seed: number): SimReport {
+  const t0 = performance.now();
+  const common = { nodes: p.nodes, workers: p.workers, durationMs: p.durationMs, seed: String(seed), rps: p.rps };
+  const run = runVirtual({ ...common, faults: p.faults, plantedBugs: p.plantedBug === 'no-refutation' ? { noRefutation: true } : {} });
+  const baseline = p.rps > 0 && p.faults.length > 0 ? runVirtual({ ...common, faults: [] }).hitRate : run.hitRate;
+  const invariants = { ...run.invariants };
+  if (p.rps > 0) {
+    invariants.routing_quality = {
+      ok: run.hitRate >= baseline * 0.85,
+      detail: `hit rate ${run.hitRate} vs ${baseline} without faults (must stay ≥ 85%)`,
+    };
+  }
+  const ok = Object.values(invariants).every((i) => i.ok);
+  return {
+    ok,
+    seed: String(seed),
+    scenario: p.scenario,
+    reproduce: reproduce(p, seed),
+    mode: 'virtual',
+    duration_ms: p.durationMs,
+    invariants,
+    requests: run.requests,
+    detection_ms: { p50: percentile(run.detectionMs, 50), p99: percentile(run.detectionMs, 99) },
+    convergence_ms: run.convergenceMs,
+    hit_rate: run.hitRate,
+    hit_rate_baseline: baseline,
+    timeline: run.timeline,
+    wall_ms: Math.round(performance.now() - t0),
+  };
+}
+
+function main(): void {
+  let p: Plan | 'help';
+  try {
+    p = plan(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`mesh-sim: ${err.message}\n\n${HELP}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (p === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const reports: SimReport[] = [];
+  for (let s = p.seed; s < p.seed + p.seeds; s++) {
+    const r = simulate(p, s);
+    reports.push(r);
+    process.stdout.write(`${renderReport(r, p.seeds > 1 ? 0 : 60)}\n\n`);
+  }
+  const failed = reports.filter((r) => !r.ok);
+  if (p.json) writeFileSync(p.json, JSON.stringify({ ...reports[reports.length - 1], ok: failed.length === 0, seeds: reports.map((r) => ({ seed: r.seed, ok: r.ok })) }, null, 2));
+  if (failed.length > 0) {
+    for (const r of failed) process.stdout.write(`reproduce: ${r.reproduce}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`${reports.length} seed(s) passed\n`);
+}
+
+if (require.main === module) main();
+export { plan, reproduce };
