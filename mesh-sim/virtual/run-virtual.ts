@@ -274,6 +274,10 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
     requests.sent++;
     const view: RoutingView = { workers: workerViews, match: (t) => g.shards.match(t).perOwner };
     const tried = new Set<string>();
+    const lose = (): void => {
+      requests.failed++;
+      requests.lost++;
+    };
     const attempt = (n: number): void => {
       if (!g.alive) {
         requests.failed++;
@@ -306,7 +310,7 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
         inFlight[w]--;
         engines[w].abort(rid);
         if (n < MAX_ATTEMPTS) attempt(n + 1);
-        else (requests.failed++, requests.lost++);
+        else lose();
       }, TTFT_TIMEOUT_MS);
       engines[w].submit(
         { requestId: rid, inputIds: tokens, maxNewTokens: 24, ignoreEos: true },
@@ -342,7 +346,7 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
             sched.clearTimeout(ttft);
             inFlight[w]--;
             if (n < MAX_ATTEMPTS) attempt(n + 1);
-            else (requests.failed++, requests.lost++);
+            else lose();
           },
         },
       );
