@@ -7,11 +7,13 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { checkNames, FaultSyntaxError, parseDuration, parseFault, type Fault } from './faults';
 import { percentile, renderReport, type SimReport } from './report';
+import { runProcess, unsupportedInProcessMode } from './process/run-process';
 import { runVirtual } from './virtual/run-virtual';
 
 const HELP = `usage: npm run mesh-sim -- [options]
 
-  --mode virtual           N nodes and M workers in virtual time (the only mode in this build)
+  --mode virtual|process   virtual time (default), or real gateway and mock-worker processes on
+                           loopback with signals as faults (kill, restart, leave, pause, flap, stall)
   --scenario FILE          a mesh-sim/scenarios/*.yaml file (flags below override it)
   --nodes N                gateway nodes node-0..node-(N-1) (default 5)
   --workers M              workers worker-0..worker-(M-1) (default 4)
@@ -39,6 +41,7 @@ interface Plan {
   seeds: number;
   plantedBug?: 'no-refutation';
   json?: string;
+  mode: 'virtual' | 'process';
 }
 
 function plan(argv: string[]): Plan | 'help' {
@@ -66,7 +69,7 @@ function plan(argv: string[]): Plan | 'help' {
     throw new UsageError((err as Error).message);
   }
   if (v.help) return 'help';
-  if (v.mode !== 'virtual') throw new UsageError(`--mode ${v.mode}: only virtual mode is available in this build`);
+  if (v.mode !== 'virtual' && v.mode !== 'process') throw new UsageError(`--mode must be virtual or process, got '${v.mode}'`);
   let scenario: Record<string, any> = {};
   if (v.scenario) {
     try {
@@ -102,6 +105,11 @@ function plan(argv: string[]): Plan | 'help' {
       throw err;
     }
   });
+  if (v.mode === 'process') {
+    const why = unsupportedInProcessMode(faults);
+    if (why) throw new UsageError(why);
+    if (nodes > 9) throw new UsageError('process mode runs at most 9 gateway processes on this machine');
+  }
   const bug = v['planted-bug'];
   if (bug !== undefined && bug !== 'no-refutation') throw new UsageError(`unknown --planted-bug '${bug}'`);
   return {
@@ -116,6 +124,7 @@ function plan(argv: string[]): Plan | 'help' {
     seeds: int(v.seeds, '--seeds', 1, 1000),
     plantedBug: bug,
     json: v.json,
+    mode: v.mode,
   };
 }
 
@@ -124,6 +133,7 @@ function reproduce(p: Plan, seed: number): string {
   const parts = ['npm run mesh-sim --', `--nodes ${p.nodes}`, `--workers ${p.workers}`, `--duration ${p.durationMs / 1000}s`, `--seed ${seed}`, `--load ${q(`rps ${p.rps} multiturn`)}`];
   for (const f of p.faultTexts) parts.push(`--fault ${q(f)}`);
   if (p.plantedBug) parts.push(`--planted-bug ${p.plantedBug}`);
+  if (p.mode === 'process') parts.push('--mode process');
   return parts.join(' ');
 }
 
@@ -158,7 +168,29 @@ export function simulate(p: Plan, seed: number): SimReport {
   };
 }
 
-function main(): void {
+/** One run in process mode (real processes on loopback). */
+export async function simulateProcess(p: Plan, seed: number): Promise<SimReport> {
+  const t0 = performance.now();
+  const run = await runProcess({ nodes: p.nodes, workers: p.workers, durationMs: p.durationMs, seed: String(seed), rps: p.rps, faults: p.faults });
+  return {
+    ok: Object.values(run.invariants).every((i) => i.ok),
+    seed: String(seed),
+    scenario: p.scenario,
+    reproduce: reproduce(p, seed),
+    mode: 'process',
+    duration_ms: p.durationMs,
+    invariants: run.invariants,
+    requests: run.requests,
+    detection_ms: { p50: percentile(run.detectionMs, 50), p99: percentile(run.detectionMs, 99) },
+    convergence_ms: run.convergenceMs,
+    hit_rate: run.hitRate,
+    hit_rate_baseline: null,
+    timeline: run.timeline,
+    wall_ms: Math.round(performance.now() - t0),
+  };
+}
+
+async function main(): Promise<void> {
   let p: Plan | 'help';
   try {
     p = plan(process.argv.slice(2));
@@ -175,7 +207,7 @@ function main(): void {
   }
   const reports: SimReport[] = [];
   for (let s = p.seed; s < p.seed + p.seeds; s++) {
-    const r = simulate(p, s);
+    const r = p.mode === 'process' ? await simulateProcess(p, s) : simulate(p, s);
     reports.push(r);
     process.stdout.write(`${renderReport(r, p.seeds > 1 ? 0 : 60)}\n\n`);
   }
@@ -188,5 +220,10 @@ function main(): void {
   process.stdout.write(`${reports.length} seed(s) passed\n`);
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`mesh-sim failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}
 export { plan, reproduce };

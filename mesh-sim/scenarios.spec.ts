@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { plan, simulate } from './cli';
+import { plan, simulate, simulateProcess } from './cli';
 
 const SCENARIOS = readdirSync(join(__dirname, 'scenarios')).filter((f) => f.endsWith('.yaml'));
 const SEEDS = process.env.MESH_SIM_SEEDS ? Number(process.env.MESH_SIM_SEEDS) : 2;
@@ -51,5 +51,19 @@ describe('mesh-sim shipped scenarios (virtual time)', () => {
     const err = await promisify(execFile)(process.execPath, [cli, '--fault', 'kill node-9 at 5s']).catch((e) => e);
     expect(err.code).toBe(2);
     expect(err.stderr).toContain('node-9 does not exist');
+  });
+
+  it('process mode: real gateway and worker processes, SIGKILL and restart, invariants hold', async () => {
+    const p = plan(['--mode', 'process', '--nodes', '3', '--workers', '2', '--duration', '10s', '--load', 'rps 10', '--fault', 'kill node-2 at 3s', '--fault', 'restart node-2 at 7s', '--fault', 'kill worker-1 at 4s']);
+    if (p === 'help') throw new Error('unexpected');
+    const r = await simulateProcess(p, 1);
+    const failed = Object.entries(r.invariants).filter(([, i]) => !i.ok);
+    expect(failed, `reproduce: ${r.reproduce}`).toEqual([]);
+    expect(r.requests.ok).toBeGreaterThan(50);
+    expect(r.detection_ms.p50).not.toBeNull();
+  }, 120_000);
+
+  it('process mode refuses network faults it cannot inject', () => {
+    expect(() => plan(['--mode', 'process', '--fault', 'loss 10% from 0s'])).toThrow(/fault proxy/);
   });
 });
