@@ -199,7 +199,10 @@ export async function runProcess(opts: ProcessOptions): Promise<VirtualResult> {
         }
         at(f.toMs, () => {
           const p = proc(f.target);
-          if (p.paused) (signal(p, 'SIGCONT'), (p.paused = false), log(`SIGCONT ${p.name}`));
+          if (!p.paused) return;
+          signal(p, 'SIGCONT');
+          p.paused = false;
+          log(`SIGCONT ${p.name}`);
         });
       } else if (f.kind === 'join' || f.kind === 'rolling-restart') {
         log(`'${f.kind}' is not supported in process mode; skipped`);
@@ -247,7 +250,10 @@ export async function runProcess(opts: ProcessOptions): Promise<VirtualResult> {
     await Promise.all(inflight);
     await new Promise((r) => setTimeout(r, Math.max(0, lastFault - (now() - start)) + 500));
     timers.forEach(clearTimeout);
-    for (const g of gateways) if (g.paused) (signal(g, 'SIGCONT'), (g.paused = false));
+    for (const g of gateways.filter((x) => x.paused)) {
+      signal(g, 'SIGCONT');
+      g.paused = false;
+    }
     const settleStart = now();
     const converged = await until(agrees, 30_000);
     const convergenceMs = converged ? Math.round(now() - settleStart) : null;
