@@ -5,6 +5,8 @@
  * (all owners together): past it, least-recently-used leaves are evicted first, and a node with no
  * owner left is reclaimed.
  */
+import { treeDigest } from './digest';
+
 export interface MatchResult {
   /** Longest matched length over all owners. */
   length: number;
@@ -48,6 +50,12 @@ export class RadixTree {
   private tokenCount = 0;
   private nodeCount = 1;
   private evicted = 0;
+  /**
+   * owner → logical time of its latest removal. An insert for that owner at or before that time
+   * is stale (it happened before the removal, whatever order the ops arrive in), so it is
+   * ignored: removals and inserts commute.
+   */
+  private readonly removedAt = new Map<string, number>();
 
   constructor(readonly budgetTokens = Number.POSITIVE_INFINITY) {}
 
@@ -81,13 +89,14 @@ export class RadixTree {
   insert(seq: ArrayLike<number>, owner: string, time?: number): void {
     const t = time ?? ++this.clock;
     if (t > this.clock) this.clock = t;
+    if (t <= (this.removedAt.get(owner) ?? -1)) return;
     let node = this.root;
     touch(node, owner, t);
     let i = 0;
     while (i < seq.length) {
       const child = node.children?.get(seq[i]);
       if (!child) {
-        const leaf = new RadixNode(Uint32Array.from({ length: seq.length - i }, (_, k) => seq[i + k]), node);
+        const leaf = new RadixNode(copyTail(seq, i), node);
         (node.children ??= new Map()).set(seq[i], leaf);
         this.nodeCount++;
         this.tokenCount += leaf.edge.length;
@@ -137,14 +146,36 @@ export class RadixTree {
     return { length: bestLen, best, perOwner };
   }
 
-  /** Forgets an owner everywhere; nodes nobody owns any more are reclaimed. */
-  removeOwner(owner: string): void {
+  /**
+   * Forgets what `owner` held up to logical `time` (default: now, i.e. everything); nodes nobody
+   * owns any more are reclaimed, and chains left without a branch are merged back into one edge.
+   * Paths the owner used after `time` stay (they were inserted after the removal).
+   */
+  removeOwner(owner: string, time?: number): void {
+    const t = time ?? ++this.clock;
+    if (t > this.clock) this.clock = t;
+    if (t > (this.removedAt.get(owner) ?? -1)) this.removedAt.set(owner, t);
     const prune = (node: RadixNode): void => {
+      const held = node.owners.get(owner);
+      // Owners of a node own every ancestor, so a subtree without the owner can be skipped.
+      if (held === undefined) return;
       if (node.children) for (const child of [...node.children.values()]) prune(child);
-      node.owners.delete(owner);
-      if (node !== this.root && node.owners.size === 0 && node.isLeaf) this.detach(node);
+      if (held <= t) node.owners.delete(owner);
+      if (node === this.root) return;
+      if (node.owners.size === 0 && node.isLeaf) this.detach(node);
+      else this.mergeOnlyChild(node);
     };
     prune(this.root);
+  }
+
+  /** `removeOwner` under the name the routing layer uses (owners are workers). */
+  removeWorker(worker: string, time?: number): void {
+    this.removeOwner(worker, time);
+  }
+
+  /** Content digest of what the tree holds (paths, owners, times), independent of how edges are split. */
+  digest(): string {
+    return treeDigest(this);
   }
 
   /** Visits every node depth-first, children in key order (stable for codecs and digests). */
@@ -191,6 +222,20 @@ export class RadixTree {
     this.nodeCount++;
   }
 
+  /** Folds a lone child into `node` when both have the same owners and times (no information is lost). */
+  private mergeOnlyChild(node: RadixNode): void {
+    if (node.children?.size !== 1) return;
+    const child = node.children.values().next().value as RadixNode;
+    if (!sameOwners(node.owners, child.owners)) return;
+    const edge = new Uint32Array(node.edge.length + child.edge.length);
+    edge.set(node.edge);
+    edge.set(child.edge, node.edge.length);
+    node.edge = edge;
+    node.children = child.children;
+    node.children?.forEach((c) => (c.parent = node));
+    this.nodeCount--;
+  }
+
   private detach(node: RadixNode): void {
     node.parent?.children?.delete(node.edge[0]);
     this.nodeCount--;
@@ -224,6 +269,19 @@ export class RadixTree {
 function touch(node: RadixNode, owner: string, t: number): void {
   const prev = node.owners.get(owner);
   if (prev === undefined || prev < t) node.owners.set(owner, t);
+}
+
+export function sameOwners(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [o, t] of a) if (b.get(o) !== t) return false;
+  return true;
+}
+
+function copyTail(seq: ArrayLike<number>, from: number): Uint32Array {
+  if (seq instanceof Uint32Array) return seq.slice(from);
+  const out = new Uint32Array(seq.length - from);
+  for (let k = 0; k < out.length; k++) out[k] = seq[from + k];
+  return out;
 }
 
 function commonPrefix(edge: Uint32Array, seq: ArrayLike<number>, from: number): number {

@@ -126,7 +126,7 @@ export class GrpcSyncTransport implements SyncTransport {
       out = { client, call: undefined, address, failures: 0, retryAt: 0 };
       this.outbound.set(peerName, out);
     }
-    if (!out.call && Date.now() >= out.retryAt) this.dial(peerName, out);
+    if (!out.call && Date.now() >= out.retryAt) this.dial(peerName, out); // allow-wallclock: real-socket shell
     return out;
   }
 
@@ -138,7 +138,7 @@ export class GrpcSyncTransport implements SyncTransport {
       out.call = undefined;
       out.failures++;
       const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(out.failures, 7));
-      out.retryAt = Date.now() + backoff / 2 + Math.random() * (backoff / 2);
+      out.retryAt = Date.now() + backoff / 2 + Math.random() * (backoff / 2); // allow-wallclock: reconnect jitter on real sockets
       if (err) this.log.debug({ peer: peerName, err: err.message }, 'mesh sync stream down');
     };
     call.on('data', () => undefined);

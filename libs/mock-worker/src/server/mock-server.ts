@@ -38,7 +38,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
   );
   const receivedMetadata: Record<string, string>[] = [];
   const abortsReceived: string[] = [];
-  const startedAt = Date.now();
+  const startedAt = Date.now(); // allow-wallclock: the gRPC shell reports wall time
   let generateCount = 0;
 
   const flat = (md: Metadata): Record<string, string> => Object.fromEntries(Object.entries(md.getMap()).map(([k, v]) => [k, String(v)]));
@@ -131,8 +131,8 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
     GetServerInfo: unary(() => ({
       active_requests: engine.runningCount,
       is_paused: false,
-      last_receive_timestamp: Date.now() / 1000,
-      uptime_seconds: (Date.now() - startedAt) / 1000,
+      last_receive_timestamp: Date.now() / 1000, // allow-wallclock
+      uptime_seconds: (Date.now() - startedAt) / 1000, // allow-wallclock
       sglang_version: 'drover-mock',
       server_type: 'grpc',
       max_total_num_tokens: engine.config.kvCapacityTokens,
@@ -210,7 +210,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       new Promise<void>((resolve) => {
         engine.stop();
         server.tryShutdown(() => resolve());
-        setTimeout(() => {
+        setTimeout(() => { // allow-wallclock: shutdown deadline of the real server
           server.forceShutdown();
           resolve();
         }, 1000).unref();

@@ -131,7 +131,7 @@ export class UdpTransport implements PacketTransport {
     }
     const socket = connect({ host: target.host, port: target.port });
     this.openSockets.add(socket);
-    const timer = setTimeout(() => settle(new Error(`stream request to ${toAddress} timed out`)), timeoutMs);
+    const timer = setTimeout(() => settle(new Error(`stream request to ${toAddress} timed out`)), timeoutMs); // allow-wallclock: real-socket shell
     timer.unref();
     const from = Buffer.from(this.localAddress);
     const header = Buffer.alloc(1 + from.length + 4);
