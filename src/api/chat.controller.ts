@@ -5,12 +5,11 @@ import type { ChatMessage } from '@drover/tokenizer';
 import { InferenceService } from '../inference/inference.service';
 import type { InferenceRequest } from '../inference/inference-types';
 import { CLOCK } from '../runtime/tokens';
-import { traceContextOf } from '../observability/request-tracing';
 import { endSpan, startSpan } from '../observability/tracing';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { chatChunk, chatCompletion, usageBody } from './openai-format';
 import { chatCompletionSchema, type ChatCompletionBody } from './openai-schemas';
-import { clientGoneSignal, requestIdOf, workerMetadata } from './request-context';
+import { requestScope } from './request-context';
 import { samplingFrom, stopStrings } from './sampling';
 import { SseWriter } from './sse';
 import { parseBody } from './validation';
@@ -28,10 +27,11 @@ export class ChatController {
   @HttpCode(200)
   async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(chatCompletionSchema, raw);
-    const requestId = requestIdOf(req);
+    const scope = requestScope(req, reply);
+    const requestId = scope.requestId;
     const id = `chatcmpl-${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 48)}`;
     const created = Math.floor(this.clock.now() / 1000);
-    const traceCtx = traceContextOf(req);
+    const traceCtx = scope.trace;
     const tokenizeSpan = startSpan('tokenize', traceCtx, { 'drover.messages': body.messages.length });
     const encodeStart = this.clock.now();
     const encoded = await this.tokenizers.tokenizer
@@ -47,9 +47,8 @@ export class ChatController {
     tokenizeSpan.setAttribute('drover.prompt_tokens', encoded.ids.length);
     this.tokenizers.observeEncode((this.clock.now() - encodeStart) / 1000);
     endSpan(tokenizeSpan);
-    const abort = clientGoneSignal(req, reply);
     const request: InferenceRequest = {
-      requestId,
+      ...scope,
       model: body.model,
       promptIds: encoded.ids,
       promptText: encoded.text,
@@ -57,11 +56,7 @@ export class ChatController {
       sampling: samplingFrom(body),
       stop: stopStrings(body.stop),
       skipSpecialTokens: body.skip_special_tokens ?? true,
-      headers: req.headers,
       user: body.user,
-      signal: abort.signal,
-      metadata: workerMetadata(req),
-      trace: traceCtx,
       buffered: !body.stream,
     };
     const events = this.inference.generate(request);

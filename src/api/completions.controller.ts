@@ -4,11 +4,10 @@ import { DroverError, type Clock } from '@drover/runtime';
 import { InferenceService } from '../inference/inference.service';
 import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
 import { CLOCK } from '../runtime/tokens';
-import { traceContextOf } from '../observability/request-tracing';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { textChunk, textCompletion, usageBody } from './openai-format';
 import { completionSchema, type CompletionBody } from './openai-schemas';
-import { clientGoneSignal, requestIdOf, workerMetadata } from './request-context';
+import { requestScope } from './request-context';
 import { samplingFrom, stopStrings } from './sampling';
 import { SseWriter } from './sse';
 import { firstEvent, streamCompletion } from './stream-runner';
@@ -31,21 +30,18 @@ export class CompletionsController {
     if (body.echo) throw new DroverError('unsupported', "'echo' is not supported.", { param: 'echo' });
     if (body.suffix) throw new DroverError('unsupported', "'suffix' is not supported.", { param: 'suffix' });
     const prompts = await this.promptsOf(body);
-    const requestId = requestIdOf(req);
+    const scope = requestScope(req, reply);
+    const requestId = scope.requestId;
     const id = `cmpl-${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 48)}`;
     const created = Math.floor(this.clock.now() / 1000);
-    const abort = clientGoneSignal(req, reply);
     const base = {
+      ...scope,
       model: body.model,
       maxTokens: body.max_tokens ?? 16,
       sampling: samplingFrom(body),
       stop: stopStrings(body.stop),
       skipSpecialTokens: body.skip_special_tokens ?? true,
-      headers: req.headers,
       user: body.user,
-      signal: abort.signal,
-      metadata: workerMetadata(req),
-      trace: traceContextOf(req),
       buffered: !body.stream,
     };
     const requests: InferenceRequest[] = prompts.map((p, i) => ({

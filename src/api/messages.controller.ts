@@ -6,10 +6,9 @@ import { anthropicErrorBody } from '../errors/error-body';
 import { toDroverError } from '../errors/to-drover-error';
 import { InferenceService } from '../inference/inference.service';
 import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
-import { traceContextOf } from '../observability/request-tracing';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { messagesSchema, type MessagesBody } from './anthropic-schemas';
-import { clientGoneSignal, requestIdOf, workerMetadata } from './request-context';
+import { requestScope } from './request-context';
 import { SseWriter } from './sse';
 import { parseBody } from './validation';
 
@@ -25,12 +24,12 @@ export class MessagesController {
   @HttpCode(200)
   async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(messagesSchema, raw);
-    const requestId = requestIdOf(req);
+    const scope = requestScope(req, reply);
+    const requestId = scope.requestId;
     const id = `msg_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;
     const encoded = await this.tokenizers.tokenizer.encodeChat(toChat(body), { addGenerationPrompt: true });
-    const abort = clientGoneSignal(req, reply);
     const request: InferenceRequest = {
-      requestId,
+      ...scope,
       model: body.model,
       promptIds: encoded.ids,
       promptText: encoded.text,
@@ -38,11 +37,7 @@ export class MessagesController {
       sampling: { temperature: body.temperature, topP: body.top_p, topK: body.top_k },
       stop: body.stop_sequences ?? [],
       skipSpecialTokens: true,
-      headers: req.headers,
       user: body.metadata?.user_id,
-      signal: abort.signal,
-      metadata: workerMetadata(req),
-      trace: traceContextOf(req),
       buffered: !body.stream,
     };
     const events = this.inference.generate(request);

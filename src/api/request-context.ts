@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { InferenceRequest } from '../inference/inference-types';
+import { traceContextOf } from '../observability/request-tracing';
 
 export function requestIdOf(req: FastifyRequest): string {
   return String(req.headers['x-request-id']);
@@ -26,4 +28,15 @@ export function clientGoneSignal(req: FastifyRequest, reply: FastifyReply): Abor
   reply.raw.on('close', onClose);
   req.raw.on('aborted', onClose);
   return controller;
+}
+
+/** The per-request fields every API builds the same way: id, headers, client-gone signal, worker metadata, trace. */
+export function requestScope(req: FastifyRequest, reply: FastifyReply): Pick<InferenceRequest, 'requestId' | 'headers' | 'signal' | 'metadata' | 'trace'> {
+  return {
+    requestId: requestIdOf(req),
+    headers: req.headers,
+    signal: clientGoneSignal(req, reply).signal,
+    metadata: workerMetadata(req),
+    trace: traceContextOf(req),
+  };
 }

@@ -5,12 +5,11 @@ import { openAiErrorBody } from '../errors/error-body';
 import { toDroverError } from '../errors/to-drover-error';
 import { InferenceService } from '../inference/inference.service';
 import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
-import { traceContextOf } from '../observability/request-tracing';
 import { CLOCK } from '../runtime/tokens';
 import type { StoredResponse } from '../storage/response-store';
 import { ResponseStoreService } from '../storage/response-store.service';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
-import { clientGoneSignal, requestIdOf, workerMetadata } from './request-context';
+import { requestScope } from './request-context';
 import { responsesSchema, type ResponsesBody } from './responses-schemas';
 import { SseWriter } from './sse';
 import { parseBody } from './validation';
@@ -48,15 +47,15 @@ export class ResponsesController {
   @HttpCode(200)
   async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(responsesSchema, raw);
-    const requestId = requestIdOf(req);
+    const scope = requestScope(req, reply);
+    const requestId = scope.requestId;
     const id = `resp_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;
     const itemId = `msg_${id.slice(5)}`;
     const createdAt = Math.floor(this.clock.now() / 1000);
     const conversation = await this.conversationFor(body);
     const encoded = await this.tokenizers.tokenizer.encodeChat(conversation, { addGenerationPrompt: true });
-    const abort = clientGoneSignal(req, reply);
     const request: InferenceRequest = {
-      requestId,
+      ...scope,
       model: body.model,
       promptIds: encoded.ids,
       promptText: encoded.text,
@@ -64,11 +63,7 @@ export class ResponsesController {
       sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined },
       stop: [],
       skipSpecialTokens: true,
-      headers: req.headers,
       user: body.user,
-      signal: abort.signal,
-      metadata: workerMetadata(req),
-      trace: traceContextOf(req),
       buffered: !body.stream,
     };
     const events = this.inference.generate(request);
