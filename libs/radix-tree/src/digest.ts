@@ -1,12 +1,29 @@
 import { createHash } from 'node:crypto';
-import type { RadixTree } from './radix-tree';
+import { sameOwners, type RadixNode, type RadixTree } from './radix-tree';
 
-/** A content digest: equal trees (same paths, owners and times) have equal digests. */
+/**
+ * A content digest: trees holding the same paths with the same owners and times have equal
+ * digests, however their edges happen to be split (an edge split by an insert and never merged
+ * back after an eviction or a removal describes the same content). Chains of single children with
+ * identical owners are hashed as one edge, children in key order.
+ */
 export function treeDigest(tree: RadixTree): string {
   const h = createHash('sha256');
-  tree.walk((n, depth) => {
-    h.update(`${depth}:${Array.from(n.edge).join(',')}|`);
-    for (const [o, t] of [...n.owners].sort((a, b) => (a[0] < b[0] ? -1 : 1))) h.update(`${o}@${t};`);
-  });
+  const visit = (node: RadixNode, offset: number): void => {
+    const tokens: number[] = Array.from(node.edge);
+    let end = node;
+    while (end !== tree.root && end.children?.size === 1) {
+      const only = end.children.values().next().value as RadixNode;
+      if (!sameOwners(only.owners, node.owners)) break;
+      for (const t of only.edge) tokens.push(t);
+      end = only;
+    }
+    h.update(`${offset}:${tokens.join(',')}|`);
+    for (const [o, t] of [...node.owners].sort((a, b) => (a[0] < b[0] ? -1 : 1))) h.update(`${o}@${t};`);
+    h.update('/');
+    if (!end.children) return;
+    for (const key of [...end.children.keys()].sort((a, b) => a - b)) visit(end.children.get(key)!, offset + tokens.length);
+  };
+  visit(tree.root, 0);
   return h.digest('hex').slice(0, 32);
 }

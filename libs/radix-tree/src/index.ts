@@ -4,5 +4,6 @@ export { encodeSnapshot, decodeSnapshot } from './snapshot-codec';
 export { encodeOps, decodeOps, applyOp, type TreeOp } from './ops-codec';
 export { treeDigest } from './digest';
 export { PrefixShards } from './prefix-shards';
-export { KvBlockIndex, chainedBlockHashes } from './kv-block-index';
+export { KvBlockIndex, chainedBlockHashes, type KvEventLike } from './kv-block-index';
+export { fnvChainHash, type BlockHashFn } from './block-hash';
 export { DEFAULT_TREE_LIMITS, type TreeCodecLimits } from './limits';

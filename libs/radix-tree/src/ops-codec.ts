@@ -31,7 +31,7 @@ const INSERT_REF = 3;
 /** Applies a resolved op (an `insert_ref` must first be resolved against the origin's prefixes). */
 export function applyOp(tree: RadixTree, op: TreeOp): void {
   if (op.kind === 'insert') tree.insert(op.seq, op.owner, op.time);
-  else if (op.kind === 'remove_owner') tree.removeOwner(op.owner);
+  else if (op.kind === 'remove_owner') tree.removeOwner(op.owner, op.time);
 }
 
 /**

@@ -47,8 +47,10 @@ export class PrefixShards {
   /** Forgets a worker everywhere (it left the registry). */
   removeWorker(worker: string): TreeOp {
     const op: TreeOp = { kind: 'remove_owner', owner: worker, time: this.local.now + 1 };
-    this.local.removeOwner(worker);
-    for (const r of this.replicas.values()) r.removeOwner(worker);
+    this.local.removeOwner(worker, op.time);
+    // In a peer's shard the removal covers what that peer reported so far; its later ops (a
+    // worker that came back) still apply.
+    for (const r of this.replicas.values()) r.removeOwner(worker, r.now);
     return op;
   }
 

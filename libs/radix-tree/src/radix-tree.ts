@@ -1,3 +1,5 @@
+import { treeDigest } from './digest';
+
 /**
  * A compressed radix tree over uint32 sequences (token ids, or chained block hashes) recording
  * which owners (workers) hold each path and when they last used it, on a logical clock owned by
@@ -5,8 +7,6 @@
  * (all owners together): past it, least-recently-used leaves are evicted first, and a node with no
  * owner left is reclaimed.
  */
-import { treeDigest } from './digest';
-
 export interface MatchResult {
   /** Longest matched length over all owners. */
   length: number;

@@ -1,4 +1,4 @@
-import { RadixTree, type MatchResult } from './radix-tree';
+import { RadixTree, type MatchResult, type TreeStats } from './radix-tree';
 
 /**
  * The same tree over text (UTF-16 code units), for workers reached over HTTP without
@@ -21,6 +21,18 @@ export class TextRadixTree {
 
   removeOwner(owner: string): void {
     this.tree.removeOwner(owner);
+  }
+
+  removeWorker(worker: string): void {
+    this.tree.removeOwner(worker);
+  }
+
+  stats(): TreeStats {
+    return this.tree.stats();
+  }
+
+  digest(): string {
+    return this.tree.digest();
   }
 }
 
