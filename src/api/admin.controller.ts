@@ -12,6 +12,7 @@ const policySchema = z.strictObject({
   cache_threshold: z.number().min(0).max(1).optional(),
   balance_abs_threshold: z.number().min(0).optional(),
   balance_rel_threshold: z.number().min(1).optional(),
+  max_retries: z.number().int().min(0).max(10).optional(),
 });
 
 @Controller('admin')
@@ -39,6 +40,7 @@ export class AdminController {
       cacheThreshold: body.cache_threshold,
       balanceAbsThreshold: body.balance_abs_threshold,
       balanceRelThreshold: body.balance_rel_threshold,
+      maxRetries: body.max_retries,
     });
     return { model, ...body };
   }

@@ -15,6 +15,9 @@ import type { FinishReason, InferenceEvent, InferenceRequest, Usage } from './in
 import { ModelCatalogService } from './model-catalog.service';
 import { backoffMs, countsAgainstWorker, FirstTokenTimeout, isRetryable } from './retry-policy';
 
+/** The longest Retry-After from an engine the gateway waits before trying another worker. */
+const MAX_RETRY_AFTER_MS = 5000;
+
 /**
  * The request path after the API layer: admission, context budget, route, stream token ids from
  * the worker, detokenize incrementally with stop handling, report usage. Failures before any
@@ -83,9 +86,12 @@ export class InferenceService {
           return;
         } catch (err) {
           if (req.signal.aborted) return;
-          const canRetry = (!progress.emitted || req.buffered === true) && isRetryable(err) && attempt <= this.config.maxRetries;
+          const maxRetries = this.routing.settingsFor(req.model).maxRetries ?? this.config.maxRetries;
+          const canRetry = (!progress.emitted || req.buffered === true) && isRetryable(err) && attempt <= maxRetries;
           if (canRetry && this.registry.routable(req.model).some((w) => !tried.has(w.id))) {
-            const delay = backoffMs(attempt, this.config.retryBackoffMs, this.config.retryBackoffMaxMs, this.rng);
+            // An engine's Retry-After is honoured (capped), else exponential backoff with jitter.
+            const retryAfter = err instanceof WorkerRpcError && err.retryAfterMs !== undefined ? Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS) : 0;
+            const delay = Math.max(retryAfter, backoffMs(attempt, this.config.retryBackoffMs, this.config.retryBackoffMaxMs, this.rng));
             this.log.warn({ requestId: req.requestId, traceId: traceIdOf(req.trace), worker: route.worker.id, err: (err as Error).message, attempt, delayMs: delay }, 'worker failed before output; retrying elsewhere');
             this.metrics.inc('drover_worker_retries_total', { model: req.model });
             if (delay > 0) await new Promise<void>((r) => this.timers.setTimeout(r, delay));

@@ -29,6 +29,8 @@ export interface ModelPolicySettings {
   cacheThreshold?: number;
   balanceAbsThreshold?: number;
   balanceRelThreshold?: number;
+  /** Retries on another worker for this model (else --max-retries). */
+  maxRetries?: number;
 }
 
 interface ModelRouting {
@@ -108,6 +110,10 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     m.policy = this.makePolicy(settings);
     this.log.info({ model, ...settings }, 'routing policy changed');
     if (publish) for (const l of this.policyListeners) l(model, settings);
+  }
+
+  settingsFor(model: string): ModelPolicySettings {
+    return this.modelRouting(model).settings;
   }
 
   onPolicyChange(listener: (model: string, settings: ModelPolicySettings) => void): void {

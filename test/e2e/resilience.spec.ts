@@ -56,4 +56,34 @@ describe('gateway resilience: retries, circuit breaker, first-token timeout', ()
     expect(err.status).toBe(429);
     for (const w of c.workers) w.engine.faults.failRate = 0;
   });
+
+  it('honours an engine Retry-After before trying another worker, and per-model retry settings', async () => {
+    c.workers[0].engine.faults.failRate = 1;
+    c.workers[0].engine.faults.failStatus = 8;
+    c.workers[0].engine.faults.retryAfterMs = 300;
+    const firstUrl = c.workers[0].url;
+    const t0 = Date.now();
+    // round_robin: within three requests one lands on worker 0 first and waits its Retry-After.
+    const durations = [];
+    for (let i = 0; i < 3; i++) {
+      const s = Date.now();
+      await ask();
+      durations.push(Date.now() - s);
+    }
+    expect(Math.max(...durations)).toBeGreaterThanOrEqual(290);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // No retries for this model: a request that lands on the failing worker now fails.
+    const put = await fetch(`${c.gateway.url}/admin/policies/qwen3-mock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ policy: 'round_robin', max_retries: 0 }) });
+    expect(put.status).toBe(200);
+    // Let worker 0's circuit half-open so a request reaches it again.
+    const results: unknown[] = [];
+    for (let i = 0; i < 12 && !results.includes(429); i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      results.push(await ask().then(() => 'ok', (e) => e.status));
+    }
+    expect(results).toContain(429);
+    c.workers[0].engine.faults.failRate = 0;
+    c.workers[0].engine.faults.retryAfterMs = 0;
+    expect(firstUrl).toBeTruthy();
+  });
 });

@@ -48,6 +48,8 @@ export interface EngineFaults {
   stallAfterTokens: number;
   /** HealthCheck reports unhealthy. */
   unhealthy: boolean;
+  /** Injected failures carry this `retry-after-ms` trailer (0 = none), like an overloaded engine. */
+  retryAfterMs: number;
 }
 
-export const NO_FAULTS: EngineFaults = { failRate: 0, failStatus: 14, stallAfterTokens: 0, unhealthy: false };
+export const NO_FAULTS: EngineFaults = { failRate: 0, failStatus: 14, stallAfterTokens: 0, unhealthy: false, retryAfterMs: 0 };

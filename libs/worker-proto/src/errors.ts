@@ -8,7 +8,12 @@ export class WorkerRpcError extends Error {
   readonly grpcName: string;
   readonly retryable: boolean;
 
-  constructor(readonly grpcCode: number, message: string) {
+  constructor(
+    readonly grpcCode: number,
+    message: string,
+    /** A `retry-after` (seconds) or `retry-after-ms` the engine sent in its trailers. */
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
     this.name = 'WorkerRpcError';
     this.grpcName = NAMES[grpcCode] ?? 'UNKNOWN';
@@ -17,9 +22,9 @@ export class WorkerRpcError extends Error {
 
   static from(err: unknown): WorkerRpcError {
     if (err instanceof WorkerRpcError) return err;
-    const e = err as { code?: number; details?: string; message?: string };
+    const e = err as { code?: number; details?: string; message?: string; metadata?: { get(key: string): unknown[] } };
     const code = typeof e?.code === 'number' ? e.code : status.UNKNOWN;
-    return new WorkerRpcError(code, e?.details || e?.message || String(err));
+    return new WorkerRpcError(code, e?.details || e?.message || String(err), retryAfterOf(e?.metadata));
   }
 }
 
@@ -43,4 +48,12 @@ export function grpcStatusToHttp(code: number): number {
     default:
       return 502;
   }
+}
+
+function retryAfterOf(md: { get(key: string): unknown[] } | undefined): number | undefined {
+  if (!md || typeof md.get !== 'function') return undefined;
+  const ms = Number(md.get('retry-after-ms')[0]);
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const s = Number(md.get('retry-after')[0]);
+  return Number.isFinite(s) && s >= 0 ? s * 1000 : undefined;
 }

@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, status, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { enginePackages, lookup, SERVICES } from '@drover/worker-proto';
 import { SeededRng, SystemClock, SystemTimers } from '@drover/runtime';
 import { MockEngine, type EngineInit } from '../mock-engine';
@@ -102,7 +102,9 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
           onError(code, message) {
             if (done) return;
             done = true;
-            call.emit('error', { code, details: message });
+            const trailers = new Metadata();
+            if (engine.faults.retryAfterMs > 0) trailers.set('retry-after-ms', String(engine.faults.retryAfterMs));
+            call.emit('error', { code, details: message, metadata: trailers });
           },
         },
       );
