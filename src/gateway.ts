@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { LogController } from 'fastify';
 import pino from 'pino';
 import { AppModule } from './app.module';
@@ -55,6 +56,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const address = fastify.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // Optionally /metrics on its own port, so scraping can be firewalled apart from client traffic.
+  const metricsServer = config.metricsPort > 0 ? await serveMetrics(metrics, config.host, config.metricsPort) : undefined;
   const mesh = app.get(MeshService);
   const publicHost = ['0.0.0.0', '::'].includes(config.host) ? (config.meshAdvertise ?? '127.0.0.1') : config.host;
   await mesh.start(`http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`);
@@ -76,6 +79,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       if (admission.inFlight > 0) logger.warn({ inFlight: admission.inFlight }, 'grace period over; closing with requests in flight');
       // Phase 3: tear down (mesh leave, worker channels, HTTP server).
       await mesh.leave();
+      metricsServer?.close();
       await app.close();
       await stopTracing();
       logger.info('gateway stopped');
@@ -83,6 +87,14 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     return closing;
   };
   return { app, url, port, shutdown };
+}
+
+function serveMetrics(metrics: PrometheusMetrics, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end();
+    void metrics.scrape().then((text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text));
+  });
+  return new Promise((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve(server)));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -69,6 +69,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('removeFailedWorkers', 'bool', 'Remove workers that reach the failed state.', { default: false }),
   spec('redisUrl', 'string', 'Redis URL for stored responses and conversations (default: in memory, per node).'),
   spec('responseTtlSeconds', 'int', 'How long stored responses are kept in Redis.', { default: 7 * 24 * 3600, min: 60 }),
+  spec('metricsPort', 'int', 'Also serve /metrics on this port (0 = only on the main port).', { default: 0, min: 0, max: 65535 }),
   spec('otlpEndpoint', 'string', 'OTLP/HTTP collector base URL for traces (else the standard OTEL_EXPORTER_OTLP_* variables; off when neither is set).'),
   spec('nodeName', 'string', 'This node\'s name in the mesh and in logs (default: host:port).'),
   spec('mesh', 'bool', 'Join a mesh of gateway nodes (SWIM membership + state sync).', { default: false }),
@@ -124,6 +125,7 @@ export interface GatewayConfig {
   healthFailureThreshold: number;
   removeFailedWorkers: boolean;
   otlpEndpoint?: string;
+  metricsPort: number;
   nodeName?: string;
   redisUrl?: string;
   responseTtlSeconds: number;

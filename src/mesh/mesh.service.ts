@@ -10,6 +10,7 @@ import { RoutingService } from '../routing/routing.service';
 import { CLOCK, CONFIG, LOGGER, METRICS, RNG, TIMERS } from '../runtime/tokens';
 import type { WorkerSpec } from '../workers/worker-record';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
+import { CountingTransport } from './counting-transport';
 import { ModelShardsAdapter, type ModelOp } from './model-shards';
 
 export interface MemberSummary {
@@ -88,7 +89,7 @@ export class MeshService implements OnApplicationShutdown {
     const adapter = new ModelShardsAdapter((m) => this.routing.shardsFor(m), () => this.routing.stats().map((s) => s.model));
     const swimConfig = (this.config.meshTimings === 'local' ? localConfig : lanConfig)(this.nodeName, { keyring });
     this.node = createMeshNode<ModelOp>(
-      { clock: this.clock, timers: this.timers, rng: this.rng.fork(`mesh:${this.nodeName}`), swimTransport: this.swimTransport, syncTransport: this.syncTransport, shard: adapter, log: this.log, metrics: this.metrics },
+      { clock: this.clock, timers: this.timers, rng: this.rng.fork(`mesh:${this.nodeName}`), swimTransport: new CountingTransport(this.swimTransport, this.metrics), syncTransport: this.syncTransport, shard: adapter, log: this.log, metrics: this.metrics },
       { nodeName: this.nodeName, swim: swimConfig, httpUrl, version: '0.1.0' },
     );
     this.bridgeRegistry();

@@ -118,6 +118,7 @@ describe('mesh: three gateway processes on loopback behave as one gateway', () =
     expect(execFileSync('sh', ['-c', `promtool check metrics < ${file} 2>&1; echo "exit=$?"`]).toString().trim().split('\n').pop()).toBe('exit=0');
     expect(text).toMatch(/drover_mesh_members\{state="alive"\} 3/);
     expect(text).toMatch(/drover_swim_probes_total\{result="ok"\} [1-9]/);
+    expect(text).toMatch(/drover_mesh_gossip_bytes_total\{direction="in"\} [1-9]/);
     expect(text).toMatch(/drover_mesh_sync_bytes_total\{[^}]*direction="out"[^}]*\} [1-9]/);
   });
 

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_CATALOG } from '../../src/observability/metric-catalog';
+import { CONFIG as CONFIG_TOKEN } from '../../src/runtime/tokens';
 import { startCluster, type TestCluster } from '../support/cluster';
 
 describe('gateway: Prometheus /metrics', () => {
   let c: TestCluster;
   beforeAll(async () => {
-    c = await startCluster({ workers: 2 });
+    c = await startCluster({ workers: 2, gateway: { metricsPort: 19000 + Math.floor(Math.random() * 1000) } });
     for (let i = 0; i < 3; i++) {
       await c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: `metrics ${i}` }], max_tokens: 4 });
     }
@@ -38,6 +39,13 @@ describe('gateway: Prometheus /metrics', () => {
     expect(text).toMatch(/drover_tokenizer_encode_seconds_count [1-9]/);
     expect(text).toMatch(/drover_routing_tree_nodes\{model="qwen3-mock"\} [1-9]/);
     expect(text).toMatch(/drover_routing_decisions_total\{model="qwen3-mock",policy="cache_aware",outcome="(miss|cache_hit)"\} [1-9]/);
+  });
+
+  it('also serves /metrics on its own port when asked', async () => {
+    const port = c.gateway.app.get(CONFIG_TOKEN).metricsPort;
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('drover_http_requests_total');
   });
 
   it('documents every metric in docs/metrics.md', () => {
