@@ -26,7 +26,18 @@ export class AdminController {
   routingState(): Record<string, unknown> {
     return {
       policy: this.config.policy,
-      thresholds: { cache_threshold: this.config.cacheThreshold, balance_abs_threshold: this.config.balanceAbsThreshold, balance_rel_threshold: this.config.balanceRelThreshold, tree_budget_tokens: this.config.treeBudgetTokens },
+      thresholds: {
+        cache_threshold: this.config.cacheThreshold,
+        balance_abs_threshold: this.config.balanceAbsThreshold,
+        balance_rel_threshold: this.config.balanceRelThreshold,
+        cold_balance_abs_threshold: this.config.coldBalanceAbsThreshold,
+        prefix_hash_tokens: this.config.prefixHashTokens,
+        bounded_load_factor: this.config.boundedLoadFactor,
+        virtual_nodes: this.config.virtualNodes,
+        load_sample_size: this.config.loadSampleSize,
+        sticky_idle_ms: this.config.stickyIdleMs,
+        tree_budget_tokens: this.config.treeBudgetTokens,
+      },
       models: this.routing.stats(),
     };
   }

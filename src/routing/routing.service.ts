@@ -201,6 +201,14 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
         cacheThreshold: s.cacheThreshold ?? this.config.cacheThreshold,
         balanceAbsThreshold: s.balanceAbsThreshold ?? this.config.balanceAbsThreshold,
         balanceRelThreshold: s.balanceRelThreshold ?? this.config.balanceRelThreshold,
+        // A per-model warm margin moves the cold one with it (twice it), as in createPolicy.
+        coldBalanceAbsThreshold: s.balanceAbsThreshold !== undefined ? 2 * s.balanceAbsThreshold : this.config.coldBalanceAbsThreshold,
+        prefixHashTokens: this.config.prefixHashTokens,
+        boundedLoadFactor: this.config.boundedLoadFactor,
+        virtualNodes: this.config.virtualNodes,
+        loadSampleSize: this.config.loadSampleSize,
+        stickyIdleMs: this.config.stickyIdleMs,
+        maxStickySessions: this.config.maxStickySessions,
       },
       { clock: this.clock },
     );

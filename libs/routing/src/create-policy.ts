@@ -10,6 +10,8 @@ export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export function createPolicy(name: PolicyName, config: Partial<RoutingConfig>, deps: PolicyDeps): RoutingPolicy {
   const c = { ...DEFAULT_ROUTING_CONFIG, ...config };
+  // Unless set on its own, the cold-move margin follows the warm one (twice it: a cold move costs a full prefill).
+  if (config.coldBalanceAbsThreshold === undefined && config.balanceAbsThreshold !== undefined) c.coldBalanceAbsThreshold = 2 * config.balanceAbsThreshold;
   switch (name) {
     case 'cache_aware':
       return new CacheAwarePolicy(c);
@@ -20,7 +22,7 @@ export function createPolicy(name: PolicyName, config: Partial<RoutingConfig>, d
     case 'power_of_two':
       return new PowerOfTwoPolicy();
     case 'least_load':
-      return new LeastLoadPolicy();
+      return new LeastLoadPolicy(c);
     case 'consistent_hash':
       return new ConsistentHashPolicy(c);
     case 'prefix_hash':

@@ -38,6 +38,35 @@ export function powerOfTwo(workers: readonly WorkerView[], req: RouteRequest, rn
   return loadScore(b) < loadScore(a) ? b : a;
 }
 
+const byIdCache = new WeakMap<readonly WorkerView[], Map<string, WorkerView>>();
+
+/** id → worker for a fleet snapshot, built once per snapshot (so lookups cost O(1) per request). */
+export function workerById(workers: readonly WorkerView[]): Map<string, WorkerView> {
+  let byId = byIdCache.get(workers);
+  if (!byId) {
+    byId = new Map(workers.map((w) => [w.id, w] as const));
+    byIdCache.set(workers, byId);
+  }
+  return byId;
+}
+
+/**
+ * Visits the eligible workers a load statistic is taken over: the whole fleet when it has at most
+ * `sampleSize` workers, else `sampleSize` random probes (so per-request cost is bounded by the
+ * sample size, not the fleet size).
+ */
+export function forEachLoadSample(workers: readonly WorkerView[], req: RouteRequest, rng: Rng, sampleSize: number, visit: (w: WorkerView) => void): void {
+  const n = workers.length;
+  if (n <= sampleSize) {
+    for (const w of workers) if (eligible(w, req)) visit(w);
+    return;
+  }
+  for (let k = 0; k < sampleSize; k++) {
+    const w = workers[rng.int(n)];
+    if (eligible(w, req)) visit(w);
+  }
+}
+
 export function headerValue(req: RouteRequest, name: string): string | undefined {
   const v = req.headers?.[name];
   return Array.isArray(v) ? v[0] : v;

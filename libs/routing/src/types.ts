@@ -11,11 +11,22 @@ export interface WorkerView {
   load(): { runningReqs: number; waitingReqs: number; queuedTokens: number; kvUsage: number } | undefined;
 }
 
-/** An immutable snapshot of the fleet plus prefix lookups; rebuilt on registry change, never per request. */
-export interface RoutingView {
-  readonly workers: readonly WorkerView[];
-  /** Tokens of the prompt each worker already holds (approximate trees and/or exact KV indexes). */
+/**
+ * Where prefixes are cached: the gateway implements it over its prefix trees (approximate, fed
+ * by routing decisions, mesh-wide) and KV block indexes (exact, for workers streaming KV events),
+ * preferring the exact figure for a worker that has one.
+ */
+export interface PrefixIndex {
+  /** Tokens of the prompt each worker already holds, from the prompt's start (workers with 0 may be left out). */
   match(tokens: ArrayLike<number>): Map<string, number>;
+}
+
+/**
+ * An immutable snapshot of the fleet plus prefix lookups; rebuilt on registry change, never per
+ * request (policies cache per-snapshot indexes by the identity of `workers`).
+ */
+export interface RoutingView extends PrefixIndex {
+  readonly workers: readonly WorkerView[];
 }
 
 export interface RouteRequest {

@@ -1,6 +1,6 @@
 import type { Rng } from '@drover/runtime';
 import type { RoutingConfig } from '../config';
-import { eligible, loadScore, powerOfTwo } from '../eligibility';
+import { eligible, loadScore, powerOfTwo, workerById } from '../eligibility';
 import type { RouteDecision, RouteRequest, RoutingPolicy, RoutingView, WorkerView } from '../types';
 
 /**
@@ -16,7 +16,6 @@ import type { RouteDecision, RouteRequest, RoutingPolicy, RoutingView, WorkerVie
  */
 export class CacheAwarePolicy implements RoutingPolicy {
   readonly name = 'cache_aware';
-  private readonly indexes = new WeakMap<readonly WorkerView[], Map<string, WorkerView>>();
 
   constructor(private readonly config: RoutingConfig) {}
 
@@ -29,7 +28,7 @@ export class CacheAwarePolicy implements RoutingPolicy {
     let warm: WorkerView | undefined;
     const minLen = this.config.cacheThreshold * total;
     if (matches.size > 0) {
-      const byId = this.index(view);
+      const byId = workerById(view.workers);
       for (const [id, len] of matches) {
         const w = byId.get(id);
         if (!w || !eligible(w, req)) continue;
@@ -49,7 +48,7 @@ export class CacheAwarePolicy implements RoutingPolicy {
       if (light && light !== best) {
         const busy = loadScore(best);
         const idle = loadScore(light);
-        if (this.tooBusy(busy, idle) && busy - idle > 2 * this.config.balanceAbsThreshold) {
+        if (busy - idle > this.config.coldBalanceAbsThreshold && busy > idle * this.config.balanceRelThreshold) {
           return { workerId: light.id, reason: 'load_guard', matchRatio: (matches.get(light.id) ?? 0) / total };
         }
       }
@@ -63,13 +62,4 @@ export class CacheAwarePolicy implements RoutingPolicy {
     return busy - other > this.config.balanceAbsThreshold && busy > other * this.config.balanceRelThreshold;
   }
 
-  /** id → worker for a fleet snapshot, built once per snapshot. */
-  private index(view: RoutingView): Map<string, WorkerView> {
-    let byId = this.indexes.get(view.workers);
-    if (!byId) {
-      byId = new Map(view.workers.map((w) => [w.id, w] as const));
-      this.indexes.set(view.workers, byId);
-    }
-    return byId;
-  }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Rng } from '@drover/runtime';
 import type { RoutingConfig } from '../config';
-import { eligible, headerValue, loadScore, powerOfTwo } from '../eligibility';
+import { eligible, forEachLoadSample, headerValue, loadScore, powerOfTwo, sampleEligible } from '../eligibility';
 import type { RouteDecision, RouteRequest, RoutingPolicy, RoutingView, WorkerView } from '../types';
 
 function hash32(text: string): number {
@@ -79,17 +79,18 @@ export class ConsistentHashPolicy extends RingPolicy {
 export class PrefixHashPolicy extends RingPolicy {
   readonly name = 'prefix_hash';
 
-  select(view: RoutingView, req: RouteRequest): RouteDecision | undefined {
+  select(view: RoutingView, req: RouteRequest, rng: Rng): RouteDecision | undefined {
     const k = Math.min(this.config.prefixHashTokens, req.tokens.length);
     const key = hash32(Array.prototype.slice.call(req.tokens, 0, k).join(','));
+    // Mean load over the eligible fleet (sampled on large fleets).
     let total = 0;
     let count = 0;
-    for (const w of view.workers) {
-      if (!eligible(w, req)) continue;
+    forEachLoadSample(view.workers, req, rng, this.config.loadSampleSize, (w) => {
       total += loadScore(w);
       count++;
-    }
-    if (count === 0) return undefined;
+    });
+    if (count === 0 && !sampleEligible(view.workers, req, rng)) return undefined;
+    count = Math.max(1, count);
     const cap = Math.max(1, ((total + 1) / count) * this.config.boundedLoadFactor);
     const w = this.ring(view).find(key, (x) => eligible(x, req) && loadScore(x) < cap) ?? this.ring(view).find(key, (x) => eligible(x, req));
     return w ? { workerId: w.id, reason: 'policy', matchRatio: 0 } : undefined;

@@ -1,6 +1,6 @@
 import type { Clock, Rng } from '@drover/runtime';
 import type { RoutingConfig } from '../config';
-import { eligible, headerValue, powerOfTwo } from '../eligibility';
+import { eligible, headerValue, powerOfTwo, workerById } from '../eligibility';
 import type { RouteDecision, RouteRequest, RoutingPolicy, RoutingView } from '../types';
 
 /** Sticky sessions by `x-session-id`: a session keeps its worker until idle for `stickyIdleMs`. */
@@ -16,7 +16,7 @@ export class ManualPolicy implements RoutingPolicy {
     if (session) {
       const s = this.sessions.get(session);
       if (s && now - s.lastMs <= this.config.stickyIdleMs) {
-        const w = view.workers.find((x) => x.id === s.workerId);
+        const w = workerById(view.workers).get(s.workerId);
         if (w && eligible(w, req)) {
           s.lastMs = now;
           this.sessions.delete(session);

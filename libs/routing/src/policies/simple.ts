@@ -1,6 +1,7 @@
 import type { Rng } from '@drover/runtime';
-import { eligible, loadScore, powerOfTwo, sampleEligible } from '../eligibility';
-import type { RouteDecision, RouteRequest, RoutingPolicy, RoutingView } from '../types';
+import type { RoutingConfig } from '../config';
+import { eligible, forEachLoadSample, loadScore, powerOfTwo, sampleEligible } from '../eligibility';
+import type { RouteDecision, RouteRequest, RoutingPolicy, RoutingView, WorkerView } from '../types';
 
 const decision = (workerId: string | undefined): RouteDecision | undefined => (workerId ? { workerId, reason: 'policy', matchRatio: 0 } : undefined);
 
@@ -35,17 +36,28 @@ export class PowerOfTwoPolicy implements RoutingPolicy {
   }
 }
 
-/** The least loaded eligible worker (a full scan: this policy's point is the exact minimum). */
+/**
+ * The least loaded eligible worker (in-flight requests, plus the engine's queue and KV usage from
+ * GetLoads): exact up to `loadSampleSize` workers, the least loaded of that many random probes
+ * beyond. Ties are broken at random, never by position.
+ */
 export class LeastLoadPolicy implements RoutingPolicy {
   readonly name = 'least_load';
+  constructor(private readonly config: RoutingConfig) {}
+
   select(view: RoutingView, req: RouteRequest, rng: Rng): RouteDecision | undefined {
-    let best: { id: string; score: number; tie: number } | undefined;
-    for (const w of view.workers) {
-      if (!eligible(w, req)) continue;
+    let best: WorkerView | undefined;
+    let bestScore = 0;
+    let ties = 0;
+    forEachLoadSample(view.workers, req, rng, this.config.loadSampleSize, (w) => {
       const score = loadScore(w);
-      const tie = rng.next();
-      if (!best || score < best.score || (score === best.score && tie < best.tie)) best = { id: w.id, score, tie };
-    }
-    return decision(best?.id);
+      if (!best || score < bestScore) {
+        best = w;
+        bestScore = score;
+        ties = 1;
+      } else if (score === bestScore && rng.int(++ties) === 0) best = w; // reservoir: uniform among ties
+    });
+    // A sample that found nothing eligible falls back to one scan for any eligible worker.
+    return decision((best ?? sampleEligible(view.workers, req, rng))?.id);
   }
 }
