@@ -1,11 +1,17 @@
-import { closeAgents, send, type RequestResult } from './client';
-import { round, summarize } from './stats';
-import { seeded, workload, type Conversation, type WorkloadName } from './workloads';
+import { poissonArrivals, type RateShape } from './arrivals';
+import { send, type RequestResult } from './client';
+import { HttpPool } from './http-pool';
+import { Limiter } from './limiter';
+import type { Api } from './request-body';
+import { forkSeed } from './rng';
+import { SessionPool, type Spread } from './sessions';
+import { round } from './stats';
+import { workload, type WorkloadName } from './workloads';
 
 export interface RunConfig {
   urls: string[];
   model: string;
-  api: 'chat' | 'completions';
+  api: Api;
   stream: boolean;
   maxTokens: number;
   apiKey?: string;
@@ -20,12 +26,16 @@ export interface RunConfig {
   /** Open loop: the rate ramps linearly from 0 over this long. */
   rampMs?: number;
   /** Open loop: `factor`× the rate from `atMs` for `durationMs`. */
-  burst?: { factor: number; atMs: number; durationMs: number };
+  burst?: RateShape['burst'];
   workload: WorkloadName;
   /** Spread over URLs per request, or keep a conversation on one URL. */
-  spread: 'request' | 'session';
+  spread: Spread;
+  /** Cap on requests (hence connections) in flight at once. */
   maxConnections: number;
+  /** Hard stop for the whole run (default: see `hardDeadlineMs`). */
+  deadlineMs?: number;
   onProgress?: (p: Progress) => void;
+  progressIntervalMs?: number;
 }
 
 export interface Progress {
@@ -34,118 +44,164 @@ export interface Progress {
   ok: number;
   failed: number;
   inFlight: number;
+  /** Completions per second over the last progress interval. */
   rate: number;
+  /** Median TTFT of the requests completed in the last progress interval. */
   ttftP50: number | null;
 }
 
 export interface Sample extends RequestResult {
   url: string;
-  /** ms since the run started, when the request was due (open loop) or sent. */
+  conversation: string;
+  /** ms since the run started when the request was due: its Poisson arrival (open loop) or its issue time. */
   dueMs: number;
+  /** ms since the run started when it got a connection slot and went out (>= dueMs). */
   sentMs: number;
 }
 
-/** Runs the load and returns every sample plus the wall time it took. */
-export async function runLoad(cfg: RunConfig): Promise<{ samples: Sample[]; elapsedMs: number; offeredRps: number | null }> {
-  const t0 = performance.now();
-  const now = () => performance.now() - t0;
-  const rand = seeded(cfg.seed);
-  const makeConversation = workload(cfg.workload, cfg.seed);
-  const ready: Conversation[] = [];
-  const home = new Map<Conversation, string>();
-  let nextConversation = 0;
-  let urlIndex = 0;
-  let sent = 0;
-  let inFlight = 0;
-  const samples: Sample[] = [];
-  const deadline = (cfg.durationMs ?? Number.POSITIVE_INFINITY) + 0;
-  const budget = cfg.requests ?? Number.POSITIVE_INFINITY;
-  const hardStop = (cfg.durationMs ?? 3_600_000) + cfg.timeoutMs + 5_000;
-  const more = () => sent < budget && now() < deadline;
-  const pickUrl = (c: Conversation): string => {
-    if (cfg.spread === 'session') {
-      if (!home.has(c)) home.set(c, cfg.urls[urlIndex++ % cfg.urls.length]);
-      return home.get(c)!;
-    }
-    return cfg.urls[urlIndex++ % cfg.urls.length];
-  };
-  const nextTurn = (): { conv: Conversation; messages: NonNullable<ReturnType<Conversation['next']>> } => {
-    for (;;) {
-      const conv = ready.shift() ?? makeConversation(nextConversation++);
-      const messages = conv.next();
-      if (messages) return { conv, messages };
-    }
-  };
-  // Connection cap: requests beyond it wait (and their schedule lag shows it).
-  const waiters: (() => void)[] = [];
-  const acquire = () => (inFlight < cfg.maxConnections ? Promise.resolve() : new Promise<void>((r) => waiters.push(r)));
-  const one = async (dueMs: number): Promise<void> => {
-    sent++;
-    const { conv, messages } = nextTurn();
-    await acquire();
-    inFlight++;
-    const url = pickUrl(conv);
-    const sentMs = now();
-    const r = await send({ url, api: cfg.api, model: cfg.model, messages, stream: cfg.stream, maxTokens: cfg.maxTokens, apiKey: cfg.apiKey, timeoutMs: cfg.timeoutMs }, cfg.maxConnections);
-    inFlight--;
-    waiters.shift()?.();
-    samples.push({ ...r, url, dueMs, sentMs });
-    if (r.ok) {
-      conv.answer(r.text);
-      ready.push(conv);
-    }
-  };
-
-  let progressTimer: NodeJS.Timeout | undefined;
-  if (cfg.onProgress) {
-    let lastOk = 0;
-    let lastAt = 0;
-    progressTimer = setInterval(() => {
-      const ok = samples.filter((s) => s.ok).length;
-      const t = now();
-      const recent = samples.slice(-200).filter((s) => s.ttftMs !== undefined).map((s) => s.ttftMs!);
-      cfg.onProgress!({ elapsedMs: t, sent, ok, failed: samples.length - ok, inFlight, rate: (ok - lastOk) / ((t - lastAt) / 1000 || 1), ttftP50: summarize(recent).p50 });
-      lastOk = ok;
-      lastAt = t;
-    }, 1000);
-  }
-
-  const pending = new Set<Promise<void>>();
-  const track = (p: Promise<void>) => {
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-  };
-  let offered: number | null = null;
-  if (cfg.rps !== undefined) {
-    // Open loop: arrivals follow the schedule whatever the server does (no coordinated omission).
-    let due = 0;
-    let count = 0;
-    while (more()) {
-      const rate = rateAt(cfg, due);
-      due += (-Math.log(1 - rand()) * 1000) / Math.max(rate, 1e-6);
-      if (due > deadline) break;
-      const wait = due - now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if (now() > hardStop) break;
-      count++;
-      track(one(due));
-    }
-    offered = cfg.durationMs ? count / (cfg.durationMs / 1000) : null;
-  } else {
-    const loops = Array.from({ length: cfg.concurrency ?? 1 }, async () => {
-      while (more() && now() < hardStop) await one(now());
-    });
-    await Promise.all(loops);
-  }
-  await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, Math.max(0, hardStop - now())))]);
-  if (progressTimer) clearInterval(progressTimer);
-  closeAgents();
-  return { samples, elapsedMs: now(), offeredRps: offered === null ? null : round(offered) };
+export interface RunResult {
+  samples: Sample[];
+  elapsedMs: number;
+  /** Open loop: the scheduled arrivals per second over the duration; null in closed loop. */
+  offeredRps: number | null;
+  /** True when the hard deadline cut the run short (its in-flight requests count as `aborted`). */
+  deadlineHit: boolean;
 }
 
-function rateAt(cfg: RunConfig, tMs: number): number {
-  let rate = cfg.rps!;
-  if (cfg.rampMs && tMs < cfg.rampMs) rate *= Math.max(0.05, tMs / cfg.rampMs);
-  if (cfg.burst && tMs >= cfg.burst.atMs && tMs < cfg.burst.atMs + cfg.burst.durationMs) rate *= cfg.burst.factor;
-  return rate;
+/** The run ends by itself: the duration (or an hour when only a count is given) plus one timeout and a margin. */
+export function hardDeadlineMs(cfg: Pick<RunConfig, 'durationMs' | 'timeoutMs' | 'deadlineMs'>): number {
+  return cfg.deadlineMs ?? (cfg.durationMs ?? 3_600_000) + cfg.timeoutMs + 5_000;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+
+/** Runs the load and returns every sample (one per issued request, failures included). */
+export async function runLoad(cfg: RunConfig): Promise<RunResult> {
+  const t0 = performance.now();
+  const now = () => performance.now() - t0;
+  const pool = new HttpPool(cfg.maxConnections);
+  const slots = new Limiter(cfg.maxConnections);
+  const sessions = new SessionPool(workload(cfg.workload, cfg.seed), cfg.urls, cfg.spread);
+  const stop = new AbortController();
+  let deadlineHit = false;
+  const deadline = setTimeout(() => {
+    deadlineHit = true;
+    stop.abort();
+  }, hardDeadlineMs(cfg));
+  const durationMs = cfg.durationMs ?? Number.POSITIVE_INFINITY;
+  const budget = cfg.requests ?? Number.POSITIVE_INFINITY;
+  const samples: Sample[] = [];
+  const progress = new ProgressCounter();
+  let issued = 0;
+  const more = (at: number) => issued < budget && at < durationMs && !stop.signal.aborted;
+
+  const one = async (dueMs: number): Promise<void> => {
+    issued++;
+    const turn = sessions.nextTurn();
+    await slots.acquire();
+    const sentMs = now();
+    progress.inFlight++;
+    const spec = { url: turn.url, api: cfg.api, model: cfg.model, messages: turn.messages, stream: cfg.stream, maxTokens: cfg.maxTokens, apiKey: cfg.apiKey, timeoutMs: cfg.timeoutMs };
+    const result = await send(spec, pool, stop.signal);
+    progress.inFlight--;
+    slots.release();
+    samples.push({ ...result, url: turn.url, conversation: turn.conversation.id, dueMs, sentMs });
+    progress.record(result);
+    sessions.finished(turn, result.ok ? result.text : undefined);
+  };
+
+  const reporter = cfg.onProgress
+    ? setInterval(() => cfg.onProgress!(progress.snapshot(now(), issued)), cfg.progressIntervalMs ?? 1000)
+    : undefined;
+
+  let offeredRps: number | null = null;
+  try {
+    if (cfg.rps !== undefined) {
+      // Open loop: arrivals follow the schedule whatever the server does; a request that waits for
+      // a slot keeps its scheduled time, so the wait shows up as lag instead of vanishing.
+      const nextArrival = poissonArrivals({ rps: cfg.rps, rampMs: cfg.rampMs, burst: cfg.burst }, forkSeed(cfg.seed, 'arrivals'));
+      const inFlight = new Set<Promise<void>>();
+      let scheduled = 0;
+      let lastDue = 0;
+      for (let due = nextArrival(); more(due); due = nextArrival()) {
+        lastDue = due;
+        const wait = due - now();
+        if (wait > 1) await sleep(wait, stop.signal);
+        if (stop.signal.aborted) break;
+        scheduled++;
+        const p = one(due).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+      await Promise.all(inFlight);
+      const spanMs = cfg.durationMs ?? lastDue;
+      offeredRps = spanMs > 0 ? round(scheduled / (spanMs / 1000)) : null;
+    } else {
+      await Promise.all(closedLoopWorkers(cfg).map(async ({ startMs, stopMs }) => {
+        if (startMs > 0) await sleep(startMs - now(), stop.signal);
+        while (more(now()) && now() < stopMs) await one(now());
+      }));
+    }
+  } finally {
+    clearTimeout(deadline);
+    if (reporter) clearInterval(reporter);
+    pool.close();
+  }
+  return { samples, elapsedMs: now(), offeredRps, deadlineHit };
+}
+
+/** Running counters for the progress display (cheap: no pass over all samples). */
+class ProgressCounter {
+  ok = 0;
+  failed = 0;
+  inFlight = 0;
+  private recentTtft: number[] = [];
+  private lastAt = 0;
+  private doneSinceLast = 0;
+
+  record(r: RequestResult): void {
+    if (r.ok) this.ok++;
+    else this.failed++;
+    this.doneSinceLast++;
+    if (r.ok && r.ttftMs !== undefined) this.recentTtft.push(r.ttftMs);
+  }
+
+  snapshot(elapsedMs: number, sent: number): Progress {
+    const seconds = Math.max(1e-3, (elapsedMs - this.lastAt) / 1000);
+    const sorted = this.recentTtft.sort((a, b) => a - b);
+    const p: Progress = {
+      elapsedMs,
+      sent,
+      ok: this.ok,
+      failed: this.failed,
+      inFlight: this.inFlight,
+      rate: round(this.doneSinceLast / seconds, 1),
+      ttftP50: sorted.length ? round(sorted[Math.floor((sorted.length - 1) / 2)], 1) : null,
+    };
+    this.recentTtft = [];
+    this.doneSinceLast = 0;
+    this.lastAt = elapsedMs;
+    return p;
+  }
+}
+
+/**
+ * Closed loop: C workers, each keeping one request in flight. A ramp staggers their starts over
+ * the ramp; a burst adds (factor - 1) x C workers for the burst window.
+ */
+export function closedLoopWorkers(cfg: Pick<RunConfig, 'concurrency' | 'rampMs' | 'burst'>): { startMs: number; stopMs: number }[] {
+  const c = cfg.concurrency ?? 1;
+  const workers = Array.from({ length: c }, (_, i) => ({ startMs: cfg.rampMs ? (i * cfg.rampMs) / c : 0, stopMs: Number.POSITIVE_INFINITY }));
+  const b = cfg.burst;
+  if (b) for (let i = 0; i < Math.round((b.factor - 1) * c); i++) workers.push({ startMs: b.atMs, stopMs: b.atMs + b.durationMs });
+  return workers;
 }

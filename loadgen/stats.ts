@@ -10,9 +10,15 @@ export interface Summary {
 
 export function summarize(values: number[]): Summary {
   if (values.length === 0) return { count: 0, mean: null, p50: null, p90: null, p99: null, max: null };
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]);
-  return { count: sorted.length, mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length), p50: at(50), p90: at(90), p99: at(99), max: round(sorted[sorted.length - 1]) };
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return { count: sorted.length, mean: round(sum / sorted.length), p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: round(sorted[sorted.length - 1]) };
+}
+
+/** Nearest-rank percentile of ascending values: the smallest value with at least p% at or below it. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  return round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]);
 }
 
 export function round(x: number, digits = 3): number {
