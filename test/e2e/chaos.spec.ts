@@ -24,7 +24,13 @@ describe('resilience under real process faults', () => {
         (e) => `error ${e.status}`,
       ),
     );
-    await new Promise((r) => setTimeout(r, 60));
+    // Kill only once worker 0 is serving some of them (on a loaded machine dispatch can lag).
+    const victimUrl = workers[0].url;
+    for (let i = 0; i < 200; i++) {
+      const list = (await (await fetch(`${gw.url}/workers`)).json()) as { data: { url: string; in_flight: number }[] };
+      if ((list.data.find((w) => w.url === victimUrl)?.in_flight ?? 0) > 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await workers[0].kill('SIGKILL');
     const results = await Promise.all(requests);
     expect(results.filter((r) => r !== 'ok')).toEqual([]);
