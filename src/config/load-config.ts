@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { OPTION_SPECS, type GatewayConfig, type OptionSpec } from './options';
 
@@ -33,8 +33,26 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   for (const key of Object.keys(fromFile)) {
     if (!OPTION_SPECS.some((s) => s.key === key)) problems.push(`config file: unknown key '${key}'`);
   }
+  checkMeshTls(merged, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return merged as unknown as GatewayConfig;
+}
+
+/** Mesh mTLS needs all three PEM files, and each must be readable, or the node would fail later at join. */
+function checkMeshTls(merged: Raw, problems: string[]): void {
+  const files = { meshTlsCa: '--mesh-tls-ca', meshTlsCert: '--mesh-tls-cert', meshTlsKey: '--mesh-tls-key' } as const;
+  const given = Object.keys(files).filter((k) => merged[k] !== undefined) as (keyof typeof files)[];
+  if (given.length === 0) return;
+  if (given.length < 3) {
+    problems.push(`mesh TLS needs ${Object.values(files).join(', ')} together (missing ${Object.entries(files).filter(([k]) => !given.includes(k as keyof typeof files)).map(([, f]) => f).join(', ')})`);
+  }
+  for (const k of given) {
+    try {
+      accessSync(String(merged[k]), constants.R_OK);
+    } catch {
+      problems.push(`${files[k]}: cannot read '${String(merged[k])}'`);
+    }
+  }
 }
 
 function parseArgv(argv: string[], problems: string[]): Raw {

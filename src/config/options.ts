@@ -90,6 +90,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('meshDnsIntervalMs', 'int', 'How often --mesh-dns is re-resolved.', { default: 10_000, min: 100 }),
   spec('meshDiscovery', 'string', 'How to find seeds.', { default: 'static', choices: ['static', 'dns', 'hyperswarm'] }),
   spec('meshHyperswarmBootstrap', 'list', 'hyperdht bootstrap nodes host:port for --mesh-discovery hyperswarm (default: the public DHT).', { default: [] }),
+  spec('meshTlsCa', 'string', 'Mesh sync mutual TLS: PEM CA bundle that signs every node\'s certificate (with --mesh-tls-cert and --mesh-tls-key; off when unset).'),
+  spec('meshTlsCert', 'string', 'Mesh sync mutual TLS: this node\'s PEM certificate chain.'),
+  spec('meshTlsKey', 'string', 'Mesh sync mutual TLS: this node\'s PEM private key.'),
+  spec('meshTlsServerName', 'string', 'Mesh sync mutual TLS: name to verify in peers\' certificates (default: the dialed address).'),
   spec('meshTimings', 'string', 'SWIM timing preset.', { default: 'lan', choices: ['lan', 'local'] }),
   spec('kvEvents', 'bool', 'Subscribe to workers\' KV-cache events and route on their exact block index (else on the approximate tree).', { default: true }),
   spec('treeBudgetTokens', 'int', 'Routing tree budget per model, in tokens (all workers together).', { default: 8_000_000, min: 1024 }),
@@ -124,6 +128,10 @@ export interface GatewayConfig {
   maxStickySessions: number;
   treeBudgetTokens: number;
   kvEvents: boolean;
+  meshTlsCa?: string;
+  meshTlsCert?: string;
+  meshTlsKey?: string;
+  meshTlsServerName?: string;
   maxConcurrentRequests: number;
   maxQueuedRequests: number;
   queueTimeoutMs: number;

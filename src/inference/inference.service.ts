@@ -170,6 +170,7 @@ export class InferenceService {
         : undefined;
 
     let completionTokens = 0;
+    let decodeMs = 0;
     let usage: Usage = { promptTokens: req.promptIds.length, completionTokens: 0, cachedTokens: 0 };
     let finishReason: FinishReason | undefined;
     let matchedStop: string | number | undefined;
@@ -193,7 +194,9 @@ export class InferenceService {
             this.timers.clearTimeout(ttftTimer);
             decodeSpan = startSpan('detokenize', childContext(req.trace, callSpan));
           }
+          const decodeStart = this.clock.now();
           const step = decoder.push(ids);
+          decodeMs += this.clock.now() - decodeStart;
           completionTokens += ids.length;
           if (step.text) {
             progress.emitted = true;
@@ -240,6 +243,7 @@ export class InferenceService {
       req.signal.removeEventListener('abort', onClientAbort);
       if (req.signal.aborted) this.metrics.inc('drover_inference_client_aborts_total', { model: req.model, worker: worker.id });
       this.registry.release(worker, outcome);
+      if (firstTokenAt !== undefined) this.tokenizers.observeDecode(decodeMs / 1000);
       if (decodeSpan) {
         decodeSpan.setAttribute('drover.completion_tokens', completionTokens);
         endSpan(decodeSpan);

@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_SYNC_LIMITS, type RegistryChange } from '@drover/crdt-sync';
-import { createMeshNode, DnsDiscovery, GrpcSyncTransport, HyperswarmDiscovery, resolveSeeds, type MeshNode } from '@drover/mesh';
+import { createMeshNode, DnsDiscovery, GrpcSyncTransport, HyperswarmDiscovery, resolveSeeds, type MeshNode, type MeshTlsOptions } from '@drover/mesh';
 import { type Clock, type Logger, type Metrics, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
 import { Keyring, lanConfig, localConfig, UdpTransport } from '@drover/swim';
 import { AdmissionService } from '../admission/admission.service';
@@ -67,6 +68,13 @@ export class MeshService implements OnApplicationShutdown {
     return this.config.nodeName ?? `${this.advertiseHost()}:${this.config.mesh ? this.config.meshPort : this.config.port}`;
   }
 
+  /** Mutual TLS for state sync when the PEM files are configured (validated at config load). */
+  private meshTls(): MeshTlsOptions | undefined {
+    const { meshTlsCa: ca, meshTlsCert: cert, meshTlsKey: key } = this.config;
+    if (!ca || !cert || !key) return undefined;
+    return { ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key), serverName: this.config.meshTlsServerName };
+  }
+
   /** Joins the mesh once the HTTP server listens (peers learn its URL from SWIM metadata). */
   async start(httpUrl: string): Promise<void> {
     this.httpUrl = httpUrl;
@@ -82,6 +90,7 @@ export class MeshService implements OnApplicationShutdown {
       bindPort: syncPort,
       advertiseHost: advertise,
       keyring,
+      tls: this.meshTls(),
       maxFrameBytes: DEFAULT_SYNC_LIMITS.maxFrameBytes,
       log: this.log,
       metrics: this.metrics,

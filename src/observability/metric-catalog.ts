@@ -55,6 +55,7 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
   m('drover_worker_kv_event_gaps_total', 'counter', 'Sequence gaps in a worker\'s KV event stream (each forces a resubscribe and rebuild).', ['worker']),
   // Tokenizer
   m('drover_tokenizer_encode_seconds', 'histogram', 'Prompt encode duration (including chat template).', [], LATENCY_BUCKETS_S),
+  m('drover_tokenizer_decode_seconds', 'histogram', 'Incremental detokenization time per request (stop handling included), summed over its chunks.', [], LATENCY_BUCKETS_S),
   m('drover_tokenizer_cache_hits_total', 'counter', 'Tokenizer cache hits by level.', ['level']),
   m('drover_tokenizer_cache_misses_total', 'counter', 'Tokenizer cache misses by level.', ['level']),
   m('drover_tokenizer_cache_bytes', 'gauge', 'Bytes held by the tokenizer caches.', ['level']),

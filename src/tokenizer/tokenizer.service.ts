@@ -39,6 +39,11 @@ export class TokenizerService implements OnModuleInit {
     this.metrics.observe('drover_tokenizer_encode_seconds', seconds);
   }
 
+  /** Detokenization runs on every streamed chunk: its total per request shows its share of latency. */
+  observeDecode(seconds: number): void {
+    this.metrics.observe('drover_tokenizer_decode_seconds', seconds);
+  }
+
   async onModuleInit(): Promise<void> {
     this.loaded = this.config.tokenizer ? await Tokenizer.load(this.config.tokenizer) : await Tokenizer.loadDefault();
     this.log.info({ tokenizer: this.loaded.name, vocab: this.loaded.vocabSize }, 'tokenizer loaded');

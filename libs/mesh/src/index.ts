@@ -2,6 +2,6 @@ export { createMeshNode, MeshNode, type MeshNodeDeps, type MeshNodeConfig, type 
 export type { SyncTransport } from './sync-transport';
 export { PacketSyncTransport } from './packet-sync-transport';
 export { encodeMetadata, decodeMetadata, type NodeMetadata } from './metadata';
-export { GrpcSyncTransport, type GrpcSyncTransportOptions } from './server/grpc-sync-transport';
+export { GrpcSyncTransport, type GrpcSyncTransportOptions, type MeshTlsOptions } from './server/grpc-sync-transport';
 export { resolveSeeds, DnsDiscovery, type DnsResolver } from './server/discovery';
 export { HyperswarmDiscovery, meshTopic, type HyperswarmDiscoveryOptions } from './server/hyperswarm-discovery';

@@ -16,13 +16,29 @@ export interface GrpcSyncTransportOptions {
   keyring?: Keyring;
   /** Largest sync frame; both sides set their gRPC message limits from it. */
   maxFrameBytes: number;
+  /** Mutual TLS on top of the sealed frames (optional): both sides present certificates signed by `ca`. */
+  tls?: MeshTlsOptions;
   log?: Logger;
   metrics?: Metrics;
+}
+
+export interface MeshTlsOptions {
+  /** PEM CA bundle that signs every node's certificate. */
+  ca: Buffer;
+  /** This node's PEM certificate chain and private key (served to dialers and presented when dialing). */
+  cert: Buffer;
+  key: Buffer;
+  /**
+   * Name checked against the peer's certificate instead of the dialed address (peers are dialed by
+   * IP, while a mesh usually shares one certificate name, e.g. the headless service).
+   */
+  serverName?: string;
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '']);
 const FRAME_OVERHEAD = 1024;
 const MAX_BACKOFF_MS = 10_000;
+const CLOSE_GRACE_MS = 500;
 
 function protoDir(start = __dirname): string {
   for (let dir = start; ; dir = dirname(dir)) {
@@ -35,6 +51,12 @@ let meshService: any;
 function service(): any {
   meshService ??= (loadPackageDefinition(loadSync('mesh.proto', { includeDirs: [protoDir()], keepCase: true })) as any).drover.mesh.v1.MeshSync;
   return meshService;
+}
+
+/** With TLS the server demands a client certificate signed by the mesh CA (mutual TLS). */
+function serverCredentials(tls: MeshTlsOptions | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true);
 }
 
 interface Outbound {
@@ -76,7 +98,7 @@ export class GrpcSyncTransport implements SyncTransport {
     const ref: { transport?: GrpcSyncTransport } = {};
     server.addService(service().service, { Sync: (call: ServerDuplexStream<any, any>) => ref.transport?.accept(call) });
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${opts.bindHost.includes(':') ? `[${opts.bindHost}]` : opts.bindHost}:${opts.bindPort}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync(`${opts.bindHost.includes(':') ? `[${opts.bindHost}]` : opts.bindHost}:${opts.bindPort}`, serverCredentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p))),
     );
     ref.transport = new GrpcSyncTransport(server, `${advertise}:${port}`, opts);
     return ref.transport;
@@ -104,7 +126,18 @@ export class GrpcSyncTransport implements SyncTransport {
 
   async close(): Promise<void> {
     for (const name of [...this.outbound.keys()]) this.disconnect(name);
-    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    // Peers' inbound streams would hold a graceful shutdown open until they close their end
+    // (keepalive can take 10 s): give them a moment, then cut them.
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => { // allow-wallclock: real-socket shell
+        this.server.forceShutdown();
+        resolve();
+      }, CLOSE_GRACE_MS);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
   }
 
   private connection(peerName: string, address: string): Outbound {
@@ -115,7 +148,9 @@ export class GrpcSyncTransport implements SyncTransport {
     }
     if (!out) {
       const Ctor = service();
-      const client = new Ctor(address, credentials.createInsecure(), {
+      const tls = this.opts.tls;
+      const client = new Ctor(address, tls ? credentials.createSsl(tls.ca, tls.key, tls.cert) : credentials.createInsecure(), {
+        ...(tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {}),
         'grpc.max_receive_message_length': this.maxMessage,
         'grpc.max_send_message_length': this.maxMessage,
         'grpc.keepalive_time_ms': 10_000,
