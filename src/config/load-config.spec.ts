@@ -44,4 +44,15 @@ describe('gateway configuration', () => {
     expect(problems(['--mesh-tls-ca', pem, '--mesh-tls-cert', pem, '--mesh-tls-key', join(dir, 'missing.pem')])).toEqual([`--mesh-tls-key: cannot read '${join(dir, 'missing.pem')}'`]);
     expect(loadConfig(['--mesh-tls-ca', pem, '--mesh-tls-cert', pem, '--mesh-tls-key', pem], {}).meshTlsKey).toBe(pem);
   });
+
+  it('checks mesh settings that only fail together, before the node starts', () => {
+    expect(loadConfig(['--mesh-dns', 'drover-mesh.default.svc.cluster.local'], {}).meshDiscovery).toBe('dns');
+    expect(loadConfig(['--mesh-dns', 'x', '--mesh-discovery', 'hyperswarm'], {}).meshDiscovery).toBe('hyperswarm');
+    expect(problems(['--mesh', '--mesh-discovery', 'dns'])).toEqual(['--mesh-discovery dns needs --mesh-dns NAME (the headless service)']);
+    expect(problems(['--mesh', '--mesh-discovery', 'hyperswarm'])).toEqual(['--mesh-discovery hyperswarm needs --mesh-key (the topic is derived from it)']);
+    expect(problems(['--mesh', '--mesh-bind', '0.0.0.0'])).toEqual(['--mesh-bind 0.0.0.0 is a wildcard: set --mesh-advertise to an address peers can reach']);
+    expect(loadConfig(['--mesh', '--mesh-bind', '0.0.0.0', '--mesh-advertise', '10.1.2.3'], {}).meshAdvertise).toBe('10.1.2.3');
+    // Without --mesh these settings are inert.
+    expect(problems(['--mesh-discovery', 'dns'])).toEqual([]);
+  });
 });

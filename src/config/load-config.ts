@@ -34,8 +34,22 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (!OPTION_SPECS.some((s) => s.key === key)) problems.push(`config file: unknown key '${key}'`);
   }
   checkMeshTls(merged, problems);
+  checkMesh(merged, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return merged as unknown as GatewayConfig;
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
+/** Mesh settings that only fail together; caught here so the node never starts half-configured. */
+function checkMesh(merged: Raw, problems: string[]): void {
+  // A headless-service name means DNS discovery (unless another discovery was chosen explicitly).
+  if (merged.meshDns !== undefined && merged.meshDiscovery === 'static') merged.meshDiscovery = 'dns';
+  if (!merged.mesh) return;
+  if (merged.meshDiscovery === 'dns' && merged.meshDns === undefined) problems.push('--mesh-discovery dns needs --mesh-dns NAME (the headless service)');
+  if (merged.meshDiscovery === 'hyperswarm' && merged.meshKey === undefined) problems.push('--mesh-discovery hyperswarm needs --mesh-key (the topic is derived from it)');
+  const advertise = String(merged.meshAdvertise ?? merged.meshBind ?? '');
+  if (WILDCARD_HOSTS.has(advertise)) problems.push(`--mesh-bind ${String(merged.meshBind)} is a wildcard: set --mesh-advertise to an address peers can reach`);
 }
 
 /** Mesh mTLS needs all three PEM files, and each must be readable, or the node would fail later at join. */

@@ -86,7 +86,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('meshAdvertise', 'string', 'Address peers reach this node at (required when --mesh-bind is a wildcard; never 0.0.0.0).'),
   spec('meshKey', 'string', 'Cluster key (any secret string; hashed to AES-256). Nodes without it cannot join or inject state.'),
   spec('meshSeeds', 'list', 'Seed peers host:port (DNS names allowed).', { default: [] }),
-  spec('meshDns', 'string', 'Kubernetes headless-service DNS name: every A record is a seed, re-resolved periodically.'),
+  spec('meshDns', 'string', 'Kubernetes headless-service DNS name: every A record is a seed, re-resolved periodically (implies --mesh-discovery dns).'),
   spec('meshDnsIntervalMs', 'int', 'How often --mesh-dns is re-resolved.', { default: 10_000, min: 100 }),
   spec('meshDiscovery', 'string', 'How to find seeds.', { default: 'static', choices: ['static', 'dns', 'hyperswarm'] }),
   spec('meshHyperswarmBootstrap', 'list', 'hyperdht bootstrap nodes host:port for --mesh-discovery hyperswarm (default: the public DHT).', { default: [] }),

@@ -131,7 +131,8 @@ export class InferenceService {
   }
 
   private route(req: InferenceRequest, tried: ReadonlySet<string>, attempt: number): RouteResult {
-    const span = startSpan('route', req.trace, { 'drover.policy': this.config.policy, 'drover.attempt': attempt });
+    // The model's own policy (PUT /admin/policies/:model), not just the node default.
+    const span = startSpan('route', req.trace, { 'drover.policy': this.routing.settingsFor(req.model).policy, 'drover.attempt': attempt });
     try {
       const route = this.routing.select({ model: req.model, tokens: req.promptIds, headers: req.headers, user: req.user, exclude: tried });
       span.setAttributes({ 'drover.worker': route.worker.id, 'drover.match_ratio': route.matchRatio, 'drover.route_reason': route.reason });

@@ -1,4 +1,4 @@
-import { credentials, loadPackageDefinition, Server, ServerCredentials, type Client, type ClientDuplexStream, type ServerDuplexStream } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, Server, ServerCredentials, status, type Client, type ClientDuplexStream, type ServerDuplexStream } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -39,6 +39,8 @@ const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '']);
 const FRAME_OVERHEAD = 1024;
 const MAX_BACKOFF_MS = 10_000;
 const CLOSE_GRACE_MS = 500;
+/** Deadline of one sync stream; the sender re-dials when it expires (frames in between are retransmitted by the sync protocol). */
+const STREAM_LIFETIME_MS = 10 * 60_000;
 
 function protoDir(start = __dirname): string {
   for (let dir = start; ; dir = dirname(dir)) {
@@ -166,11 +168,17 @@ export class GrpcSyncTransport implements SyncTransport {
   }
 
   private dial(peerName: string, out: Outbound): void {
-    const call: ClientDuplexStream<any, any> = out.client.Sync();
+    // Every call has a deadline, this long-lived stream too: it is re-dialled when it expires, so a
+    // stream silently wedged on a half-open connection cannot outlive it.
+    const call: ClientDuplexStream<any, any> = out.client.Sync({ deadline: Date.now() + STREAM_LIFETIME_MS }); // allow-wallclock: real-socket shell
     out.call = call;
-    const onDown = (err?: Error) => {
+    const onDown = (err?: Error & { code?: number }) => {
       if (out.call !== call) return;
       out.call = undefined;
+      if (err?.code === status.DEADLINE_EXCEEDED) {
+        out.retryAt = 0; // a planned expiry, not a failure: re-dial on the next frame
+        return;
+      }
       out.failures++;
       const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(out.failures, 7));
       out.retryAt = Date.now() + backoff / 2 + Math.random() * (backoff / 2); // allow-wallclock: reconnect jitter on real sockets
