@@ -18,6 +18,7 @@ import { TokenizeController } from './api/tokenize.controller';
 import { WorkersController } from './api/workers.controller';
 import type { GatewayConfig } from './config/options';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
+import { HttpProxyService } from './inference/http-proxy.service';
 import { InferenceService } from './inference/inference.service';
 import { ModelCatalogService } from './inference/model-catalog.service';
 import { MetricsController } from './observability/metrics.controller';
@@ -45,6 +46,7 @@ export class AppModule {
         ModelCatalogService,
         RoutingService,
         InferenceService,
+        HttpProxyService,
       ],
     };
   }

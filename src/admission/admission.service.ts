@@ -59,9 +59,14 @@ export class AdmissionService {
 
   /** Admits a request or throws 429/408. Returns the release to call when it ends. */
   async admit(req: InferenceRequest): Promise<(usage?: Usage) => void> {
-    const key = apiKeyOf(req.headers);
-    this.checkRateLimits(key, req.promptIds.length);
-    const release = await this.queue.acquire(req.signal);
+    return this.admitRequest(req.headers, req.promptIds.length, req.signal);
+  }
+
+  /** The same admission for a request the gateway did not tokenize (HTTP proxying estimates its prompt tokens). */
+  async admitRequest(headers: InferenceRequest['headers'], promptTokens: number, signal: AbortSignal): Promise<(usage?: Usage) => void> {
+    const key = apiKeyOf(headers);
+    this.checkRateLimits(key, promptTokens);
+    const release = await this.queue.acquire(signal);
     return (usage?: Usage) => {
       release();
       if (usage && this.config.rateLimitTpm > 0) {

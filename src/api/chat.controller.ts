@@ -2,6 +2,8 @@ import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/comm
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DroverError, type Clock } from '@drover/runtime';
 import type { ChatMessage } from '@drover/tokenizer';
+import { canonicalChatText } from '../inference/canonical-text';
+import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
 import type { InferenceRequest } from '../inference/inference-types';
 import { CLOCK } from '../runtime/tokens';
@@ -21,12 +23,17 @@ export class ChatController {
     @Inject(InferenceService) private readonly inference: InferenceService,
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
   ) {}
 
   @Post('completions')
   @HttpCode(200)
   async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(chatCompletionSchema, raw);
+    // Models on OpenAI-compatible HTTP upstreams: the client's body is forwarded, not tokenized.
+    if (this.proxy.serves(body.model)) {
+      return this.proxy.forward({ api: 'chat', body: raw as Record<string, unknown>, routeText: canonicalChatText(body.messages), user: body.user }, req, reply);
+    }
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
     const id = `chatcmpl-${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 48)}`;

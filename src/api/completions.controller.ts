@@ -1,6 +1,8 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DroverError, type Clock } from '@drover/runtime';
+import { canonicalPromptText } from '../inference/canonical-text';
+import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
 import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
 import { CLOCK } from '../runtime/tokens';
@@ -21,12 +23,17 @@ export class CompletionsController {
     @Inject(InferenceService) private readonly inference: InferenceService,
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
   ) {}
 
   @Post('completions')
   @HttpCode(200)
   async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(completionSchema, raw);
+    // Models on OpenAI-compatible HTTP upstreams: the client's body is forwarded (echo, suffix and all).
+    if (this.proxy.serves(body.model)) {
+      return this.proxy.forward({ api: 'completions', body: raw as Record<string, unknown>, routeText: canonicalPromptText(body.prompt), user: body.user }, req, reply);
+    }
     if (body.echo) throw new DroverError('unsupported', "'echo' is not supported.", { param: 'echo' });
     if (body.suffix) throw new DroverError('unsupported', "'suffix' is not supported.", { param: 'suffix' });
     const prompts = await this.promptsOf(body);

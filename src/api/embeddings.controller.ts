@@ -1,7 +1,9 @@
-import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DroverError } from '@drover/runtime';
+import { canonicalPromptText } from '../inference/canonical-text';
+import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { requestIdOf } from './request-context';
@@ -22,12 +24,16 @@ export class EmbeddingsController {
   constructor(
     @Inject(InferenceService) private readonly inference: InferenceService,
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
+    @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
   ) {}
 
   @Post('embeddings')
   @HttpCode(200)
-  async create(@Body() raw: unknown, @Req() req: FastifyRequest): Promise<Record<string, unknown>> {
+  async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(embeddingsSchema, raw);
+    if (this.proxy.serves(body.model)) {
+      return this.proxy.forward({ api: 'embeddings', body: raw as Record<string, unknown>, routeText: canonicalPromptText(body.input), user: body.user }, req, reply);
+    }
     if (body.dimensions !== undefined) throw new DroverError('unsupported', "'dimensions' is not supported.", { param: 'dimensions' });
     const input = body.input;
     const tokenizer = this.tokenizers.tokenizer;
@@ -45,6 +51,6 @@ export class EmbeddingsController {
       embedding: body.encoding_format === 'base64' ? Buffer.from(new Float32Array(r.embedding).buffer).toString('base64') : r.embedding,
     }));
     const promptTokens = results.reduce((a, r) => a + r.promptTokens, 0);
-    return { object: 'list', data, model: body.model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
+    reply.send({ object: 'list', data, model: body.model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } });
   }
 }

@@ -4,6 +4,7 @@ import { DroverError } from '@drover/runtime';
 import type { ChatMessage } from '@drover/tokenizer';
 import { anthropicErrorBody } from '../errors/error-body';
 import { toDroverError } from '../errors/to-drover-error';
+import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
 import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
@@ -18,12 +19,14 @@ export class MessagesController {
   constructor(
     @Inject(InferenceService) private readonly inference: InferenceService,
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
+    @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
   ) {}
 
   @Post('messages')
   @HttpCode(200)
   async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(messagesSchema, raw);
+    this.proxy.requireGrpc(body.model, 'The Anthropic Messages API');
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
     const id = `msg_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DroverError, type Clock } from '@drover/runtime';
 import { openAiErrorBody } from '../errors/error-body';
 import { toDroverError } from '../errors/to-drover-error';
+import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
 import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
 import { CLOCK } from '../runtime/tokens';
@@ -28,6 +29,7 @@ export class ResponsesController {
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
     @Inject(ResponseStoreService) private readonly responses: ResponseStoreService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
   ) {}
 
   @Get(':id')
@@ -47,6 +49,7 @@ export class ResponsesController {
   @HttpCode(200)
   async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(responsesSchema, raw);
+    this.proxy.requireGrpc(body.model, 'The Responses API');
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
     const id = `resp_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { DroverError } from '@drover/runtime';
+import { HttpProxyService } from '../inference/http-proxy.service';
 import { ModelCatalogService } from '../inference/model-catalog.service';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { detokenizeSchema, tokenizeSchema } from './openai-schemas';
@@ -11,12 +12,15 @@ export class TokenizeController {
   constructor(
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
     @Inject(ModelCatalogService) private readonly models: ModelCatalogService,
+    @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
   ) {}
 
   @Post('tokenize')
   @HttpCode(200)
   async tokenize(@Body() raw: unknown): Promise<Record<string, unknown>> {
     const body = parseBody(tokenizeSchema, raw);
+    // The gateway's tokenizer is not the HTTP upstream's: counts for its models would be wrong.
+    this.proxy.requireGrpc(body.model, '/v1/tokenize');
     const maxModelLen = body.model ? this.models.resolve(body.model).maxContextLength : null;
     const tokenizer = this.tokenizers.tokenizer;
     let ids: number[];
@@ -35,6 +39,7 @@ export class TokenizeController {
   @HttpCode(200)
   detokenize(@Body() raw: unknown): Record<string, unknown> {
     const body = parseBody(detokenizeSchema, raw);
+    this.proxy.requireGrpc(body.model, '/v1/detokenize');
     if (body.model) this.models.resolve(body.model);
     const tokenizer = this.tokenizers.tokenizer;
     const bad = body.tokens.findIndex((t) => t >= tokenizer.vocabSize);

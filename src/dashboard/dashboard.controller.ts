@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import type { GatewayConfig } from '../config/options';
 import { AdmissionService } from '../admission/admission.service';
+import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
 import { MeshService } from '../mesh/mesh.service';
 import { RoutingService } from '../routing/routing.service';
@@ -19,6 +20,7 @@ export class DashboardController {
     @Inject(InferenceService) private readonly inference: InferenceService,
     @Inject(AdmissionService) private readonly admission: AdmissionService,
     @Inject(MeshService) private readonly mesh: MeshService,
+    @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
   ) {}
 
   @Get()
@@ -36,7 +38,7 @@ export class DashboardController {
       members: this.mesh.memberSummaries(),
       workers: this.registry.list().map((w) => ({ ...workerView(w), mesh_in_flight: this.mesh.meshInFlight(w.id) })),
       routing: this.routing.stats(),
-      requestsTotal: this.inference.servedCount,
+      requestsTotal: this.inference.servedCount + this.proxy.servedCount,
       inFlight: this.admission.inFlight,
       policy: this.config.policy,
     };

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DroverError } from '@drover/runtime';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
+import type { WorkerKind } from '../workers/worker-url';
 
 export interface ServedModel {
   id: string;
@@ -8,6 +9,11 @@ export interface ServedModel {
   eosTokenIds: number[];
   workers: number;
   created: number;
+  /**
+   * http when every connected worker of the model is an OpenAI-compatible HTTP upstream (requests
+   * are proxied, not tokenized); grpc otherwise (a mixed model is served by its gRPC workers).
+   */
+  kind: WorkerKind;
 }
 
 /** The models this node serves: every model name a registered, connected worker reports. */
@@ -28,13 +34,24 @@ export class ModelCatalogService {
           eosTokenIds: [...w.modelInfo.eosTokenIds],
           workers: 1,
           created: Math.floor(w.createdAt / 1000),
+          kind: w.kind,
         });
       } else {
         m.maxContextLength = Math.min(m.maxContextLength, ctx);
         m.workers++;
+        if (w.kind === 'grpc' && m.kind === 'http') {
+          // A mixed model is served by its gRPC workers: their EOS ids are the ones that count.
+          m.kind = 'grpc';
+          m.eosTokenIds = [...w.modelInfo.eosTokenIds];
+        }
       }
     }
     return [...byName.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** The kind serving a model, or undefined when no connected worker serves it. */
+  kindOf(model: string): WorkerKind | undefined {
+    return this.list().find((m) => m.id === model)?.kind;
   }
 
   resolve(model: string): ServedModel {

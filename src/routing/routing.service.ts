@@ -6,15 +6,21 @@ import { DroverError, type Clock, type Logger, type Metrics, type Rng, type Time
 import type { GatewayConfig, POLICIES } from '../config/options';
 import { CLOCK, CONFIG, LOGGER, METRICS, RNG, TIMERS } from '../runtime/tokens';
 import { KvEventSubscriber } from '../workers/kv-event-subscriber';
-import type { WorkerRecord } from '../workers/worker-record';
+import { isServing, type WorkerRecord } from '../workers/worker-record';
+import type { WorkerKind } from '../workers/worker-url';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
 
 export interface RouteInput {
   model: string;
-  tokens: readonly number[];
+  tokens: ArrayLike<number>;
   headers: Record<string, string | string[] | undefined>;
   user?: string;
   exclude?: ReadonlySet<string>;
+  /**
+   * Which kind of worker may serve (default grpc). HTTP requests route on text code units, gRPC
+   * ones on token ids: a model with both kinds never hands one path the other's workers.
+   */
+  kind?: WorkerKind;
 }
 
 export interface RouteResult {
@@ -38,6 +44,8 @@ interface ModelRouting {
   settings: ModelPolicySettings;
   shards: PrefixShards;
   view: RoutingView;
+  /** The model's worker ids per kind (rebuilt with the view), to exclude the other kind. */
+  idsByKind: Record<WorkerKind, Set<string>>;
   decisions: Record<RouteReason, number>;
 }
 
@@ -127,7 +135,9 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
 
   select(input: RouteInput): RouteResult {
     const m = this.modelRouting(input.model);
-    const decision = m.policy.select(m.view, { tokens: input.tokens, headers: input.headers, user: input.user, exclude: input.exclude }, this.rng);
+    const foreign = m.idsByKind[input.kind === 'http' ? 'grpc' : 'http'];
+    const exclude = foreign.size === 0 ? input.exclude : new Set([...(input.exclude ?? []), ...foreign]);
+    const decision = m.policy.select(m.view, { tokens: input.tokens, headers: input.headers, user: input.user, exclude }, this.rng);
     const worker = decision ? this.registry.list().find((w) => w.id === decision.workerId) : undefined;
     if (!decision || !worker) {
       throw new DroverError('no_healthy_worker', `no healthy worker is available for model '${input.model}'`, { retryAfterSeconds: 1 });
@@ -187,7 +197,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     if (!m) {
       const settings = this.overrides.get(model) ?? { policy: this.config.policy };
       const shards = new PrefixShards(this.config.treeBudgetTokens);
-      m = { policy: this.makePolicy(settings), settings, shards, view: { workers: [], match: () => new Map() }, decisions: { cache_hit: 0, load_guard: 0, miss: 0, policy: 0 } };
+      m = { policy: this.makePolicy(settings), settings, shards, view: { workers: [], match: () => new Map() }, idsByKind: { grpc: new Set(), http: new Set() }, decisions: { cache_hit: 0, load_guard: 0, miss: 0, policy: 0 } };
       this.models.set(model, m);
       m.view = this.buildView(model, m);
     }
@@ -219,13 +229,20 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     for (const [model, m] of this.models) m.view = this.buildView(model, m);
   }
 
+  private idsByKind(model: string): Record<WorkerKind, Set<string>> {
+    const out: Record<WorkerKind, Set<string>> = { grpc: new Set(), http: new Set() };
+    for (const w of this.registry.list()) if (w.model === model) out[w.kind].add(w.id);
+    return out;
+  }
+
   private buildView(model: string, m: ModelRouting): RoutingView {
     const records = this.registry.list().filter((w) => w.model === model);
+    m.idsByKind = this.idsByKind(model);
     const workers: WorkerView[] = records.map((w) => ({
       id: w.id,
       // Health can change between rebuilds: read it live, the fleet list itself stays immutable.
       get healthy() {
-        return w.health === 'ready' && !w.draining && !w.spec.disabled && w.client !== undefined;
+        return isServing(w);
       },
       get circuitOpen() {
         return !w.circuit.canPass();

@@ -1,5 +1,7 @@
 import type { ModelInfo, WorkerClient, WorkerLoad, WorkerProtocol } from '@drover/worker-proto';
 import type { CircuitBreaker } from './circuit-breaker';
+import type { HttpUpstreamClient } from './http-upstream-client';
+import type { WorkerKind } from './worker-url';
 
 /** pending → ready ⇄ not_ready → failed; only `ready` workers are routed to. */
 export type WorkerHealth = 'pending' | 'ready' | 'not_ready' | 'failed';
@@ -17,7 +19,14 @@ export interface WorkerSpec {
 export interface WorkerRecord {
   readonly id: string;
   spec: WorkerSpec;
+  /** From the URL scheme: grpc(s):// workers take token ids, http(s):// ones are proxied. */
+  kind: WorkerKind;
+  /** The gRPC client (grpc workers, once connected). */
   client: WorkerClient | undefined;
+  /** The OpenAI-compatible HTTP client (http workers, once their model list was read). */
+  http: HttpUpstreamClient | undefined;
+  /** The model name the HTTP upstream itself serves (what a proxied body's `model` is set to). */
+  upstreamModel: string | undefined;
   protocol: WorkerProtocol | undefined;
   modelInfo: ModelInfo | undefined;
   /** The model name clients use to reach this worker. */
@@ -33,15 +42,27 @@ export interface WorkerRecord {
   lastCheckedAt: number | undefined;
 }
 
+/** Connected over the worker's own kind of client. */
+export function isConnected(w: WorkerRecord): boolean {
+  return w.kind === 'http' ? w.http !== undefined : w.client !== undefined;
+}
+
+/** Healthy and accepting new requests (the circuit aside). */
+export function isServing(w: WorkerRecord): boolean {
+  return w.health === 'ready' && !w.draining && !w.spec.disabled && isConnected(w);
+}
+
 export function isRoutable(w: WorkerRecord): boolean {
-  return w.health === 'ready' && !w.draining && !w.spec.disabled && w.client !== undefined && w.circuit.canPass();
+  return isServing(w) && w.circuit.canPass();
 }
 
 export function workerView(w: WorkerRecord): Record<string, unknown> {
   return {
     id: w.id,
     url: w.spec.url,
+    kind: w.kind,
     model: w.model ?? null,
+    upstream_model: w.kind === 'http' ? (w.upstreamModel ?? null) : undefined,
     protocol: w.protocol ?? null,
     health: w.health,
     health_message: w.healthMessage,

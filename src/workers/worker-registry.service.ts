@@ -5,8 +5,9 @@ import { WorkerClient } from '@drover/worker-proto';
 import type { GatewayConfig } from '../config/options';
 import { CLOCK, CONFIG, LOGGER, METRICS, TIMERS } from '../runtime/tokens';
 import { CircuitBreaker } from './circuit-breaker';
+import { connectHttpWorker, checkHttpWorker } from './http-worker-connect';
 import { isRoutable, type WorkerRecord, type WorkerSpec } from './worker-record';
-import { normaliseWorkerUrl } from './worker-url';
+import { normaliseWorkerUrl, workerKindOf, type WorkerKind } from './worker-url';
 
 /** Who caused a registry change: the HTTP API, the startup config, the mesh, or health checks. */
 export type ChangeOrigin = 'api' | 'config' | 'mesh' | 'health';
@@ -63,8 +64,9 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     return w;
   }
 
-  routable(model: string): WorkerRecord[] {
-    return this.list().filter((w) => w.model === model && isRoutable(w));
+  /** Routable workers of a model, optionally of one kind only (the gRPC and HTTP paths never mix). */
+  routable(model: string, kind?: WorkerKind): WorkerRecord[] {
+    return this.list().filter((w) => w.model === model && (kind === undefined || w.kind === kind) && isRoutable(w));
   }
 
   hasRoutableWorker(): boolean {
@@ -80,7 +82,10 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     const record: WorkerRecord = {
       id: workerIdFor(url),
       spec: { ...spec, url },
+      kind: workerKindOf(url),
       client: undefined,
+      http: undefined,
+      upstreamModel: undefined,
       protocol: undefined,
       modelInfo: undefined,
       model: spec.model,
@@ -114,6 +119,8 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     if (reconnect) {
       record.client?.close();
       record.client = undefined;
+      record.http = undefined;
+      record.kind = workerKindOf(next.url);
       record.health = 'pending';
       await this.connect(record);
     }
@@ -165,6 +172,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
   }
 
   private async connect(record: WorkerRecord): Promise<void> {
+    if (record.kind === 'http') return this.connectHttp(record);
     try {
       const client = await WorkerClient.connect(record.spec.url, {
         protocol: record.spec.protocol ?? 'auto',
@@ -184,18 +192,39 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     }
   }
 
+  /** An OpenAI-compatible server: its model list names the model (and context length), then a health check. */
+  private async connectHttp(record: WorkerRecord): Promise<void> {
+    try {
+      await connectHttpWorker(record, this.config.modelName, this.config.workerConnectTimeoutMs);
+      await this.check(record);
+      this.log.info({ worker: record.id, url: record.spec.url, kind: 'http', model: record.model, upstreamModel: record.upstreamModel }, 'worker connected');
+    } catch (err) {
+      record.health = 'not_ready';
+      record.healthMessage = `connect failed: ${(err as Error).message}`;
+      this.log.warn({ worker: record.id, url: record.spec.url, err: (err as Error).message }, 'worker connect failed');
+    }
+  }
+
   private async check(record: WorkerRecord): Promise<void> {
-    if (!record.client) {
+    if (record.kind === 'grpc' ? !record.client : !record.http) {
       if (!this.workers.has(record.id)) return;
       return this.connect(record);
     }
     const before = record.health;
     try {
-      const res = await record.client.healthCheck({ deadlineMs: this.config.healthCheckTimeoutMs });
-      record.health = res.healthy ? 'ready' : 'not_ready';
-      record.healthMessage = res.message || (res.healthy ? 'ok' : 'unhealthy');
-      record.consecutiveFailures = res.healthy ? 0 : record.consecutiveFailures + 1;
-      record.load = await record.client.getLoads({ deadlineMs: this.config.healthCheckTimeoutMs }).catch(() => record.load);
+      if (record.kind === 'http') {
+        const res = await checkHttpWorker(record, this.config.healthCheckTimeoutMs);
+        record.health = res.healthy ? 'ready' : 'not_ready';
+        record.healthMessage = res.message;
+        record.consecutiveFailures = res.healthy ? 0 : record.consecutiveFailures + 1;
+      } else {
+        const client = record.client!;
+        const res = await client.healthCheck({ deadlineMs: this.config.healthCheckTimeoutMs });
+        record.health = res.healthy ? 'ready' : 'not_ready';
+        record.healthMessage = res.message || (res.healthy ? 'ok' : 'unhealthy');
+        record.consecutiveFailures = res.healthy ? 0 : record.consecutiveFailures + 1;
+        record.load = await client.getLoads({ deadlineMs: this.config.healthCheckTimeoutMs }).catch(() => record.load);
+      }
     } catch (err) {
       record.consecutiveFailures++;
       record.health = record.consecutiveFailures >= this.config.healthFailureThreshold ? 'failed' : 'not_ready';
