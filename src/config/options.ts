@@ -69,6 +69,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('retryBackoffMs', 'int', 'Base of the exponential retry backoff (with full jitter).', { default: 50, min: 0 }),
   spec('retryBackoffMaxMs', 'int', 'Cap of the retry backoff.', { default: 2000, min: 0 }),
   spec('ttftTimeoutMs', 'int', 'Time to first token before the attempt is abandoned and retried elsewhere (0 = off).', { default: 60_000, min: 0 }),
+  spec('streamIdleTimeoutMs', 'int', 'Once output started, the longest silence from a worker before the attempt is abandoned (a stalled engine; 0 = off). Streams then end with an error event; buffered requests are retried elsewhere.', { default: 60_000, min: 0 }),
   spec('circuitFailureThreshold', 'int', 'Consecutive failures that open a worker\'s circuit.', { default: 5, min: 1 }),
   spec('circuitCooldownMs', 'int', 'How long an open circuit waits before half-open probes.', { default: 10_000, min: 1 }),
   spec('circuitSuccessThreshold', 'int', 'Half-open successes that close the circuit.', { default: 2, min: 1 }),
@@ -141,6 +142,7 @@ export interface GatewayConfig {
   retryBackoffMs: number;
   retryBackoffMaxMs: number;
   ttftTimeoutMs: number;
+  streamIdleTimeoutMs: number;
   circuitFailureThreshold: number;
   circuitCooldownMs: number;
   circuitSuccessThreshold: number;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DroverError, type Clock, type Logger, type Metrics, type Rng, type Timers } from '@drover/runtime';
+import { DroverError, type Clock, type Logger, type Metrics, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
 import { WorkerRpcError, type GenerateEvent } from '@drover/worker-proto';
 import { AdmissionService } from '../admission/admission.service';
 import type { GatewayConfig } from '../config/options';
@@ -13,7 +13,7 @@ import type { WorkerRecord } from '../workers/worker-record';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
 import type { FinishReason, InferenceEvent, InferenceRequest, Usage } from './inference-types';
 import { ModelCatalogService } from './model-catalog.service';
-import { backoffMs, countsAgainstWorker, FirstTokenTimeout, isRetryable } from './retry-policy';
+import { backoffMs, countsAgainstWorker, FirstTokenTimeout, isRetryable, StreamIdleTimeout, WorkerTimeout } from './retry-policy';
 
 /** The longest Retry-After from an engine the gateway waits before trying another worker. */
 const MAX_RETRY_AFTER_MS = 5000;
@@ -99,7 +99,7 @@ export class InferenceService {
             continue;
           }
           this.metrics.inc('drover_inference_errors_total', { model: req.model, code: toDroverError(err).code });
-          if (err instanceof FirstTokenTimeout) throw new DroverError('worker_timeout', err.message);
+          if (err instanceof WorkerTimeout) throw new DroverError('worker_timeout', err.message);
           throw err;
         }
       }
@@ -161,14 +161,25 @@ export class InferenceService {
     const attemptAbort = new AbortController();
     const onClientAbort = (): void => attemptAbort.abort(req.signal.reason);
     req.signal.addEventListener('abort', onClientAbort, { once: true });
-    let ttftTimedOut = false;
-    const ttftTimer =
-      this.config.ttftTimeoutMs > 0
-        ? this.timers.setTimeout(() => {
-            ttftTimedOut = true;
-            attemptAbort.abort(new FirstTokenTimeout(this.config.ttftTimeoutMs));
-          }, this.config.ttftTimeoutMs)
-        : undefined;
+    // Set when the gateway itself gave up on the worker (no first token, or output stalled).
+    let timedOut: WorkerTimeout | undefined;
+    const giveUp = (t: WorkerTimeout): void => {
+      timedOut = t;
+      attemptAbort.abort(t);
+    };
+    const ttftTimer = this.config.ttftTimeoutMs > 0 ? this.timers.setTimeout(() => giveUp(new FirstTokenTimeout(this.config.ttftTimeoutMs)), this.config.ttftTimeoutMs) : undefined;
+    // One timer per idle period, not one per chunk: each chunk only stamps the time, and the timer
+    // re-arms itself for the rest of the period when output arrived meanwhile.
+    const idleMs = this.config.streamIdleTimeoutMs;
+    let lastOutputAt = 0;
+    let idleTimer: TimerHandle | undefined;
+    const armIdle = (delay: number): void => {
+      idleTimer = this.timers.setTimeout(() => {
+        const quiet = this.clock.now() - lastOutputAt;
+        if (quiet >= idleMs) giveUp(new StreamIdleTimeout(idleMs));
+        else armIdle(idleMs - quiet);
+      }, delay);
+    };
 
     let completionTokens = 0;
     let decodeMs = 0;
@@ -190,9 +201,11 @@ export class InferenceService {
         const ids = event.type === 'chunk' ? event.tokenIds : sawChunk ? [] : event.outputIds;
         sawChunk ||= event.type === 'chunk';
         if (ids.length > 0) {
+          lastOutputAt = this.clock.now();
           if (firstTokenAt === undefined) {
-            firstTokenAt = this.clock.now();
+            firstTokenAt = lastOutputAt;
             this.timers.clearTimeout(ttftTimer);
+            if (idleMs > 0) armIdle(idleMs);
             decodeSpan = startSpan('detokenize', childContext(req.trace, callSpan));
           }
           const decodeStart = this.clock.now();
@@ -215,7 +228,7 @@ export class InferenceService {
           completionTokens = Math.max(completionTokens, event.completionTokens);
         }
       }
-      if (ttftTimedOut) throw new FirstTokenTimeout(this.config.ttftTimeoutMs);
+      if (timedOut) throw timedOut;
       if (req.signal.aborted) return;
       outcome = 'ok';
       const tail = decoder.finished ? '' : decoder.flush();
@@ -233,7 +246,7 @@ export class InferenceService {
       this.served++;
       yield { type: 'end', finishReason, usage, workerId: worker.id, matchedStop };
     } catch (err) {
-      failure = ttftTimedOut ? new FirstTokenTimeout(this.config.ttftTimeoutMs) : err;
+      failure = timedOut ?? err;
       if (!req.signal.aborted) {
         outcome = countsAgainstWorker(failure) ? 'failed' : 'neutral';
         if (failure instanceof WorkerRpcError) this.metrics.inc('drover_worker_errors_total', { worker: worker.id, grpc_status: failure.grpcName });
@@ -241,6 +254,7 @@ export class InferenceService {
       throw failure;
     } finally {
       this.timers.clearTimeout(ttftTimer);
+      this.timers.clearTimeout(idleTimer);
       req.signal.removeEventListener('abort', onClientAbort);
       if (req.signal.aborted) this.metrics.inc('drover_inference_client_aborts_total', { model: req.model, worker: worker.id });
       this.registry.release(worker, outcome);

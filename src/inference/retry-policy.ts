@@ -6,20 +6,37 @@ const RETRYABLE = new Set(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'DEADLINE_EXCEED
 /** Statuses that count against a worker's circuit; INVALID_ARGUMENT etc. are the request's fault. */
 const CIRCUIT_FAILURES = new Set(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'DEADLINE_EXCEEDED', 'INTERNAL', 'UNKNOWN', 'ABORTED']);
 
-export class FirstTokenTimeout extends Error {
-  constructor(readonly ms: number) {
-    super(`no first token within ${ms} ms`);
-    this.name = 'FirstTokenTimeout';
+/** The gateway gave up on a worker that went quiet: retryable elsewhere, and counted against it. */
+export abstract class WorkerTimeout extends Error {
+  constructor(
+    readonly ms: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class FirstTokenTimeout extends WorkerTimeout {
+  constructor(ms: number) {
+    super(ms, `no first token within ${ms} ms`);
+  }
+}
+
+/** Output started, then nothing more arrived for `ms`: a worker stalled mid-generation. */
+export class StreamIdleTimeout extends WorkerTimeout {
+  constructor(ms: number) {
+    super(ms, `no output from the worker for ${ms} ms after generation started`);
   }
 }
 
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof FirstTokenTimeout) return true;
+  if (err instanceof WorkerTimeout) return true;
   return err instanceof WorkerRpcError && RETRYABLE.has(err.grpcName);
 }
 
 export function countsAgainstWorker(err: unknown): boolean {
-  if (err instanceof FirstTokenTimeout) return true;
+  if (err instanceof WorkerTimeout) return true;
   if (err instanceof WorkerRpcError) return CIRCUIT_FAILURES.has(err.grpcName);
   return true;
 }

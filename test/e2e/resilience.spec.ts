@@ -8,7 +8,7 @@ describe('gateway resilience: retries, circuit breaker, first-token timeout', ()
     c = await startCluster({
       workers: 3,
       worker: { decodeBaseMs: 1 },
-      gateway: { policy: 'round_robin', circuitFailureThreshold: 2, circuitCooldownMs: 400, circuitSuccessThreshold: 1, ttftTimeoutMs: 300, retryBackoffMs: 1, maxRetries: 2 },
+      gateway: { policy: 'round_robin', circuitFailureThreshold: 2, circuitCooldownMs: 400, circuitSuccessThreshold: 1, ttftTimeoutMs: 300, streamIdleTimeoutMs: 300, retryBackoffMs: 1, maxRetries: 2 },
     });
   });
   afterAll(async () => c?.close());
@@ -16,11 +16,66 @@ describe('gateway resilience: retries, circuit breaker, first-token timeout', ()
   const ask = () => c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'hello' }], max_tokens: 3 });
 
   it('retries a failing worker on another one: no client errors, never the same worker twice', async () => {
-    c.workers[0].engine.faults.failRate = 1;
-    c.workers[0].engine.faults.failStatus = 14; // UNAVAILABLE
-    const results = await Promise.all(Array.from({ length: 12 }, ask));
-    expect(results.every((r) => r.choices[0].message.content)).toBe(true);
-    c.workers[0].engine.faults.failRate = 0;
+    // Two of three workers fail: with two retries a request only succeeds if no attempt reuses a worker.
+    const seen = c.workers.map(() => new Map<string, number>());
+    const restore = c.workers.map((w, i) => {
+      const submit = w.engine.submit.bind(w.engine);
+      w.engine.submit = (req, sink) => {
+        seen[i].set(req.requestId, (seen[i].get(req.requestId) ?? 0) + 1);
+        submit(req, sink);
+      };
+      return () => (w.engine.submit = submit);
+    });
+    for (const w of c.workers.slice(0, 2)) {
+      w.engine.faults.failRate = 1;
+      w.engine.faults.failStatus = 14; // UNAVAILABLE
+    }
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'hello' }], max_tokens: 3 }, { headers: { 'x-request-id': `retry-${i}` } }),
+        ),
+      );
+      expect(results.every((r) => r.choices[0].message.content)).toBe(true);
+      for (const perWorker of seen) for (const [id, n] of perWorker) if (id.startsWith('retry-')) expect(n, `${id} sent to one worker ${n} times`).toBe(1);
+      expect([...seen[2].keys()].filter((id) => id.startsWith('retry-'))).toHaveLength(12);
+    } finally {
+      for (const w of c.workers) w.engine.faults.failRate = 0;
+      restore.forEach((r) => r());
+    }
+  });
+
+  it('a worker stalling mid-generation: a stream ends with an error event and [DONE], a buffered request is served elsewhere', async () => {
+    c.workers[0].engine.faults.stallAfterTokens = 2;
+    try {
+      const bad = registry().list().find((w) => w.spec.url === c.workers[0].url)!;
+      // Streams routed to the stalled worker get their first tokens, then an error event once it has been silent too long.
+      const outcomes = await Promise.all(
+        Array.from({ length: 3 }, async () => {
+          const res = await fetch(`${c.gateway.url}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'stall' }], max_tokens: 8, stream: true }),
+          });
+          return { events: (await res.text()).split('\n\n').filter(Boolean) };
+        }),
+      );
+      const stalled = outcomes.filter((o) => o.events.some((e) => e.includes('"error"')));
+      expect(stalled.length).toBeGreaterThan(0);
+      for (const o of stalled) {
+        expect(o.events.at(-1)).toBe('data: [DONE]');
+        expect(o.events.at(-2)).toMatch(/"type":"timeout_error"/);
+        expect(o.events.some((e) => e.includes('"content"'))).toBe(true);
+      }
+      // Buffered (non-streaming) requests are retried from scratch: every one succeeds.
+      const results = await Promise.all(Array.from({ length: 6 }, ask));
+      expect(results.every((r) => r.choices[0].finish_reason === 'length')).toBe(true);
+      // The abandoned requests were aborted on the worker: nothing left running there.
+      await waitFor(() => c.workers[0].engine.runningCount + c.workers[0].engine.waitingCount === 0, 3000, 'stalled requests aborted');
+      expect(bad.inFlight).toBe(0);
+    } finally {
+      c.workers[0].engine.faults.stallAfterTokens = 0;
+    }
   });
 
   it('opens the circuit of a failing worker, then half-opens and closes it after it recovers', async () => {
