@@ -120,8 +120,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     return i >= 0 ? Number(args[i + 1]) : undefined;
   };
   const routing: Record<string, number> = {};
-  // This fleet runs a few requests per worker, so the guard's absolute margin is scaled down to 2.
-  routing.balanceAbsThreshold = flag('abs') ?? 2;
+  // This fleet runs only a few requests per worker (the gateway's defaults, 32 and 64, suit engines
+  // running hundreds), so the guard's margins are scaled down: move to another warm worker past 1
+  // more in flight, to a cold one past 3 (see BENCHMARKS.md for the sweep behind these).
+  routing.balanceAbsThreshold = flag('abs') ?? 1;
+  routing.coldBalanceAbsThreshold = flag('cold') ?? 3;
   if (flag('rel') !== undefined) routing.balanceRelThreshold = flag('rel')!;
   if (flag('threshold') !== undefined) routing.cacheThreshold = flag('threshold')!;
   const opts = { seed: 'routing-bench', durationMs: quick ? 60_000 : 300_000, sessionsPerSec: flag('rate') ?? 5, thinkMs: 1500, routing };
