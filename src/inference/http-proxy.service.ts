@@ -125,7 +125,7 @@ export class HttpProxyService {
   }
 
   private route(model: string, tokens: Uint32Array, scope: ReturnType<typeof requestScope>, user: string | undefined, tried: ReadonlySet<string>, attempt: number): WorkerRecord {
-    const span = startSpan('route', scope.trace, { 'drover.policy': this.config.policy, 'drover.attempt': attempt });
+    const span = startSpan('route', scope.trace, { 'drover.policy': this.routing.settingsFor(model).policy, 'drover.attempt': attempt });
     try {
       const route = this.routing.select({ model, tokens, headers: scope.headers, user, exclude: tried, kind: 'http' });
       span.setAttributes({ 'drover.worker': route.worker.id, 'drover.match_ratio': route.matchRatio, 'drover.route_reason': route.reason });

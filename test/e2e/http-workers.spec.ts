@@ -271,3 +271,60 @@ describe('gateway: OpenAI-compatible HTTP upstreams (proxied, routed on text)', 
     expect(res.status).toBe(404);
   });
 });
+
+describe('gateway: HTTP upstreams under another model name, and the first-byte timeout', () => {
+  let fakes: FakeUpstream[];
+  let gw: RunningGateway;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    fakes = await Promise.all([startFakeUpstream({ name: 'one' }), startFakeUpstream({ name: 'two' })]);
+    gw = await startGateway(testConfig({ workerUrls: fakes.map((f) => f.url), modelName: 'alias', ttftTimeoutMs: 400, retryBackoffMs: 1, retryBackoffMaxMs: 5 }));
+    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
+    await waitFor(async () => ((await (await fetch(`${gw.url}/readiness`)).status) === 200), 5000, 'ready');
+  });
+  afterAll(async () => {
+    await gw?.shutdown(0);
+    await Promise.all((fakes ?? []).map((f) => f.close()));
+  });
+
+  it('serves the upstream model under --model-name: the upstream sees its own name, the client the alias', async () => {
+    expect((await client.models.list()).data.map((m) => m.id)).toEqual(['alias']);
+    const res = await client.chat.completions.create({ model: 'alias', messages: [{ role: 'user', content: 'hi' }] });
+    expect(res.model).toBe('alias');
+    expect(res.choices[0].message.content).toMatch(/^Answer from (one|two)/);
+    const stream = await client.chat.completions.create({ model: 'alias', messages: [{ role: 'user', content: 'hi again' }], stream: true });
+    const models = new Set<string>();
+    for await (const chunk of stream) models.add(chunk.model);
+    expect([...models]).toEqual(['alias']);
+    const sent = fakes.flatMap((f) => f.posts());
+    expect(sent.length).toBe(2);
+    for (const r of sent) expect(r.body.model).toBe('fake-model');
+  });
+
+  it('abandons an upstream that sends no first byte within --ttft-timeout-ms and retries on the other', async () => {
+    // The first turn makes one worker hold the conversation; it then hangs, so the next turn
+    // (routed to it for its prefix) must time out there and be served by the other.
+    const turn1 = [{ role: 'system' as const, content: 'ttft '.repeat(80) }, { role: 'user' as const, content: 'first' }];
+    const first = await client.chat.completions.create({ model: 'alias', messages: turn1 }).withResponse();
+    const hung = fakes.find((f) => first.data.choices[0].message.content!.startsWith(`Answer from ${f.name}`))!;
+    const healthy = fakes.find((f) => f !== hung)!;
+    const before = hung.posts().length;
+    hung.behavior.hang = true;
+    try {
+      const started = Date.now();
+      const { data, response } = await client.chat.completions
+        .create({ model: 'alias', messages: [...turn1, { role: 'assistant', content: 'ok' }, { role: 'user', content: 'next' }], stream: true })
+        .withResponse();
+      let text = '';
+      for await (const chunk of data) text += chunk.choices[0]?.delta?.content ?? '';
+      expect(text).toBe(healthy.answer());
+      expect(response.headers.get('x-drover-worker')).not.toBeNull();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+      // The hung worker got the request first, and the gateway cut that connection.
+      await waitFor(() => hung.posts().length === before + 1 && hung.posts()[before].closedEarly, 5000, 'hung request aborted');
+    } finally {
+      hung.behavior.hang = false;
+    }
+  });
+});
