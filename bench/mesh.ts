@@ -5,16 +5,19 @@
  *   whose turns go round-robin over the nodes; every node routes with cache_aware on its own view.
  *   Engine hit rate with sync on, and with sync off (each node only knows its own decisions).
  * - bytes: sync bytes on the wire per routed request per peer, for ~20,000-character prompts.
- * - staleness: time from a routing decision on one node until all others hold it (3 gateway
- *   nodes with real UDP/gRPC sockets on loopback, in this process).
+ * - staleness: time from a routing decision on one node until all others hold it: 3 real gateway
+ *   processes meshed on loopback plus a mock-worker process (bench/lib/mesh-staleness.ts).
  * - bootstrap: wall time for a joiner to receive and apply a 100,000-prefix routing shard.
+ * Options: --quick (shorter runs, 100 staleness samples instead of 200); --only staleness (only
+ * the process staleness figures); --staleness-samples N.
  */
 import { ChatWorkload, MockEngine, type ChatSession } from '@drover/mock-worker';
-import { createMeshNode, GrpcSyncTransport, PacketSyncTransport, type MeshNode } from '@drover/mesh';
+import { createMeshNode, PacketSyncTransport, type MeshNode } from '@drover/mesh';
 import { PrefixShards, type TreeOp } from '@drover/radix-tree';
 import { createPolicy, type RoutingView, type WorkerView } from '@drover/routing';
-import { MemoryNetwork, SeededRng, SystemClock, SystemTimers, VirtualScheduler } from '@drover/runtime';
-import { localConfig, UdpTransport } from '@drover/swim';
+import { MemoryNetwork, SeededRng, VirtualScheduler } from '@drover/runtime';
+import { localConfig } from '@drover/swim';
+import { processStaleness, type StalenessResult } from './lib/mesh-staleness';
 
 export const description = 'mesh routing fidelity (hit rate vs N, sync on/off), bytes per request, staleness, snapshot bootstrap';
 
@@ -102,44 +105,6 @@ function fidelity(opts: FidelityOptions): { hitRate: number; requests: number; b
   return { hitRate: Math.round((cached / Math.max(1, prompt)) * 1000) / 1000, requests, bytesOut };
 }
 
-async function staleness(samples: number): Promise<{ p50: number; p99: number }> {
-  const clock = new SystemClock();
-  const timers = new SystemTimers();
-  const nodes: { mesh: MeshNode<TreeOp>; shards: PrefixShards; close: () => Promise<void> }[] = [];
-  const swims: UdpTransport[] = [];
-  for (let i = 0; i < 3; i++) swims.push(await UdpTransport.create({ bindHost: '127.0.0.1', bindPort: 0 }));
-  for (let i = 0; i < 3; i++) {
-    const name = `node-${i}`;
-    const shards = new PrefixShards(8_000_000);
-    const sync = await GrpcSyncTransport.create({ nodeName: name, bindHost: '127.0.0.1', bindPort: 0, maxFrameBytes: 256 * 1024 });
-    const mesh = createMeshNode<TreeOp>({ clock, timers, rng: new SeededRng(name), swimTransport: swims[i], syncTransport: sync, shard: shards }, { nodeName: name, swim: localConfig(name), httpUrl: 'http://127.0.0.1:1' });
-    nodes.push({ mesh, shards, close: async () => { mesh.stop(); await sync.close(); swims[i].close(); } });
-  }
-  nodes.forEach((n, i) => n.mesh.start(i === 0 ? [] : [swims[0].localAddress]));
-  const until = async (cond: () => boolean, ms: number) => {
-    const end = performance.now() + ms;
-    while (!cond() && performance.now() < end) await new Promise((r) => setImmediate(r));
-    return cond();
-  };
-  await until(() => nodes.every((n) => n.mesh.members().filter((m) => m.state === 'alive').length === 3), 10_000);
-  const rng = new SeededRng('staleness');
-  const times: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const origin = nodes[s % 3];
-    const seq = Array.from({ length: 64 }, () => rng.int(100_000));
-    const t0 = performance.now();
-    origin.mesh.appendRouteOp(origin.shards.record(seq, 'w1'));
-    const others = nodes.filter((n) => n !== origin);
-    await until(() => others.every((n) => n.shards.match(seq).length === 64), 5000);
-    times.push(performance.now() - t0);
-    await new Promise((r) => setTimeout(r, 5 + rng.int(20)));
-  }
-  await Promise.all(nodes.map((n) => n.close()));
-  times.sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 10) / 10;
-  return { p50: r(times[Math.floor(times.length / 2)]), p99: r(times[Math.min(times.length - 1, Math.floor(times.length * 0.99))]) };
-}
-
 function bootstrap(prefixes: number): number {
   const sched = new VirtualScheduler();
   const root = new SeededRng('bootstrap');
@@ -170,8 +135,34 @@ function bootstrap(prefixes: number): number {
   return Math.round(ms);
 }
 
+function optionValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
+async function measureStaleness(samples: number): Promise<Record<string, unknown>> {
+  const stale: StalenessResult = await processStaleness(samples, (line) => process.stderr.write(`[bench mesh] ${line}\n`));
+  process.stderr.write(`[bench mesh] staleness (3 gateway processes): p50 ${stale.p50} ms, p99 ${stale.p99} ms, max ${stale.max} ms over ${stale.samples} decisions (${stale.timeouts} timed out); ±${stale.resolutionP50} ms resolution (p50); from sending the request: p50 ${stale.fromSendP50} / p99 ${stale.fromSendP99} ms (node-a applied it after ${stale.localP50} ms, p50); ${stale.pollsPerSecond} status polls/s per node\n`);
+  return {
+    staleness_p50_ms: stale.p50,
+    staleness_p99_ms: stale.p99,
+    staleness_max_ms: stale.max,
+    staleness_resolution_p50_ms: stale.resolutionP50,
+    staleness_from_send_p50_ms: stale.fromSendP50,
+    staleness_from_send_p99_ms: stale.fromSendP99,
+    staleness_local_p50_ms: stale.localP50,
+    staleness_samples: stale.samples,
+    staleness_timeouts: stale.timeouts,
+  };
+}
+
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const quick = args.includes('--quick');
+  const only = optionValue(args, '--only');
+  if (only !== undefined && only !== 'staleness') throw new Error(`--only takes 'staleness' (got '${only}')`);
+  const samples = Number(optionValue(args, '--staleness-samples') ?? (quick ? 100 : 200));
+  if (!Number.isInteger(samples) || samples < 1) throw new Error('--staleness-samples must be a positive integer');
+  if (only === 'staleness') return measureStaleness(samples);
   const base = { seed: 'mesh-bench', durationMs: quick ? 60_000 : 180_000, sessionsPerSec: 5, systemTokens: 2048 };
   const hit: Record<string, number> = {};
   const hitNoSync: Record<string, number> = {};
@@ -184,15 +175,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const big = fidelity({ ...base, nodes: 4, sync: true, systemTokens: 4600, durationMs: quick ? 30_000 : 60_000 });
   const bytesPerRequestPerPeer = Math.round(big.bytesOut / big.requests / 3);
   process.stderr.write(`[bench mesh] bytes: ${big.bytesOut} B for ${big.requests} requests on 4 nodes\n`);
-  const stale = await staleness(quick ? 50 : 200);
-  process.stderr.write(`[bench mesh] staleness p50 ${stale.p50} ms, p99 ${stale.p99} ms\n`);
+  const stale = await measureStaleness(samples);
   const snapshotMs = bootstrap(100_000);
   return {
     hit_rate: hit,
     hit_rate_nosync: hitNoSync,
     bytes_per_request_per_peer: bytesPerRequestPerPeer,
-    staleness_p50_ms: stale.p50,
-    staleness_p99_ms: stale.p99,
+    ...stale,
     snapshot_100k_ms: snapshotMs,
     fidelity_ratio_8: Math.round((hit[8] / hit[1]) * 1000) / 1000,
   };
