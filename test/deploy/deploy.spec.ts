@@ -71,6 +71,71 @@ describe('docker-compose.yml', () => {
     const targets: string[] = prom.scrape_configs[0].static_configs[0].targets;
     expect(targets.map((t) => t.split(':')[0]).sort()).toEqual([...gateways].sort());
   });
+
+  /** A gateway's environment with compose's `${VAR:-default}` resolved to the default. */
+  const gatewayEnv = (g: string): Record<string, string> =>
+    Object.fromEntries(Object.entries(services[g].environment as Record<string, unknown>).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
+  /** Container-side ports a service declares (`ports: ["host:container"]` and `expose`). */
+  const containerPorts = (svc: any): number[] =>
+    [...(svc.ports ?? []), ...(svc.expose ?? [])].map((p: unknown) => Number(String(p).split('/')[0].split(':').pop()));
+
+  it('wires every gateway to the redis service on its port, once redis is healthy', () => {
+    const redis = services.redis;
+    expect(redis.healthcheck?.test.join(' ')).toContain('redis-cli');
+    // The port redis listens on: `--port N` in its command, else the image's default.
+    const cmd = (redis.command ?? []) as string[];
+    const redisPort = cmd.includes('--port') ? Number(cmd[cmd.indexOf('--port') + 1]) : 6379;
+    expect(containerPorts(redis)).toContain(redisPort);
+    for (const g of gateways) {
+      const env = gatewayEnv(g);
+      expect(env.DROVER_REDIS_URL, `${g}: DROVER_REDIS_URL`).toBeTruthy();
+      const url = new URL(env.DROVER_REDIS_URL);
+      expect(url.protocol).toBe('redis:');
+      expect(url.hostname, `${g}: redis host`).toBe('redis');
+      expect(Number(url.port || 6379), `${g}: redis port`).toBe(redisPort);
+      expect(loadConfig([], env).redisUrl).toBe(env.DROVER_REDIS_URL);
+      expect(services[g].depends_on?.redis?.condition, `${g} waits for a healthy redis`).toBe('service_healthy');
+    }
+  });
+
+  it("sends traces to the collector's OTLP/HTTP port", () => {
+    const collector = services['otel-collector'];
+    const config = parse(read('deploy/compose/otel-collector.yaml'));
+    const receiverPort = Number(String(config.receivers.otlp.protocols.http.endpoint).split(':').pop());
+    expect(config.service.pipelines.traces.receivers).toContain('otlp');
+    expect(containerPorts(collector)).toContain(receiverPort);
+    for (const g of gateways) {
+      const env = gatewayEnv(g);
+      const endpoint = env.DROVER_OTLP_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+      expect(endpoint, `${g}: OTLP endpoint`).toBeTruthy();
+      const url = new URL(endpoint);
+      expect(url.hostname, `${g}: OTLP host`).toBe('otel-collector');
+      expect(Number(url.port || (url.protocol === 'https:' ? 443 : 80)), `${g}: OTLP port`).toBe(receiverPort);
+      expect(services[g].depends_on).toHaveProperty('otel-collector');
+    }
+  });
+
+  it("scrapes each gateway on its service name and DROVER_PORT (or DROVER_METRICS_PORT)", () => {
+    const prom = parse(read('deploy/compose/prometheus.yml'));
+    const targets: string[] = prom.scrape_configs.flatMap((c: any) => {
+      expect(c.metrics_path ?? '/metrics').toBe('/metrics');
+      return c.static_configs.flatMap((sc: any) => sc.targets as string[]);
+    });
+    const expected = gateways.map((g) => {
+      const config = loadConfig([], gatewayEnv(g));
+      return `${g}:${config.metricsPort > 0 ? config.metricsPort : config.port}`;
+    });
+    expect([...targets].sort()).toEqual(expected.sort());
+    for (const g of gateways) expect(Number(gatewayEnv(g).DROVER_PORT), `${g}: DROVER_PORT`).toBe(loadConfig([], gatewayEnv(g)).port);
+  });
+
+  it('gives Prometheus a health check and every service resource limits', () => {
+    expect(services.prometheus.healthcheck?.test.join(' ')).toContain('/-/healthy');
+    for (const [name, svc] of Object.entries(services)) {
+      expect(svc.deploy?.resources?.limits?.memory, `${name}: memory limit`).toBeTruthy();
+      expect(svc.deploy?.resources?.limits?.cpus, `${name}: cpu limit`).toBeTruthy();
+    }
+  });
 });
 
 describe('Dockerfile', () => {
@@ -124,7 +189,8 @@ describe('Kubernetes manifests', () => {
 
   it('gives the pod longer than the three-phase shutdown, with a preStop hook', () => {
     const args = (container.args as string[]).map((a) => a.replace('$(POD_NAMESPACE)', 'default'));
-    const config = loadConfig(args, {});
+    // The pod's own address comes from the downward API (a wildcard bind needs an advertise address).
+    const config = loadConfig(args, { DROVER_MESH_ADVERTISE: '10.0.0.5' });
     const preStopSleep = Number(container.lifecycle.preStop.exec.command[1]);
     expect(pod.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(preStopSleep * 1000 + config.shutdownDelayMs + config.shutdownGraceMs);
   });
