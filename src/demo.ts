@@ -8,18 +8,33 @@ import { startMockWorker, type MockWorker } from '@drover/mock-worker';
 import { loadConfig } from './config/load-config';
 import { startGateway, type RunningGateway } from './gateway';
 
-const HELP = `usage: npm run demo -- [--nodes 3] [--port 8080] [--workers 4] [--worker-port 50051] [--mesh-port 7946] [--model qwen3-mock]
-Starts mock workers and a mesh of gateway nodes on 127.0.0.1 (node i on --port + i, mesh on
---mesh-port + 10·i) and prints how to reach them. Ctrl-C stops everything.`;
+const HELP = `usage: npm run demo -- [--nodes 3] [--workers 4] [--model qwen3-mock]
+                     [--base-port N | --port 8080 --mesh-port 7946 --worker-port 50051]
+Starts mock workers and a mesh of gateway nodes on 127.0.0.1 and prints each node's URL, a
+ready-to-paste curl and the live dashboard URL. Ctrl-C (or SIGTERM) stops everything.
+
+  --nodes N          gateway nodes, meshed together (default 3, at most 9)
+  --workers N        mock workers (default 4)
+  --model NAME       model the mock workers serve (default qwen3-mock)
+  --port N           node i serves HTTP on N + i (default 8080)
+  --mesh-port N      node i's mesh (SWIM, UDP) is on N + 10·i, its state sync on the next port
+                     (default 7946)
+  --worker-port N    worker i listens on N + i; 0 picks free ports (default 50051)
+  --base-port N      one block of ports instead of the three above: HTTP on N + i, mesh on
+                     N + 10 + 10·i (and the next port), workers on N + 100 + i. Explicit
+                     --port/--mesh-port/--worker-port still win. Env: DROVER_DEMO_BASE_PORT
+  -h, --help         this text
+Env: DROVER_LOG_LEVEL (default warn).`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       nodes: { type: 'string', default: '3' },
-      port: { type: 'string', default: '8080' },
+      port: { type: 'string' },
       workers: { type: 'string', default: '4' },
-      'worker-port': { type: 'string', default: '50051' },
-      'mesh-port': { type: 'string', default: '7946' },
+      'worker-port': { type: 'string' },
+      'mesh-port': { type: 'string' },
+      'base-port': { type: 'string', default: process.env.DROVER_DEMO_BASE_PORT || undefined },
       model: { type: 'string', default: 'qwen3-mock' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -28,16 +43,17 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const int = (name: keyof typeof values, min: number, max: number): number => {
-    const n = Number(values[name]);
+  const int = (name: keyof typeof values, min: number, max: number, fallback?: number): number => {
+    const n = values[name] === undefined && fallback !== undefined ? fallback : Number(values[name]);
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}`);
     return n;
   };
   const nodeCount = int('nodes', 1, 9);
   const workerCount = int('workers', 1, 64);
-  const port = int('port', 1, 65000);
-  const workerPort = int('worker-port', 0, 65000);
-  const meshPort = int('mesh-port', 1, 65000);
+  const basePort = values['base-port'] === undefined ? undefined : int('base-port', 1024, 65_535 - 200);
+  const port = int('port', 1, 65000, basePort ?? 8080);
+  const workerPort = int('worker-port', 0, 65000, basePort === undefined ? 50051 : basePort + 100);
+  const meshPort = int('mesh-port', 1, 65000, basePort === undefined ? 7946 : basePort + 10);
   const workers: MockWorker[] = [];
   for (let i = 0; i < workerCount; i++) workers.push(await startMockWorker({ port: workerPort === 0 ? 0 : workerPort + i, model: values.model }));
   const seeds = Array.from({ length: nodeCount }, (_, i) => `127.0.0.1:${meshPort + 10 * i}`).join(',');
@@ -61,7 +77,7 @@ async function main(): Promise<void> {
       ...gateways.map((g, i) => `  node-${i}    ${g.url}`),
       ...workers.map((w, i) => `  worker-${i}  ${w.url}`),
       '',
-      `Live mesh page: ${first}/dashboard`,
+      `Dashboard (live mesh page): ${first}/dashboard`,
       '',
       'Try (any node answers; follow-up turns find their cached prefix from any node):',
       `  curl -s ${first}/v1/chat/completions -H 'content-type: application/json' \\`,
