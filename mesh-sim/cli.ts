@@ -13,7 +13,8 @@ import { runVirtual } from './virtual/run-virtual';
 const HELP = `usage: npm run mesh-sim -- [options]
 
   --mode virtual|process   virtual time (default), or real gateway and mock-worker processes on
-                           loopback with signals as faults (kill, restart, leave, pause, flap, stall)
+                           loopback: signals as node faults, a UDP/TCP fault proxy between gateways
+                           for partition, loss and delay (at most 9 gateways, joiners included)
   --scenario FILE          a mesh-sim/scenarios/*.yaml file (flags below override it)
   --nodes N                gateway nodes node-0..node-(N-1) (default 5)
   --workers M              workers worker-0..worker-(M-1) (default 4)
@@ -50,7 +51,7 @@ function plan(argv: string[]): Plan | 'help' {
     v = parseArgs({
       args: argv,
       options: {
-        mode: { type: 'string', default: 'virtual' },
+        mode: { type: 'string' },
         scenario: { type: 'string' },
         nodes: { type: 'string' },
         workers: { type: 'string' },
@@ -69,7 +70,6 @@ function plan(argv: string[]): Plan | 'help' {
     throw new UsageError((err as Error).message);
   }
   if (v.help) return 'help';
-  if (v.mode !== 'virtual' && v.mode !== 'process') throw new UsageError(`--mode must be virtual or process, got '${v.mode}'`);
   let scenario: Record<string, any> = {};
   if (v.scenario) {
     try {
@@ -78,6 +78,8 @@ function plan(argv: string[]): Plan | 'help' {
       throw new UsageError(`--scenario ${v.scenario}: ${(err as Error).message}`);
     }
   }
+  const mode = v.mode ?? scenario.mode ?? 'virtual';
+  if (mode !== 'virtual' && mode !== 'process') throw new UsageError(`--mode must be virtual or process, got '${mode}'`);
   const int = (x: unknown, name: string, min: number, max: number): number => {
     const n = Number(x);
     if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}, got '${x}'`);
@@ -105,13 +107,13 @@ function plan(argv: string[]): Plan | 'help' {
       throw err;
     }
   });
-  if (v.mode === 'process') {
-    const why = unsupportedInProcessMode(faults);
-    if (why) throw new UsageError(why);
-    if (nodes > 9) throw new UsageError('process mode runs at most 9 gateway processes on this machine');
-  }
   const bug = v['planted-bug'];
   if (bug !== undefined && bug !== 'no-refutation') throw new UsageError(`unknown --planted-bug '${bug}'`);
+  if (mode === 'process') {
+    const why = unsupportedInProcessMode(faults, nodes);
+    if (why) throw new UsageError(why);
+    if (bug) throw new UsageError('--planted-bug breaks the in-process SWIM of virtual mode; process mode runs the released gateway (use --mode virtual)');
+  }
   return {
     scenario: v.scenario ?? scenario.name ?? 'custom',
     nodes,
@@ -124,7 +126,7 @@ function plan(argv: string[]): Plan | 'help' {
     seeds: int(v.seeds, '--seeds', 1, 1000),
     plantedBug: bug,
     json: v.json,
-    mode: v.mode,
+    mode,
   };
 }
 
@@ -187,6 +189,9 @@ export async function simulateProcess(p: Plan, seed: number): Promise<SimReport>
     hit_rate_baseline: null,
     timeline: run.timeline,
     wall_ms: Math.round(performance.now() - t0),
+    proxy: run.proxy,
+    partition_detection_ms: run.partitionDetectionMs,
+    heal_ms: run.healMs,
   };
 }
 

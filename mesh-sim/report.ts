@@ -1,4 +1,6 @@
 /** The simulator's output: a readable timeline, a summary table, and the JSON report. */
+import type { NetSnapshot } from './process/mesh-net';
+
 export interface InvariantResult {
   ok: boolean;
   detail: string;
@@ -19,6 +21,11 @@ export interface SimReport {
   hit_rate_baseline: number | null;
   timeline: { t_ms: number; event: string }[];
   wall_ms: number;
+  /** Process mode: what the fault proxies carried, per directed link `from>to` and in total. */
+  proxy?: NetSnapshot;
+  /** Process mode: per partition, until both sides saw it; per heal, until membership and state agreed. */
+  partition_detection_ms?: number[];
+  heal_ms?: number[];
 }
 
 export function percentile(values: number[], p: number): number | null {
@@ -46,6 +53,11 @@ export function renderReport(r: SimReport, timelineLimit = 60): string {
   const q = r.requests;
   lines.push(`requests   sent ${q.sent}, ok ${q.ok}, failed ${q.failed} (expected ${q.expected_failures}, lost ${q.lost})`);
   lines.push(`detection  p50 ${r.detection_ms.p50 ?? '—'} ms, p99 ${r.detection_ms.p99 ?? '—'} ms; convergence ${r.convergence_ms ?? '—'} ms`);
+  if (r.proxy) {
+    const p = r.proxy.total;
+    if (r.heal_ms?.length || r.partition_detection_ms?.length) lines.push(`partition  seen by both sides after ${r.partition_detection_ms?.join(', ') || '—'} ms; agreement ${r.heal_ms?.join(', ') || '—'} ms after the heal`);
+    lines.push(`proxy      udp ${p.udp_forwarded} forwarded (${p.udp_delayed} delayed), ${p.udp_lost} lost, ${p.udp_partitioned} cut; tcp ${p.tcp_connections} connections, ${p.tcp_refused} refused, ${p.tcp_reset} reset, ${p.tcp_bytes} bytes; ${Object.keys(r.proxy.links).length} links`);
+  }
   lines.push(`hit rate   ${r.hit_rate === null ? '—' : r.hit_rate.toFixed(3)} (fault-free baseline ${r.hit_rate_baseline === null ? '—' : r.hit_rate_baseline.toFixed(3)})`);
   lines.push('');
   lines.push(r.ok ? 'PASS' : `FAIL\nreproduce: ${r.reproduce}`);

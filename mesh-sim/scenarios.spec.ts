@@ -63,7 +63,42 @@ describe('mesh-sim shipped scenarios (virtual time)', () => {
     expect(r.detection_ms.p50).not.toBeNull();
   }, 120_000);
 
-  it('process mode refuses network faults it cannot inject', () => {
-    expect(() => plan(['--mode', 'process', '--fault', 'loss 10% from 0s'])).toThrow(/fault proxy/);
+  it('process mode: partition and heal under loss and delay through the fault proxy (process-partition.yaml)', async () => {
+    const p = plan(['--scenario', join(__dirname, 'scenarios', 'process-partition.yaml')]);
+    if (p === 'help') throw new Error('unexpected');
+    expect(p.mode).toBe('process');
+    const r = await simulateProcess(p, 1);
+    const failed = Object.entries(r.invariants).filter(([, i]) => !i.ok);
+    expect(failed, `reproduce: ${r.reproduce}`).toEqual([]);
+    expect(Object.keys(r.invariants)).toEqual(expect.arrayContaining(['no_false_positives', 'state_convergence', 'mesh_traffic_proxied']));
+    expect(r.requests.ok).toBeGreaterThan(50);
+    // The proxy really carried the mesh: every directed link, UDP and TCP, with the faults applied.
+    const links = r.proxy!.links;
+    const nodes = ['node-0', 'node-1', 'node-2', 'node-3'];
+    const across = (a: string, b: string) => (a < 'node-2') !== (b < 'node-2');
+    for (const a of nodes) {
+      for (const b of nodes.filter((x) => x !== a)) {
+        expect(links[`${a}>${b}`]?.udp_forwarded, `${a}>${b}`).toBeGreaterThan(0);
+        if (across(a, b)) expect(links[`${a}>${b}`].udp_partitioned, `${a}>${b}`).toBeGreaterThan(0);
+        else expect(links[`${a}>${b}`].udp_partitioned, `${a}>${b}`).toBe(0);
+      }
+    }
+    const total = r.proxy!.total;
+    expect(total.udp_lost).toBeGreaterThan(0);
+    expect(total.udp_delayed).toBeGreaterThan(0);
+    expect(total.tcp_connections).toBeGreaterThan(0);
+    expect(total.tcp_bytes).toBeGreaterThan(0);
+    expect(total.tcp_refused + total.tcp_reset).toBeGreaterThan(0);
+    expect(r.proxy!.unidentified.udp + r.proxy!.unidentified.tcp).toBe(0);
+    expect(r.heal_ms).toHaveLength(1);
+  }, 120_000);
+
+  it('process mode refuses, up front, what it cannot run', () => {
+    expect(() => plan(['--mode', 'process', '--nodes', '3', '--fault', 'join node-1 at 5s'])).toThrow(/already in the cluster/);
+    expect(() => plan(['--mode', 'process', '--nodes', '8', '--fault', 'join node-8 at 5s', '--fault', 'join node-9 at 6s'])).toThrow(/at most 9 gateway processes/);
+    expect(() => plan(['--mode', 'process', '--planted-bug', 'no-refutation'])).toThrow(/virtual/);
+    for (const f of ['loss 10% from 0s', 'delay 50ms~20ms node-1 from 0s to 5s', 'partition node-0 | node-1 from 1s to 2s', 'join node-5 at 3s', 'rolling-restart every 2s from 1s', 'churn 20% every 2s from 1s to 5s']) {
+      expect(() => plan(['--mode', 'process', '--fault', f]), f).not.toThrow();
+    }
   });
 });
