@@ -141,7 +141,7 @@ async function streamBack(
 }
 
 /** reader.read(), with the abort reason (a timeout, the client leaving) as the error. */
-async function read(reader: ReadableStreamDefaultReader<Uint8Array>, signal: AbortSignal): Promise<ReadableStreamReadResult<Uint8Array>> {
+async function read(reader: ReadableStreamDefaultReader<Uint8Array>, signal: AbortSignal): ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']> {
   try {
     return await reader.read();
   } catch (err) {
