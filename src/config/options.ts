@@ -74,6 +74,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('circuitCooldownMs', 'int', 'How long an open circuit waits before half-open probes.', { default: 10_000, min: 1 }),
   spec('circuitSuccessThreshold', 'int', 'Half-open successes that close the circuit.', { default: 2, min: 1 }),
   spec('healthFailureThreshold', 'int', 'Consecutive failed health checks before a worker is marked failed.', { default: 3, min: 1 }),
+  spec('healthSuccessThreshold', 'int', 'Consecutive healthy checks before a worker that is not ready is routed to again.', { default: 1, min: 1 }),
+  spec('circuitHalfOpenProbes', 'int', 'Requests let through at once to a half-open worker to test it.', { default: 1, min: 1 }),
   spec('removeFailedWorkers', 'bool', 'Remove workers that reach the failed state.', { default: false }),
   spec('redisUrl', 'string', 'Redis URL for stored responses and conversations (default: in memory, per node).'),
   spec('responseTtlSeconds', 'int', 'How long stored responses are kept in Redis.', { default: 7 * 24 * 3600, min: 60 }),
@@ -147,6 +149,8 @@ export interface GatewayConfig {
   circuitCooldownMs: number;
   circuitSuccessThreshold: number;
   healthFailureThreshold: number;
+  healthSuccessThreshold: number;
+  circuitHalfOpenProbes: number;
   removeFailedWorkers: boolean;
   otlpEndpoint?: string;
   metricsPort: number;

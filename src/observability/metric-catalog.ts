@@ -52,6 +52,7 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
   m('drover_worker_retries_total', 'counter', 'Requests retried on another worker.', ['model']),
   m('drover_worker_errors_total', 'counter', 'Worker call errors by gRPC status.', ['worker', 'grpc_status']),
   m('drover_worker_kv_event_sequence', 'gauge', 'Last KV event batch sequence number applied from the worker (compare with the engine\'s own to see lag).', ['worker']),
+  m('drover_worker_kv_event_lag_seconds', 'gauge', 'Age of the last KV event batch when it was applied (engine timestamp to gateway; includes clock skew between hosts).', ['worker']),
   m('drover_worker_kv_event_gaps_total', 'counter', 'Sequence gaps in a worker\'s KV event stream (each forces a resubscribe and rebuild).', ['worker']),
   // Tokenizer
   m('drover_tokenizer_encode_seconds', 'histogram', 'Prompt encode duration (including chat template).', [], LATENCY_BUCKETS_S),

@@ -88,7 +88,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
         this.kvIndex.reset(e.worker.id);
         for (const [model, m] of this.models) this.emitOp(model, m.shards.removeWorker(e.worker.id));
       } else if (this.config.kvEvents && e.worker.client && !this.kvSubscribers.has(e.worker.id)) {
-        const sub = new KvEventSubscriber(e.worker.id, e.worker.client, { apply: (id, b) => this.kvIndex.apply(id, b.events), reset: (id) => this.kvIndex.reset(id) }, this.timers, this.log, this.metrics);
+        const sub = new KvEventSubscriber(e.worker.id, e.worker.client, { apply: (id, b) => this.kvIndex.apply(id, b.events), reset: (id) => this.kvIndex.reset(id) }, this.timers, this.log, this.metrics, this.clock);
         this.kvSubscribers.set(e.worker.id, sub);
         sub.start();
       }

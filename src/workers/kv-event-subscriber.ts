@@ -1,4 +1,4 @@
-import type { Logger, Metrics, Timers, TimerHandle } from '@drover/runtime';
+import type { Clock, Logger, Metrics, Timers, TimerHandle } from '@drover/runtime';
 import { WorkerRpcError, type KvEventBatch, type WorkerClient } from '@drover/worker-proto';
 
 /** Where a worker's KV events go (the routing layer's exact block index). */
@@ -30,6 +30,7 @@ export class KvEventSubscriber {
     private readonly timers: Timers,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    private readonly clock?: Clock,
   ) {}
 
   start(): void {
@@ -71,6 +72,8 @@ export class KvEventSubscriber {
         }
         this.lastSeq = batch.sequenceNumber;
         this.sink.apply(this.workerId, batch);
+        // How far the exact index trails the engine (engine timestamp → applied here).
+        if (this.clock && batch.timestamp > 0) this.metrics.set('drover_worker_kv_event_lag_seconds', Math.max(0, this.clock.now() / 1000 - batch.timestamp), { worker: this.workerId });
       }
     } catch (err) {
       if (err instanceof WorkerRpcError && err.grpcName === 'UNIMPLEMENTED') {

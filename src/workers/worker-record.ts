@@ -34,6 +34,7 @@ export interface WorkerRecord {
   health: WorkerHealth;
   healthMessage: string;
   consecutiveFailures: number;
+  consecutiveSuccesses: number;
   draining: boolean;
   inFlight: number;
   circuit: CircuitBreaker;

@@ -5,6 +5,7 @@ import { WorkerClient } from '@drover/worker-proto';
 import type { GatewayConfig } from '../config/options';
 import { CLOCK, CONFIG, LOGGER, METRICS, TIMERS } from '../runtime/tokens';
 import { CircuitBreaker } from './circuit-breaker';
+import { nextHealth } from './health-verdict';
 import { connectHttpWorker, checkHttpWorker } from './http-worker-connect';
 import { isRoutable, type WorkerRecord, type WorkerSpec } from './worker-record';
 import { normaliseWorkerUrl, workerKindOf, type WorkerKind } from './worker-url';
@@ -92,6 +93,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
       health: 'pending',
       healthMessage: 'connecting',
       consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
       draining: false,
       inFlight: 0,
       circuit: this.newCircuit(workerIdFor(url), url),
@@ -211,24 +213,23 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
       return this.connect(record);
     }
     const before = record.health;
+    const thresholds = { failureThreshold: this.config.healthFailureThreshold, successThreshold: this.config.healthSuccessThreshold };
+    const apply = (result: 'healthy' | 'unhealthy' | 'unreachable', message: string): void => {
+      Object.assign(record, nextHealth(record, result, thresholds));
+      record.healthMessage = message;
+    };
     try {
       if (record.kind === 'http') {
         const res = await checkHttpWorker(record, this.config.healthCheckTimeoutMs);
-        record.health = res.healthy ? 'ready' : 'not_ready';
-        record.healthMessage = res.message;
-        record.consecutiveFailures = res.healthy ? 0 : record.consecutiveFailures + 1;
+        apply(res.healthy ? 'healthy' : 'unhealthy', res.message);
       } else {
         const client = record.client!;
         const res = await client.healthCheck({ deadlineMs: this.config.healthCheckTimeoutMs });
-        record.health = res.healthy ? 'ready' : 'not_ready';
-        record.healthMessage = res.message || (res.healthy ? 'ok' : 'unhealthy');
-        record.consecutiveFailures = res.healthy ? 0 : record.consecutiveFailures + 1;
+        apply(res.healthy ? 'healthy' : 'unhealthy', res.message || (res.healthy ? 'ok' : 'unhealthy'));
         record.load = await client.getLoads({ deadlineMs: this.config.healthCheckTimeoutMs }).catch(() => record.load);
       }
     } catch (err) {
-      record.consecutiveFailures++;
-      record.health = record.consecutiveFailures >= this.config.healthFailureThreshold ? 'failed' : 'not_ready';
-      record.healthMessage = (err as Error).message;
+      apply('unreachable', (err as Error).message);
     }
     record.lastCheckedAt = this.clock.now();
     if (before !== record.health) {
@@ -259,7 +260,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     const config = {
       failureThreshold: this.config.circuitFailureThreshold,
       cooldownMs: this.config.circuitCooldownMs,
-      halfOpenMaxProbes: 1,
+      halfOpenMaxProbes: this.config.circuitHalfOpenProbes,
       successThreshold: this.config.circuitSuccessThreshold,
     };
     return new CircuitBreaker(this.clock, config, (state) => {

@@ -8,7 +8,7 @@ describe('gateway resilience: retries, circuit breaker, first-token timeout', ()
     c = await startCluster({
       workers: 3,
       worker: { decodeBaseMs: 1 },
-      gateway: { policy: 'round_robin', circuitFailureThreshold: 2, circuitCooldownMs: 400, circuitSuccessThreshold: 1, ttftTimeoutMs: 300, streamIdleTimeoutMs: 300, retryBackoffMs: 1, maxRetries: 2 },
+      gateway: { policy: 'round_robin', circuitFailureThreshold: 2, circuitCooldownMs: 400, circuitSuccessThreshold: 1, ttftTimeoutMs: 1000, streamIdleTimeoutMs: 600, retryBackoffMs: 1, maxRetries: 2 },
     });
   });
   afterAll(async () => c?.close());
@@ -46,9 +46,14 @@ describe('gateway resilience: retries, circuit breaker, first-token timeout', ()
   });
 
   it('a worker stalling mid-generation: a stream ends with an error event and [DONE], a buffered request is served elsewhere', async () => {
+    const bad = registry().list().find((w) => w.spec.url === c.workers[0].url)!;
+    // Earlier tests may have left its circuit open: let it close before stalling it.
+    await waitFor(async () => {
+      await ask();
+      return bad.circuit.state === 'closed';
+    }, 5000, 'circuit closed');
     c.workers[0].engine.faults.stallAfterTokens = 2;
     try {
-      const bad = registry().list().find((w) => w.spec.url === c.workers[0].url)!;
       // Streams routed to the stalled worker get their first tokens, then an error event once it has been silent too long.
       const outcomes = await Promise.all(
         Array.from({ length: 3 }, async () => {

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { nextHealth, type HealthCounters } from './health-verdict';
+
+const start: HealthCounters = { health: 'pending', consecutiveFailures: 0, consecutiveSuccesses: 0 };
+const run = (results: ('healthy' | 'unhealthy' | 'unreachable')[], successThreshold = 1, failureThreshold = 3) =>
+  results.reduce<HealthCounters[]>((acc, r) => [...acc, nextHealth(acc.at(-1) ?? start, r, { successThreshold, failureThreshold })], []).map((s) => s.health);
+
+describe('worker health verdicts', () => {
+  it.each([
+    { results: ['healthy'], success: 1, expected: ['ready'] },
+    { results: ['healthy', 'healthy', 'healthy'], success: 2, expected: ['not_ready', 'ready', 'ready'] },
+    { results: ['unhealthy', 'unhealthy', 'unhealthy', 'unhealthy'], success: 1, expected: ['not_ready', 'not_ready', 'not_ready', 'not_ready'] },
+    { results: ['healthy', 'unreachable', 'unreachable', 'unreachable'], success: 1, expected: ['ready', 'not_ready', 'not_ready', 'failed'] },
+    { results: ['unreachable', 'unreachable', 'healthy', 'unreachable', 'unreachable'], success: 1, expected: ['not_ready', 'not_ready', 'ready', 'not_ready', 'not_ready'] },
+    { results: ['healthy', 'unhealthy', 'healthy', 'healthy'], success: 2, expected: ['not_ready', 'not_ready', 'not_ready', 'ready'] },
+    { results: ['unreachable', 'unreachable', 'unreachable', 'healthy', 'healthy'], success: 2, expected: ['not_ready', 'not_ready', 'failed', 'not_ready', 'ready'] },
+  ] as const)('$results with success threshold $success → $expected', ({ results, success, expected }) => {
+    expect(run([...results], success)).toEqual(expected);
+  });
+});
