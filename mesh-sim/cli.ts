@@ -210,6 +210,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
+  if (p.mode === 'process') {
+    // Ctrl-C or a SIGTERM still runs the 'exit' cleanup that kills every process the run started.
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+  }
   const reports: SimReport[] = [];
   for (let s = p.seed; s < p.seed + p.seeds; s++) {
     const r = p.mode === 'process' ? await simulateProcess(p, s) : simulate(p, s);

@@ -77,13 +77,26 @@ interface Proc {
   url?: string;
   alive: boolean;
   paused: boolean;
+  /** Process actions on this node/worker (kill, restart, stop) run one at a time, in order. */
+  lock?: Promise<void>;
 }
+
+/** Runs `fn` after every earlier action on `p` finished (a restart never overlaps a kill or another start). */
+function serial(p: Proc, fn: () => Promise<void> | void): Promise<void> {
+  const run = (p.lock ?? Promise.resolve()).then(fn);
+  p.lock = run.catch(() => undefined);
+  return run;
+}
+
+/** Set by runProcess: records every child it spawns. */
+let launched: ((c: ChildProcess) => void) | undefined;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Spawns `p` and resolves once its stdout matches `ready`; `onLine` sees every stdout line. */
 function launch(p: Proc, ready: RegExp, hooks: { onSpawn?: (c: ChildProcess) => void; onLine?: (line: string) => void } = {}): Promise<void> {
   const child = spawn(process.execPath, p.args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  launched?.(child);
   p.child = child;
   p.url = undefined;
   hooks.onSpawn?.(child);
@@ -144,8 +157,17 @@ export async function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
   const workers: Proc[] = [];
   const gateways: Proc[] = [];
   const all = () => [...workers, ...gateways];
-  const cleanup = () => all().forEach((p) => p.child?.kill('SIGKILL'));
+  // Every child ever spawned (not only each name's latest), so nothing can outlive the run.
+  const spawned = new Set<ChildProcess>();
+  const cleanup = () => {
+    for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    all().forEach((p) => p.child?.kill('SIGKILL'));
+  };
   process.once('exit', cleanup);
+  launched = (c) => {
+    spawned.add(c);
+    c.once('exit', () => spawned.delete(c));
+  };
   let net: MeshNet | undefined;
   let polling = true;
   let poller: Promise<void> = Promise.resolve();
@@ -256,36 +278,46 @@ export async function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
       open.delete(node);
     };
     const kill = async (p: Proc) => {
-      if (!p.alive) return;
-      signal(p, 'SIGKILL');
-      p.alive = false;
-      p.paused = false;
-      log(`SIGKILL ${p.name}`);
-      if (!p.name.startsWith('node-')) return;
-      excuseFrom(p.name);
+      let killed = false;
+      await serial(p, () => {
+        if (!p.alive) return;
+        signal(p, 'SIGKILL');
+        p.alive = false;
+        p.paused = false;
+        killed = true;
+        log(`SIGKILL ${p.name}`);
+        if (p.name.startsWith('node-')) excuseFrom(p.name);
+      });
+      if (!killed || !p.name.startsWith('node-')) return;
       const t1 = now();
       if (await until(async () => (await statuses()).every((v) => v?.members.some((m) => m.name === p.name && m.state === 'dead')), 30_000)) {
         detection.push(Math.round(now() - t1));
         log(`all live nodes see ${p.name} dead (${Math.round(now() - t1)} ms)`);
       }
     };
-    const restart = async (p: Proc, why = 'restarted') => {
-      if (p.alive) return;
-      await exited(p.child, 5000);
-      if (p.name.startsWith('node-')) {
+    const restart = (p: Proc, why = 'restarted') =>
+      serial(p, async () => {
+        if (p.alive) return;
+        if (!(await exited(p.child, 5000))) signal(p, 'SIGKILL');
+        await exited(p.child, 2000);
+        if (p.name.startsWith('node-')) {
+          excuseFrom(p.name);
+          await startGateway(p);
+          excuseEnd(p.name);
+        } else await launch(p, WORKER_READY);
+        log(`${why} ${p.name}`);
+      });
+    const gracefulStop = (p: Proc) =>
+      serial(p, async () => {
+        if (!p.alive) return;
         excuseFrom(p.name);
-        await startGateway(p);
-        excuseEnd(p.name);
-      } else await launch(p, WORKER_READY);
-      log(`${why} ${p.name}`);
-    };
-    const gracefulStop = async (p: Proc) => {
-      excuseFrom(p.name);
-      signal(p, 'SIGTERM');
-      p.alive = false;
-      log(`SIGTERM ${p.name}`);
-      if (!(await exited(p.child, 10_000))) signal(p, 'SIGKILL');
-    };
+        if (p.paused) signal(p, 'SIGCONT');
+        signal(p, 'SIGTERM');
+        p.alive = false;
+        p.paused = false;
+        log(`SIGTERM ${p.name}`);
+        if (!(await exited(p.child, 10_000))) signal(p, 'SIGKILL');
+      });
     let lastFault = 0;
     const network: string[] = [];
     for (const f of opts.faults) {
@@ -297,12 +329,14 @@ export async function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
       } else if (f.kind === 'restart') {
         at(f.atMs, () => restart(proc(f.target)));
       } else if (f.kind === 'join') {
-        at(f.atMs, async () => {
+        at(f.atMs, () => {
           const p = proc(f.target);
-          excuseFrom(p.name);
-          await startGateway(p);
-          excuseEnd(p.name);
-          log(`joined ${p.name} (new gateway process)`);
+          return serial(p, async () => {
+            excuseFrom(p.name);
+            await startGateway(p);
+            excuseEnd(p.name);
+            log(`joined ${p.name} (new gateway process)`);
+          });
         });
       } else if (f.kind === 'leave') {
         at(f.atMs, () => gracefulStop(proc(f.target)));
@@ -310,7 +344,7 @@ export async function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
         for (let i = 0; i < slots; i++) {
           at(f.fromMs + i * f.everyMs, async () => {
             const p = gateways[i];
-            if (!p.alive || p.paused) return;
+            if (!p.alive) return;
             await gracefulStop(p);
             await restart(p, 'rolling restart:');
           });
@@ -318,8 +352,11 @@ export async function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
       } else if (f.kind === 'churn') {
         const rnd = seededRandom(`${opts.seed}:churn`);
         let down: Proc[] = [];
+        // Churn steps run in order even when a restart outlasts the period.
+        let chain = Promise.resolve();
+        const step = (fn: () => Promise<void>) => (chain = chain.then(fn));
         for (let tm = f.fromMs; tm < f.toMs; tm += f.everyMs) {
-          at(tm, async () => {
+          at(tm, () => step(async () => {
             await Promise.all(down.map((p) => restart(p, 'churn: restarted')));
             const candidates = gateways.filter((g) => g.alive && !g.paused && g.name !== 'node-0');
             for (let i = candidates.length - 1; i > 0; i--) {
@@ -327,13 +364,15 @@ export async function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
               [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
             }
             down = candidates.slice(0, Math.max(1, Math.round(candidates.length * f.fraction)));
-            await Promise.all(down.map(kill));
-          });
+            // The kill is quick; its detection figure is measured meanwhile, off the chain.
+            for (const p of down) void kill(p);
+            await Promise.all(down.map((p) => p.lock));
+          }));
         }
-        at(f.toMs, async () => {
+        at(f.toMs, () => step(async () => {
           await Promise.all(down.map((p) => restart(p, 'churn: restarted')));
           down = [];
-        });
+        }));
       } else if (f.kind === 'partition' || f.kind === 'loss' || f.kind === 'delay') {
         const what =
           f.kind === 'partition'
@@ -502,6 +541,7 @@ export async function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
     cleanup();
     await Promise.race([poller, sleep(2000)]);
     net?.close();
+    launched = undefined;
     process.removeListener('exit', cleanup);
   }
 }
