@@ -6,6 +6,8 @@
  * lost, how much jitter) come from a seeded generator per link.
  */
 
+import { SeededRng } from '@drover/runtime';
+
 export interface LinkRule {
   id: number;
   /** Does the rule cover traffic from `from` to `to`? */
@@ -29,18 +31,10 @@ export interface LinkCounters {
 
 const emptyCounters = (): LinkCounters => ({ udp_forwarded: 0, udp_lost: 0, udp_partitioned: 0, udp_delayed: 0, tcp_connections: 0, tcp_refused: 0, tcp_reset: 0, tcp_bytes: 0 });
 
-/** Seeded 32-bit generator (mulberry32) with a string seed hashed by FNV-1a. */
+/** A seeded stream of uniform numbers in [0, 1), from the runtime's generator. */
 export function seededRandom(seed: string): () => number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193);
-  let a = h >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRng(seed);
+  return () => rng.next();
 }
 
 export class LinkFaults {

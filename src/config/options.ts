@@ -3,6 +3,8 @@
  * default and help text. The loader, the validator and `--help` are all generated from it, so a
  * setting cannot exist in one place and be missing in another.
  */
+import { DEFAULT_ROUTING_CONFIG as R } from '@drover/routing';
+
 export type OptionType = 'string' | 'int' | 'number' | 'bool' | 'list';
 
 export interface OptionSpec {
@@ -50,16 +52,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('shutdownDelayMs', 'int', 'After SIGTERM, how long to keep serving with readiness 503 before refusing new requests (lets load balancers notice).', { default: 0, min: 0 }),
   spec('maxRequestBytes', 'int', 'Largest accepted request body in bytes.', { default: 32 * 1024 * 1024, min: 1024 }),
   spec('logLevel', 'string', 'Log level.', { default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
-  spec('cacheThreshold', 'number', 'cache_aware: fraction of the prompt a worker must hold to win on affinity.', { default: 0.3, min: 0, max: 1 }),
-  spec('balanceAbsThreshold', 'int', 'cache_aware load guard: in-flight requests above the least-loaded worker before affinity is overridden.', { default: 32, min: 0 }),
-  spec('balanceRelThreshold', 'number', 'cache_aware load guard: ratio to the least-loaded worker before affinity is overridden.', { default: 1.5, min: 1 }),
-  spec('coldBalanceAbsThreshold', 'int', 'cache_aware load guard: in-flight requests above a worker holding none of the prompt before affinity is overridden (a cold move costs a full prefill).', { default: 64, min: 0 }),
-  spec('prefixHashTokens', 'int', 'prefix_hash: leading prompt tokens that form the hash key.', { default: 256, min: 1 }),
-  spec('boundedLoadFactor', 'number', 'consistent_hash / prefix_hash: a worker takes a key only below this multiple of the mean in-flight load.', { default: 1.25, min: 1 }),
-  spec('virtualNodes', 'int', 'consistent_hash / prefix_hash: virtual nodes per worker on the hash ring.', { default: 100, min: 1, max: 10_000 }),
-  spec('loadSampleSize', 'int', 'least_load / prefix_hash: fleets up to this size are scanned exactly, larger ones sampled this many times per request.', { default: 32, min: 1 }),
-  spec('stickyIdleMs', 'int', 'manual: a sticky session (x-session-id) forgets its worker after this long without requests.', { default: 30 * 60_000, min: 1 }),
-  spec('maxStickySessions', 'int', 'manual: sticky sessions remembered at most (least recently used forgotten first).', { default: 100_000, min: 1 }),
+  spec('cacheThreshold', 'number', 'cache_aware: fraction of the prompt a worker must hold to win on affinity.', { default: R.cacheThreshold, min: 0, max: 1 }),
+  spec('balanceAbsThreshold', 'int', 'cache_aware load guard: in-flight requests above the least-loaded worker before affinity is overridden.', { default: R.balanceAbsThreshold, min: 0 }),
+  spec('balanceRelThreshold', 'number', 'cache_aware load guard: ratio to the least-loaded worker before affinity is overridden.', { default: R.balanceRelThreshold, min: 1 }),
+  spec('coldBalanceAbsThreshold', 'int', 'cache_aware load guard: in-flight requests above a worker holding none of the prompt before affinity is overridden (a cold move costs a full prefill).', { default: R.coldBalanceAbsThreshold, min: 0 }),
+  spec('prefixHashTokens', 'int', 'prefix_hash: leading prompt tokens that form the hash key.', { default: R.prefixHashTokens, min: 1 }),
+  spec('boundedLoadFactor', 'number', 'consistent_hash / prefix_hash: a worker takes a key only below this multiple of the mean in-flight load.', { default: R.boundedLoadFactor, min: 1 }),
+  spec('virtualNodes', 'int', 'consistent_hash / prefix_hash: virtual nodes per worker on the hash ring.', { default: R.virtualNodes, min: 1, max: 10_000 }),
+  spec('loadSampleSize', 'int', 'least_load / prefix_hash: fleets up to this size are scanned exactly, larger ones sampled this many times per request.', { default: R.loadSampleSize, min: 1 }),
+  spec('stickyIdleMs', 'int', 'manual: a sticky session (x-session-id) forgets its worker after this long without requests.', { default: R.stickyIdleMs, min: 1 }),
+  spec('maxStickySessions', 'int', 'manual: sticky sessions remembered at most (least recently used forgotten first).', { default: R.maxStickySessions, min: 1 }),
   spec('maxConcurrentRequests', 'int', 'Inference requests served at once by this node (0 = no cap).', { default: 1024, min: 0 }),
   spec('maxQueuedRequests', 'int', 'Inference requests allowed to wait for capacity; beyond → 429 with Retry-After.', { default: 1024, min: 0 }),
   spec('queueTimeoutMs', 'int', 'How long a request may wait for capacity before 408.', { default: 30_000, min: 1 }),
