@@ -45,15 +45,25 @@ describe('resilience under real process faults', () => {
     cleanup.push(() => gw.stop('SIGKILL'));
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'x', maxRetries: 0 });
     await new Promise((r) => setTimeout(r, 300)); // first health check
+    // SIGTERM only once every stream has its first chunk: on a loaded CI machine a fixed wait
+    // lets some requests arrive after the signal, and those are (rightly) refused.
+    let started = 0;
+    let allStarted!: () => void;
+    const streaming = new Promise<void>((r) => (allStarted = r));
     const inflight = Array.from({ length: 20 }, (_, i) =>
       (async () => {
-        const stream = await client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: `drain ${i}` }], max_tokens: 30, stream: true });
+        const stream = await client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: `drain ${i}` }], max_tokens: 80, stream: true });
         let finish: string | null = null;
-        for await (const chunk of stream) finish = chunk.choices[0]?.finish_reason ?? finish;
+        let first = true;
+        for await (const chunk of stream) {
+          if (first && ++started === 20) allStarted();
+          first = false;
+          finish = chunk.choices[0]?.finish_reason ?? finish;
+        }
         return finish;
       })(),
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await Promise.race([streaming, Promise.all(inflight)]);
     const exited = gw.stop('SIGTERM');
     await new Promise((r) => setTimeout(r, 50));
     expect((await fetch(`${gw.url}/readiness`)).status).toBe(503);
