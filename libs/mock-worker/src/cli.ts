@@ -8,14 +8,15 @@ import { startMockWorker, type MockWorker } from './server/mock-server';
 
 const HELP = `usage: npm run worker -- [options]
 
-Starts mock SGLang-compatible gRPC workers with a simulated engine (continuous batching, prefix
-KV cache, KV events). Prints one grpc:// URL per worker, then "ready".
+Starts mock SGLang-compatible (or vLLM-compatible) gRPC workers with a simulated engine
+(continuous batching, prefix KV cache, KV events). Prints one grpc:// URL per worker, then "ready".
 
   --port N                   first port (default 50051; 0 picks free ports)
   --count N                  number of workers on consecutive ports (default 1)
   --host ADDR                bind address (default 127.0.0.1)
   --model NAME               served model name (default qwen3-mock)
   --max-context-length N     context length reported by GetModelInfo (default 32768)
+  --protocol P               gRPC contract served: sglang or vllm (default sglang)
   --echo                     output echoes the prompt's token ids
 Engine (cost model and cache):
   --prefill-tokens-per-sec N (default ${DEFAULT_ENGINE_CONFIG.prefillTokensPerSec})
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     host: { type: 'string', default: '127.0.0.1' },
     model: { type: 'string', default: 'qwen3-mock' },
     'max-context-length': { type: 'string', default: '32768' },
+    protocol: { type: 'string', default: 'sglang' },
     echo: { type: 'boolean', default: false },
     'fail-rate': { type: 'string', default: '0' },
     'fail-status': { type: 'string', default: '14' },
@@ -82,6 +84,11 @@ async function main(): Promise<void> {
     }
     return n;
   };
+  if (values.protocol !== 'sglang' && values.protocol !== 'vllm') {
+    process.stderr.write(`--protocol must be sglang or vllm, got '${values.protocol}'\n`);
+    process.exit(2);
+  }
+  const protocol = values.protocol;
   const engine: Record<string, number> = {};
   for (const [flag, key] of Object.entries(NUMERIC)) if (values[flag] !== undefined) engine[key] = num(flag);
   const port = num('port');
@@ -94,6 +101,7 @@ async function main(): Promise<void> {
       host: String(values.host),
       model: String(values.model),
       maxContextLength: num('max-context-length'),
+      protocol,
       echo: values.echo === true,
       crashAfterRequests: num('crash-after-requests'),
       seed: values.seed as string | undefined,

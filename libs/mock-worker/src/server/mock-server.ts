@@ -1,5 +1,5 @@
 import { Metadata, Server, ServerCredentials, status, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
-import { enginePackages, lookup, SERVICES } from '@drover/worker-proto';
+import { enginePackages, lookup, SERVICES, type WorkerProtocol } from '@drover/worker-proto';
 import { SeededRng, SystemClock, SystemTimers } from '@drover/runtime';
 import { MockEngine, type EngineInit } from '../mock-engine';
 import { qwen3TokenizerPath, qwen3WordVocabulary } from '../vocabulary';
@@ -9,6 +9,8 @@ export interface MockWorkerOptions extends EngineInit {
   host?: string;
   model?: string;
   maxContextLength?: number;
+  /** The gRPC contract served: SGLang's scheduler service (default) or vLLM's engine service. */
+  protocol?: WorkerProtocol;
   /** Exit the process after this many Generate requests (chaos: a worker that dies). 0 = never. */
   crashAfterRequests?: number;
   /** Keep the metadata of the last N requests (tests assert on trace propagation). */
@@ -19,6 +21,7 @@ export interface MockWorkerOptions extends EngineInit {
 export interface MockWorker {
   url: string;
   port: number;
+  protocol: WorkerProtocol;
   engine: MockEngine;
   /** gRPC metadata of recent Generate calls, newest last. */
   receivedMetadata: Record<string, string>[];
@@ -29,9 +32,13 @@ export interface MockWorker {
 
 const EOS_IDS = [151645, 151643];
 
-/** Starts an SGLang-compatible gRPC server backed by a MockEngine on the system clock. */
+/**
+ * Starts an SGLang-compatible (or, with `protocol: 'vllm'`, a vLLM-compatible) gRPC server backed
+ * by a MockEngine on the system clock.
+ */
 export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWorker> {
-  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, crashAfterRequests = 0, metadataHistory = 100, seed, ...engineInit } = opts;
+  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, protocol = 'sglang', crashAfterRequests = 0, metadataHistory = 100, seed, ...engineInit } = opts;
+  const vllm = protocol === 'vllm';
   const engine = new MockEngine(
     { clock: new SystemClock(), timers: new SystemTimers(), rng: new SeededRng(seed ?? `mock-worker:${port}:${process.pid}`) },
     { vocabulary: engineInit.vocabulary ?? qwen3WordVocabulary(), ...engineInit },
@@ -62,7 +69,9 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       const r = call.request;
       const sp = r.sampling_params ?? {};
       const requestId: string = r.request_id || `anon-${generateCount}`;
-      const seedValue = sp.custom_params?.fields?.seed?.number_value;
+      // SGLang carries the seed in custom params; vLLM has a seed field. vLLM's GenerateResponse has no request_id.
+      const seedValue = vllm ? sp.seed : sp.custom_params?.fields?.seed?.number_value;
+      const reply = (body: Record<string, unknown>) => (vllm ? body : { request_id: requestId, ...body });
       let done = false;
       call.on('cancelled', () => {
         if (done) return;
@@ -73,8 +82,8 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
         {
           requestId,
           inputIds: r.tokenized?.input_ids ?? [],
-          maxNewTokens: sp.max_new_tokens ?? undefined,
-          minNewTokens: sp.min_new_tokens ?? 0,
+          maxNewTokens: (vllm ? sp.max_tokens : sp.max_new_tokens) ?? undefined,
+          minNewTokens: (vllm ? sp.min_tokens : sp.min_new_tokens) ?? 0,
           stopTokenIds: sp.stop_token_ids ?? [],
           ignoreEos: sp.ignore_eos ?? false,
           seed: typeof seedValue === 'number' ? seedValue : undefined,
@@ -82,7 +91,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
         {
           onTokens(ids, c) {
             if (done) return;
-            call.write({ request_id: requestId, chunk: { token_ids: ids, prompt_tokens: c.promptTokens, completion_tokens: c.completionTokens, cached_tokens: c.cachedTokens, index: 0 } });
+            call.write(reply({ chunk: { token_ids: ids, prompt_tokens: c.promptTokens, completion_tokens: c.completionTokens, cached_tokens: c.cachedTokens, index: 0 } }));
           },
           onComplete(res) {
             if (done) return;
@@ -96,7 +105,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
               index: 0,
             };
             if (res.matchedTokenId !== undefined) complete.matched_token_id = res.matchedTokenId;
-            call.write({ request_id: requestId, complete });
+            call.write(reply({ complete }));
             call.end();
           },
           onError(code, message) {
@@ -111,9 +120,11 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
     },
     HealthCheck: unary(() => (engine.faults.unhealthy ? { healthy: false, message: 'unhealthy (fault injection)' } : { healthy: true, message: 'ok' })),
     Abort: unary((req: any) => {
-      abortsReceived.push(req.request_id);
-      const found = engine.abort(req.request_id);
-      return { success: found, message: found ? 'aborted' : 'not found' };
+      // SGLang aborts one request_id; vLLM a list of request_ids and answers an empty message.
+      const ids: string[] = vllm ? (req.request_ids ?? []) : [req.request_id];
+      abortsReceived.push(...ids);
+      const found = ids.map((id) => engine.abort(id)).some(Boolean);
+      return vllm ? {} : { success: found, message: found ? 'aborted' : 'not found' };
     }),
     GetModelInfo: unary(() => ({
       model_path: model,
@@ -135,9 +146,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       is_paused: false,
       last_receive_timestamp: Date.now() / 1000, // allow-wallclock
       uptime_seconds: (Date.now() - startedAt) / 1000, // allow-wallclock
-      sglang_version: 'drover-mock',
-      server_type: 'grpc',
-      max_total_num_tokens: engine.config.kvCapacityTokens,
+      ...(vllm ? { server_type: 'vllm-grpc', data_parallel_size: 1 } : { sglang_version: 'drover-mock', server_type: 'grpc', max_total_num_tokens: engine.config.kvCapacityTokens }),
     })),
     GetLoads: unary(() => {
       const l = engine.loads();
@@ -197,7 +206,8 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
   };
 
   const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': 64 * 1024 * 1024 });
-  server.addService(lookup(enginePackages(), SERVICES.sglang).service, impl);
+  // vLLM's engine service has no FlushCache (grpc-js ignores handlers a service does not declare).
+  server.addService(lookup(enginePackages(), SERVICES[protocol]).service, impl);
   const boundPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
@@ -205,6 +215,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
   return {
     url: `grpc://${urlHost}:${boundPort}`,
     port: boundPort,
+    protocol,
     engine,
     receivedMetadata,
     abortsReceived,
