@@ -96,6 +96,56 @@ export function startWorkerProcess(args: string[] = []): Promise<WorkerProcess> 
   });
 }
 
+export interface WorkerCliProcess {
+  /** The grpc:// URLs the CLI printed, in order. */
+  urls: string[];
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or the signal name) once the process is gone. */
+  exited: Promise<number | string>;
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/**
+ * Runs the compiled mock worker CLI with exactly `args` and waits for its "ready" line. Rejects
+ * with the CLI's stderr if it exits first (bad flags, a port in use).
+ */
+export function startWorkerCli(args: string[], timeoutMs = 30_000): Promise<WorkerCliProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/libs/mock-worker/src/cli.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | string>((res) => child.once('exit', (code, signal) => res(code ?? signal ?? -1)));
+  const stop = (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker CLI not ready after ${timeoutMs} ms: ${err}`));
+    }, timeoutMs);
+    child.stdout!.on('data', () => {
+      if (!/^ready$/m.test(out)) return;
+      clearTimeout(timer);
+      resolve({ urls: out.split('\n').filter((l) => l.startsWith('grpc://')), child, stdout: () => out, stderr: () => err, exited, stop });
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new WorkerCliExit(code, out, err));
+    });
+  });
+}
+
+/** The worker CLI exited before it was ready. */
+export class WorkerCliExit extends Error {
+  constructor(readonly code: number | string, readonly stdout: string, readonly stderr: string) {
+    super(`worker CLI exited with ${code}: ${stderr}`);
+  }
+}
+
 /** A port free for both TCP and UDP on loopback right now (SWIM uses both on one number). */
 export async function freeMeshPort(): Promise<number> {
   const { createServer } = await import('node:net');

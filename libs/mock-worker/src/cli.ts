@@ -76,23 +76,29 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
+  const fail = (message: string): never => {
+    process.stderr.write(`${message}\n`);
+    process.exit(2);
+  };
   const num = (name: string): number => {
     const n = Number(values[name]);
-    if (!Number.isFinite(n) || n < 0) {
-      process.stderr.write(`--${name} must be a non-negative number, got '${values[name]}'\n`);
-      process.exit(2);
-    }
+    if (!Number.isFinite(n) || n < 0 || String(values[name]).trim() === '') fail(`--${name} must be a non-negative number, got '${values[name]}'`);
     return n;
   };
-  if (values.protocol !== 'sglang' && values.protocol !== 'vllm') {
-    process.stderr.write(`--protocol must be sglang or vllm, got '${values.protocol}'\n`);
-    process.exit(2);
-  }
-  const protocol = values.protocol;
+  const int = (name: string, min = 0): number => {
+    const n = num(name);
+    if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got '${values[name]}'`);
+    return n;
+  };
+  const protocol = values.protocol === 'sglang' || values.protocol === 'vllm' ? values.protocol : fail(`--protocol must be sglang or vllm, got '${values.protocol}'`);
   const engine: Record<string, number> = {};
   for (const [flag, key] of Object.entries(NUMERIC)) if (values[flag] !== undefined) engine[key] = num(flag);
-  const port = num('port');
-  const count = num('count');
+  const port = int('port');
+  const count = int('count', 1);
+  if (port > 0 && port + count - 1 > 65535) fail(`--port ${port} --count ${count} reaches beyond 65535`);
+  const maxContextLength = int('max-context-length', 1);
+  const crashAfterRequests = int('crash-after-requests');
+  const faults = { failRate: num('fail-rate'), failStatus: int('fail-status'), stallAfterTokens: int('stall-after-tokens'), unhealthy: values.unhealthy === true };
   const workers: MockWorker[] = [];
   for (let i = 0; i < count; i++) {
     const w = await startMockWorker({
@@ -100,12 +106,12 @@ async function main(): Promise<void> {
       port: port === 0 ? 0 : port + i,
       host: String(values.host),
       model: String(values.model),
-      maxContextLength: num('max-context-length'),
+      maxContextLength,
       protocol,
       echo: values.echo === true,
-      crashAfterRequests: num('crash-after-requests'),
+      crashAfterRequests,
       seed: values.seed as string | undefined,
-      faults: { failRate: num('fail-rate'), failStatus: num('fail-status'), stallAfterTokens: num('stall-after-tokens'), unhealthy: values.unhealthy === true },
+      faults,
     });
     workers.push(w);
     process.stdout.write(`${w.url}\n`);
