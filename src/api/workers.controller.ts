@@ -23,9 +23,9 @@ export class WorkersController {
     @Inject(MeshService) private readonly mesh: MeshService,
   ) {}
 
-  /** The worker as this node sees it, plus every mesh node's health verdict on it. */
+  /** The worker as this node sees it, plus every mesh node's health verdict on it and the mesh-wide load (null with the mesh off). */
   private view(w: WorkerRecord): Record<string, unknown> {
-    return { ...workerView(w), mesh_health: this.mesh.healthVerdicts(w.id) };
+    return { ...workerView(w), mesh_in_flight: this.mesh.meshInFlight(w.id), mesh_awaiting_first_token: this.mesh.meshAwaitingFirstToken(w.id), mesh_health: this.mesh.healthVerdicts(w.id) };
   }
 
   @Get()

@@ -36,7 +36,7 @@ export class DashboardController {
       node: this.mesh.nodeName,
       mesh: this.mesh.enabled,
       members: this.mesh.memberSummaries(),
-      workers: this.registry.list().map((w) => ({ ...workerView(w), mesh_in_flight: this.mesh.meshInFlight(w.id) })),
+      workers: this.registry.list().map((w) => ({ ...workerView(w), mesh_in_flight: this.mesh.meshInFlight(w.id), mesh_awaiting_first_token: this.mesh.meshAwaitingFirstToken(w.id) })),
       routing: this.routing.stats(),
       requestsTotal: this.inference.servedCount + this.proxy.servedCount,
       inFlight: this.admission.inFlight,

@@ -24,6 +24,8 @@ export interface AttemptInput {
   requestTimeoutMs: number;
   /** Time to the first response byte of a streamed answer (0 = off). */
   ttftTimeoutMs: number;
+  /** The upstream's first byte of a streamed answer arrived (the worker registry's first-token count). */
+  onFirstByte?: () => void;
 }
 
 export interface AttemptResult extends UpstreamOutcome {
@@ -62,6 +64,7 @@ export async function proxyAttempt(input: AttemptInput, reply: FastifyReply, clo
       const first = await read(reader, abort.signal);
       if (first.done) throw new HttpUpstreamError('broken', 'the upstream ended the stream before any event');
       timers.clearTimeout(ttft);
+      input.onFirstByte?.();
       return await streamBack(reader, first.value, input, reply, abort.signal, outcome, rename, clock.now());
     }
     // Non-streaming (or an upstream that answered a stream request with plain JSON): nothing has

@@ -144,12 +144,12 @@ export class HttpProxyService {
     const headers = injectInto(childContext(scope.trace, span), { ...scope.metadata });
     let outcome: 'ok' | 'failed' | 'neutral' = 'neutral';
     let failure: unknown;
-    this.registry.acquire(worker);
     // Recorded when sent, like the gRPC path: the worker now holds this prefix (shared with the mesh).
     this.routing.record({ model, tokens, headers: scope.headers, user: p.user, kind: 'http' }, worker);
+    const dispatch = this.registry.acquire(worker);
     try {
       const result = await proxyAttempt(
-        { worker, path, body: p.body, model, stream, requestId: scope.requestId, headers, clientSignal: scope.signal, requestTimeoutMs: this.config.requestTimeoutMs, ttftTimeoutMs: this.config.ttftTimeoutMs },
+        { worker, path, body: p.body, model, stream, requestId: scope.requestId, headers, clientSignal: scope.signal, requestTimeoutMs: this.config.requestTimeoutMs, ttftTimeoutMs: this.config.ttftTimeoutMs, onFirstByte: () => this.registry.firstToken(dispatch) },
         reply,
         this.clock,
         this.timers,
@@ -173,7 +173,7 @@ export class HttpProxyService {
       throw err;
     } finally {
       if (scope.signal.aborted) this.metrics.inc('drover_inference_client_aborts_total', { model, worker: worker.id });
-      this.registry.release(worker, outcome);
+      this.registry.release(worker, outcome, dispatch);
       endSpan(span, failure);
     }
   }

@@ -115,7 +115,7 @@ export class InferenceService {
     for (let attempt = 1; ; attempt++) {
       const { worker } = this.routing.select({ model, tokens: ids, headers, exclude: tried });
       tried.add(worker.id);
-      this.registry.acquire(worker);
+      const dispatch = this.registry.acquire(worker);
       let outcome: 'ok' | 'failed' | 'neutral' = 'neutral';
       try {
         const res = await worker.client!.embed(requestId, ids, { deadlineMs: this.config.requestTimeoutMs, metadata: { 'x-request-id': requestId } });
@@ -125,7 +125,7 @@ export class InferenceService {
         outcome = countsAgainstWorker(err) ? 'failed' : 'neutral';
         if (!isRetryable(err) || attempt > this.config.maxRetries || !this.registry.routable(model).some((w) => !tried.has(w.id))) throw err;
       } finally {
-        this.registry.release(worker, outcome);
+        this.registry.release(worker, outcome, dispatch);
       }
     }
   }
@@ -190,8 +190,8 @@ export class InferenceService {
     let outcome: 'ok' | 'failed' | 'neutral' = 'neutral';
     let failure: unknown;
     const metadata = injectInto(childContext(req.trace, callSpan), { ...req.metadata });
-    this.registry.acquire(worker);
     this.routing.record({ model: req.model, tokens: req.promptIds, headers: req.headers, user: req.user }, worker);
+    const dispatch = this.registry.acquire(worker);
     try {
       let sawChunk = false;
       for await (const event of this.callWorker(worker, req, maxNewTokens, metadata, attemptAbort.signal)) {
@@ -204,6 +204,7 @@ export class InferenceService {
           lastOutputAt = this.clock.now();
           if (firstTokenAt === undefined) {
             firstTokenAt = lastOutputAt;
+            this.registry.firstToken(dispatch);
             this.timers.clearTimeout(ttftTimer);
             if (idleMs > 0) armIdle(idleMs);
             decodeSpan = startSpan('detokenize', childContext(req.trace, callSpan));
@@ -257,7 +258,7 @@ export class InferenceService {
       this.timers.clearTimeout(idleTimer);
       req.signal.removeEventListener('abort', onClientAbort);
       if (req.signal.aborted) this.metrics.inc('drover_inference_client_aborts_total', { model: req.model, worker: worker.id });
-      this.registry.release(worker, outcome);
+      this.registry.release(worker, outcome, dispatch);
       if (firstTokenAt !== undefined) this.tokenizers.observeDecode(decodeMs / 1000);
       if (decodeSpan) {
         decodeSpan.setAttribute('drover.completion_tokens', completionTokens);

@@ -164,6 +164,11 @@ export class MeshService implements OnApplicationShutdown {
     return this.node ? (this.meshLoadCache.get(workerId)?.inFlight ?? 0) : null;
   }
 
+  /** Of those, the ones still awaiting their first token, across the whole mesh (null with the mesh off). */
+  meshAwaitingFirstToken(workerId: string): number | null {
+    return this.node ? (this.meshLoadCache.get(workerId)?.queued ?? 0) : null;
+  }
+
   status(): Record<string, unknown> {
     if (!this.node) return { enabled: false, node: this.nodeName, members: this.memberSummaries() };
     const s = this.node.status();
@@ -255,7 +260,8 @@ export class MeshService implements OnApplicationShutdown {
   private exchangeLoad(): void {
     const node = this.node;
     if (!node) return;
-    for (const w of this.registry.list()) node.setLocalLoad(w.id, { inFlight: w.inFlight, queued: 0 });
+    // `queued`: this node's requests on the worker still awaiting their first token (in prefill).
+    for (const w of this.registry.list()) node.setLocalLoad(w.id, { inFlight: w.inFlight, queued: w.awaitingFirstToken });
     for (const [key, t] of this.spendTotals) node.setLocalLoad(`${SPEND_PREFIX}${key}`, { inFlight: t.requests, queued: t.tokens });
     this.meshLoadCache = node.meshLoad();
     // Spend rides the load channel as cumulative per-key counters; charge the growth we had not seen.

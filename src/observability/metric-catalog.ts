@@ -49,6 +49,7 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
   m('drover_worker_health', 'gauge', 'Worker health state (1 for the current state).', ['worker', 'state']),
   m('drover_worker_circuit_state', 'gauge', 'Circuit breaker state (1 for the current state).', ['worker', 'state']),
   m('drover_worker_in_flight', 'gauge', 'Requests in flight on a worker from this node.', ['worker']),
+  m('drover_worker_awaiting_first_token', 'gauge', 'Requests in flight on a worker from this node that have not received their first token yet (waiting for or in prefill).', ['worker']),
   m('drover_worker_retries_total', 'counter', 'Requests retried on another worker.', ['model']),
   m('drover_worker_errors_total', 'counter', 'Worker call errors by gRPC status.', ['worker', 'grpc_status']),
   m('drover_worker_kv_event_sequence', 'gauge', 'Last KV event batch sequence number applied from the worker (compare with the engine\'s own to see lag).', ['worker']),

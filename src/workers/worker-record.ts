@@ -36,7 +36,13 @@ export interface WorkerRecord {
   consecutiveFailures: number;
   consecutiveSuccesses: number;
   draining: boolean;
+  /** Requests this node has dispatched to the worker and not yet released. */
   inFlight: number;
+  /**
+   * Of those, the ones with no first token (or first byte, for HTTP workers) yet: waiting for or
+   * in prefill at the engine. Always ≤ `inFlight`; published to the mesh as the load's `queued`.
+   */
+  awaitingFirstToken: number;
   circuit: CircuitBreaker;
   load: WorkerLoad | undefined;
   createdAt: number;
@@ -71,6 +77,7 @@ export function workerView(w: WorkerRecord): Record<string, unknown> {
     disabled: w.spec.disabled ?? false,
     labels: w.spec.labels ?? {},
     in_flight: w.inFlight,
+    awaiting_first_token: w.awaitingFirstToken,
     circuit: w.circuit.state,
     load: w.load ?? null,
     max_context_length: w.modelInfo?.maxContextLength ?? null,

@@ -15,6 +15,18 @@ export type ChangeOrigin = 'api' | 'config' | 'mesh' | 'health';
 export type RegistryEvent = { type: 'added' | 'updated' | 'removed'; worker: WorkerRecord; origin: ChangeOrigin };
 
 /**
+ * One request dispatched to one worker, from `acquire()` until `release()`. It remembers whether
+ * its first token arrived, so every way out (success, error, abort, timeout, retry) settles the
+ * worker's counters exactly once.
+ */
+export interface WorkerDispatch {
+  readonly worker: WorkerRecord;
+  /** Still counted in the worker's `awaitingFirstToken`. */
+  awaitingFirstToken: boolean;
+  released: boolean;
+}
+
+/**
  * The workers this node knows: connects to each (detecting its gRPC contract), reads its model
  * info, health-checks it, counts its in-flight requests and drains it before removal.
  */
@@ -96,6 +108,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
       consecutiveSuccesses: 0,
       draining: false,
       inFlight: 0,
+      awaitingFirstToken: 0,
       circuit: this.newCircuit(workerIdFor(url), url),
       load: undefined,
       createdAt: this.clock.now(),
@@ -143,24 +156,57 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     this.log.info({ worker: id, url: record.spec.url }, 'worker removed');
   }
 
-  /** Called by the inference path around every worker call. */
-  acquire(w: WorkerRecord): void {
+  /**
+   * Called by the inference path before every worker call: the request is in flight and awaits
+   * its first token. Pass the returned dispatch to `firstToken()` and `release()`.
+   */
+  acquire(w: WorkerRecord): WorkerDispatch {
     w.inFlight++;
+    w.awaitingFirstToken++;
     w.circuit.onSend();
-    this.metrics.set('drover_worker_in_flight', w.inFlight, { worker: w.id });
+    this.publishLoad(w);
+    return { worker: w, awaitingFirstToken: true, released: false };
   }
 
-  /** `failed` counts against the circuit (connect errors, UNAVAILABLE, overload, timeouts, 5xx). */
-  release(w: WorkerRecord, outcome: 'ok' | 'failed' | 'neutral' = 'neutral'): void {
+  /** The dispatch's first token (or first byte) arrived: it no longer waits on prefill. Idempotent. */
+  firstToken(d: WorkerDispatch): void {
+    if (!d.awaitingFirstToken || d.released) return;
+    d.awaitingFirstToken = false;
+    d.worker.awaitingFirstToken = Math.max(0, d.worker.awaitingFirstToken - 1);
+    this.publishLoad(d.worker);
+  }
+
+  /**
+   * Ends a worker call, whatever its outcome (call it from a `finally`). `failed` counts against
+   * the circuit (connect errors, UNAVAILABLE, overload, timeouts, 5xx). With the dispatch, a second
+   * release is a no-op and a call that never saw its first token stops awaiting one; without it
+   * (older callers) `awaitingFirstToken` is still clamped to `inFlight`, so it cannot outlive the
+   * calls it counts.
+   */
+  release(w: WorkerRecord, outcome: 'ok' | 'failed' | 'neutral' = 'neutral', d?: WorkerDispatch): void {
+    if (d) {
+      if (d.released) return;
+      d.released = true;
+      if (d.awaitingFirstToken) {
+        d.awaitingFirstToken = false;
+        w.awaitingFirstToken = Math.max(0, w.awaitingFirstToken - 1);
+      }
+    }
     if (outcome === 'ok') w.circuit.onSuccess();
     else if (outcome === 'failed') w.circuit.onFailure();
     w.inFlight = Math.max(0, w.inFlight - 1);
-    this.metrics.set('drover_worker_in_flight', w.inFlight, { worker: w.id });
+    w.awaitingFirstToken = Math.min(w.awaitingFirstToken, w.inFlight);
+    this.publishLoad(w);
     if (w.inFlight === 0) {
       const waiters = this.drainWaiters.get(w.id);
       this.drainWaiters.delete(w.id);
       waiters?.forEach((fn) => fn());
     }
+  }
+
+  private publishLoad(w: WorkerRecord): void {
+    this.metrics.set('drover_worker_in_flight', w.inFlight, { worker: w.id });
+    this.metrics.set('drover_worker_awaiting_first_token', w.awaitingFirstToken, { worker: w.id });
   }
 
   totalInFlight(): number {
