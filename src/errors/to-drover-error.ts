@@ -19,7 +19,7 @@ export function toDroverError(err: unknown): DroverError {
   if (err instanceof DroverError) return err;
   if (err instanceof WorkerRpcError) {
     const code = GRPC_CODE_TO_ERROR[err.grpcName] ?? 'worker_error';
-    return new DroverError(code, `worker error (${err.grpcName}): ${err.message}`, { cause: err });
+    return new DroverError(code, `worker error (${err.grpcName}): ${err.message}`, { cause: err, retryAfterSeconds: retryAfterSecondsOf(code, err) });
   }
   if (err && typeof err === 'object') {
     const e = err as HttpishError;
@@ -36,4 +36,11 @@ export function toDroverError(err: unknown): DroverError {
     }
   }
   return new DroverError('internal', 'The server had an error while processing your request.', { cause: err });
+}
+
+/** Overload and unavailability tell the client when to retry (the engine's own hint, else 1 s), as the HTTP path does. */
+function retryAfterSecondsOf(code: DroverError['code'], err: WorkerRpcError): number | undefined {
+  if (code === 'worker_rate_limited') return err.retryAfterMs !== undefined ? Math.max(1, Math.ceil(err.retryAfterMs / 1000)) : 1;
+  if (code === 'worker_unavailable') return 1;
+  return undefined;
 }

@@ -28,28 +28,6 @@ export class WorkerRpcError extends Error {
   }
 }
 
-/** gRPC status → HTTP status (WORKER_CONTRACT.md). */
-export function grpcStatusToHttp(code: number): number {
-  switch (code) {
-    case status.OK:
-      return 200;
-    case status.UNAVAILABLE:
-      return 503;
-    case status.RESOURCE_EXHAUSTED:
-      return 429;
-    case status.DEADLINE_EXCEEDED:
-      return 504;
-    case status.INVALID_ARGUMENT:
-      return 400;
-    case status.NOT_FOUND:
-      return 404;
-    case status.UNIMPLEMENTED:
-      return 501;
-    default:
-      return 502;
-  }
-}
-
 function retryAfterOf(md: { get(key: string): unknown[] } | undefined): number | undefined {
   if (!md || typeof md.get !== 'function') return undefined;
   const ms = Number(md.get('retry-after-ms')[0]);

@@ -1,5 +1,5 @@
 export * from './types';
-export { WorkerRpcError, grpcStatusToHttp } from './errors';
+export { WorkerRpcError } from './errors';
 export { WorkerClient, parseWorkerUrl } from './worker-client';
 export { enginePackages, protoDir, PROTO_OPTIONS, SERVICES, lookup } from './proto-loader';
 export { fromGenerateResponse, fromKvBatch, fromLoads, fromModelInfo, toGenerateRequest } from './wire-mapping';
