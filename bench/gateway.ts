@@ -1,14 +1,17 @@
 /**
  * `npm run bench -- gateway --json`: what the gateway adds on top of calling a worker directly.
- * A mock worker with near-zero latency runs in this process; the gateway runs as a child process
- * (so its event loop is not shared with the load generator). Short streaming chats:
+ * A mock worker with near-zero engine latency and the gateway each run as a child process, so the
+ * direct baseline crosses one process boundary (client → worker) like a real client would, and the
+ * gateway path crosses two (client → gateway → worker): the difference is what a gateway costs.
+ * (An in-process worker made the direct path skip the kernel hop and shared the worker's event
+ * loop with the HTTP client, which overstated the gateway's cost.) Short streaming chats:
  *   - concurrency 1: p50/p99 of end-to-end latency, gateway vs direct gRPC → added latency;
  *   - concurrency 16: requests/s through the gateway and directly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request as httpRequest, Agent } from 'node:http';
-import { startMockWorker } from '@drover/mock-worker';
 import { Tokenizer } from '@drover/tokenizer';
 import { WorkerClient } from '@drover/worker-proto';
 
@@ -26,31 +29,53 @@ function log(msg: string): void {
   process.stderr.write(`[bench gateway] ${msg}\n`);
 }
 
-async function startGatewayProcess(workerUrl: string): Promise<{ url: string; child: ChildProcess }> {
-  const main = join(__dirname, '../src/main.js');
-  const child = spawn(process.execPath, [main, '--port', '0', '--worker-urls', workerUrl, '--log-level', 'info', '--policy', 'round_robin'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  // The gateway logs JSON lines on stdout; its 'gateway listening' line carries the URL.
+/** A child process started from `args`, resolved with the first stdout match of `pattern`. */
+function startChild(args: string[], pattern: RegExp, what: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error('gateway did not start')), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000);
+    const onData = (d: Buffer): void => {
       buf += d.toString();
-      const m = buf.match(/"url":"(http:\/\/[^"]+)"/);
+      const m = buf.match(pattern);
       if (m) {
         clearTimeout(timer);
+        // Keep draining the child's logs but stop scanning them: re-matching a growing buffer on
+        // every request's log line once cost this process more CPU than the requests, and a pipe
+        // nobody empties would block the child's synchronous log writes.
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
         resolve({ url: m[1], child });
       }
-    });
-    child.on('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+    };
+    child.stdout!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
   });
+}
+
+function startWorkerProcess(): Promise<{ url: string; child: ChildProcess }> {
+  const cli = join(__dirname, '../libs/mock-worker/src/cli.js');
+  const engine = ['--prefill-tokens-per-sec', '1000000000', '--decode-base-ms', '0', '--decode-per-running-ms', '0'];
+  return startChild([cli, '--port', '0', '--model', 'qwen3-mock', ...engine], /^(grpc:\/\/\S+)\nready/m, 'mock worker');
+}
+
+function startGatewayProcess(workerUrl: string): Promise<{ url: string; child: ChildProcess }> {
+  const main = join(__dirname, '../src/main.js');
+  // The gateway logs JSON lines on stdout; its 'gateway listening' line carries the URL.
+  return startChild([main, '--port', '0', '--worker-urls', workerUrl, '--log-level', 'info', '--policy', 'round_robin'], /"url":"(http:\/\/[^"]+)"/, 'gateway');
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-function gatewayChat(url: string): Promise<void> {
-  const body = JSON.stringify({ model: 'qwen3-mock', messages: MESSAGES, max_tokens: MAX_TOKENS, stream: true, ignore_eos: true });
+/** CPU seconds (user + system) a child process has used so far, from /proc (Linux; USER_HZ is 100). */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function gatewayChat(url: string, distinct?: number): Promise<void> {
+  const messages = distinct === undefined ? MESSAGES : [{ role: 'user', content: `${MESSAGES[0].content} (#${distinct})` }];
+  const body = JSON.stringify({ model: 'qwen3-mock', messages, max_tokens: MAX_TOKENS, stream: true, ignore_eos: true });
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${url}/v1/chat/completions`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       let text = '';
@@ -66,14 +91,20 @@ async function directChat(client: WorkerClient, ids: number[], n: number): Promi
   for await (const _ of client.generate({ requestId: `direct-${n}`, inputIds: ids, sampling: { maxNewTokens: MAX_TOKENS, ignoreEos: true }, stream: true })) void _;
 }
 
-async function timeSequential(fn: (i: number) => Promise<void>, count: number): Promise<number[]> {
-  const out: number[] = [];
+/** c=1, direct and gateway requests alternating, so a noisy moment hits both series alike. */
+async function timeInterleaved(direct: (i: number) => Promise<void>, viaGateway: (i: number) => Promise<void>, count: number): Promise<{ direct: number[]; gateway: number[] }> {
+  const out = { direct: [] as number[], gateway: [] as number[] };
   for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
-    await fn(i);
-    out.push(performance.now() - t0);
+    let t0 = performance.now();
+    await direct(i);
+    out.direct.push(performance.now() - t0);
+    t0 = performance.now();
+    await viaGateway(i);
+    out.gateway.push(performance.now() - t0);
   }
-  return out.sort((a, b) => a - b);
+  out.direct.sort((a, b) => a - b);
+  out.gateway.sort((a, b) => a - b);
+  return out;
 }
 
 async function throughput(fn: (i: number) => Promise<void>, concurrency: number, durationMs: number): Promise<number> {
@@ -94,9 +125,11 @@ async function throughput(fn: (i: number) => Promise<void>, concurrency: number,
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const quick = args.includes('--quick');
+  // --distinct-prompts: every request's message differs, so no render/tokenize cache helps.
+  const distinct = args.includes('--distinct-prompts');
   const samples = quick ? 100 : 500;
   const durationMs = quick ? 2000 : 5000;
-  const worker = await startMockWorker({ port: 0, model: 'qwen3-mock', prefillTokensPerSec: 1e9, decodeBaseMs: 0, decodePerRunningMs: 0 } as never);
+  const worker = await startWorkerProcess();
   const tokenizer = await Tokenizer.loadDefault();
   const { ids } = await tokenizer.encodeChat(MESSAGES, { addGenerationPrompt: true });
   const client = await WorkerClient.connect(worker.url);
@@ -108,15 +141,22 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       await directChat(client, ids, i);
     }
     log(`c=1: ${samples} requests each`);
-    const direct = await timeSequential((i) => directChat(client, ids, i), samples);
-    const viaGateway = await timeSequential(() => gatewayChat(gateway.url), samples);
+    const cpuBefore = cpuSecondsOf(gateway.child.pid!);
+    const { direct, gateway: viaGateway } = await timeInterleaved(
+      (i) => directChat(client, ids, i),
+      (i) => gatewayChat(gateway.url, distinct ? i : undefined),
+      samples,
+    );
+    const cpuPerRequestMs = ((cpuSecondsOf(gateway.child.pid!) - cpuBefore) * 1000) / samples;
     log(`c=16: ${durationMs} ms each`);
     const directRps = await throughput((i) => directChat(client, ids, 100_000 + i), 16, durationMs);
-    const gatewayRps = await throughput(() => gatewayChat(gateway.url), 16, durationMs);
+    const gatewayRps = await throughput((i) => gatewayChat(gateway.url, distinct ? 200_000 + i : undefined), 16, durationMs);
     const round = (x: number) => Math.round(x * 1000) / 1000;
     return {
       added_p50_ms: round(percentile(viaGateway, 50) - percentile(direct, 50)),
       added_p99_ms: round(percentile(viaGateway, 99) - percentile(direct, 99)),
+      // The gateway process's own CPU per request at c=1: robust to a noisy machine, unlike latency.
+      gateway_cpu_ms_per_request: round(cpuPerRequestMs),
       rps_c16: Math.round(gatewayRps),
       direct_rps_c16: Math.round(directRps),
       gateway_p50_ms: round(percentile(viaGateway, 50)),
@@ -125,11 +165,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       direct_p99_ms: round(percentile(direct, 99)),
       samples,
       max_tokens: MAX_TOKENS,
+      prompts: distinct ? 'distinct' : 'repeated',
     };
   } finally {
     gateway.child.kill('SIGTERM');
     client.close();
-    await worker.close();
+    worker.child.kill('SIGTERM');
     agent.destroy();
   }
 }
