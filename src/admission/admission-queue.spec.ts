@@ -46,4 +46,15 @@ describe('TokenBucket', () => {
     expect(b.available(1000)).toBe(-5);
     expect(b.available(61_000)).toBe(10);
   });
+
+  it('waitFor reports the wait without spending', () => {
+    const b = new TokenBucket(10, 60, 0);
+    expect(b.waitFor(10, 0)).toBe(0);
+    expect(b.waitFor(10, 0)).toBe(0);
+    expect(b.available(0)).toBe(10);
+    expect(b.waitFor(12, 0)).toBe(2000);
+    expect(b.take(4, 0)).toBe(0);
+    expect(b.waitFor(8, 0)).toBe(2000);
+    expect(b.available(0)).toBe(6);
+  });
 });

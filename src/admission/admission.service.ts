@@ -76,16 +76,21 @@ export class AdmissionService {
     };
   }
 
+  /** Checks every limit before spending any, so a request refused on one limit spends nothing on the other. */
   private checkRateLimits(key: string, promptTokens: number): void {
     const now = this.clock.now();
-    if (this.config.rateLimitRpm > 0) {
-      const wait = this.bucket(this.requestBuckets, key, this.config.rateLimitRpm).take(1, now);
-      if (wait > 0) throw rateLimited(`requests per minute (${this.config.rateLimitRpm})`, wait);
+    const requests = this.config.rateLimitRpm > 0 ? this.bucket(this.requestBuckets, key, this.config.rateLimitRpm) : undefined;
+    const tokens = this.config.rateLimitTpm > 0 ? this.bucket(this.tokenBuckets, key, this.config.rateLimitTpm) : undefined;
+    const requestWait = requests?.waitFor(1, now) ?? 0;
+    if (requestWait > 0) throw rateLimited(`requests per minute (${this.config.rateLimitRpm})`, requestWait);
+    if (tokens && promptTokens > tokens.capacity) {
+      // Waiting never helps a prompt larger than the whole budget: no Retry-After.
+      throw new DroverError('rate_limited', `Request too large: its prompt of ${promptTokens} tokens exceeds the limit of ${this.config.rateLimitTpm} tokens per minute. Reduce the prompt.`);
     }
-    if (this.config.rateLimitTpm > 0) {
-      const wait = this.bucket(this.tokenBuckets, key, this.config.rateLimitTpm).take(promptTokens, now);
-      if (wait > 0) throw rateLimited(`tokens per minute (${this.config.rateLimitTpm})`, wait);
-    }
+    const tokenWait = tokens?.waitFor(promptTokens, now) ?? 0;
+    if (tokenWait > 0) throw rateLimited(`tokens per minute (${this.config.rateLimitTpm})`, tokenWait);
+    requests?.take(1, now);
+    tokens?.take(promptTokens, now);
     this.publish({ key, requests: 1, tokens: this.config.rateLimitTpm > 0 ? promptTokens : 0 });
   }
 

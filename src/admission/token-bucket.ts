@@ -13,11 +13,15 @@ export class TokenBucket {
 
   /** Takes `cost` tokens if available. Returns 0 on success, else the ms until they would be. */
   take(cost: number, nowMs: number): number {
+    const wait = this.waitFor(cost, nowMs);
+    if (wait === 0) this.tokens -= cost;
+    return wait;
+  }
+
+  /** The ms until `cost` tokens are available (0 = now), without taking them. */
+  waitFor(cost: number, nowMs: number): number {
     this.refill(nowMs);
-    if (this.tokens >= cost) {
-      this.tokens -= cost;
-      return 0;
-    }
+    if (this.tokens >= cost) return 0;
     return Math.ceil(((cost - this.tokens) / this.ratePerMinute) * 60_000);
   }
 
