@@ -56,3 +56,126 @@ describe('gateway configuration', () => {
     expect(problems(['--mesh-discovery', 'dns'])).toEqual([]);
   });
 });
+
+describe('gateway configuration from a file (--config)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-cfgfile-'));
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  const YAML = `# a drover node
+port: 9100
+host: 0.0.0.0
+workerUrls:
+  - grpc://10.0.0.1:50051
+  - grpc://10.0.0.2:50051
+policy: round_robin
+cacheThreshold: 0.25
+maxQueuedRequests: 0
+kvEvents: false
+mesh: true
+meshAdvertise: 10.0.0.9
+meshSeeds: 10.0.0.7:7946,10.0.0.8:7946
+`;
+
+  it('applies every setting of a YAML file, typed', () => {
+    const c = loadConfig(['--config', file('drover.yaml', YAML)], {});
+    expect(c).toMatchObject({
+      port: 9100,
+      host: '0.0.0.0',
+      workerUrls: ['grpc://10.0.0.1:50051', 'grpc://10.0.0.2:50051'],
+      policy: 'round_robin',
+      cacheThreshold: 0.25,
+      maxQueuedRequests: 0,
+      kvEvents: false,
+      mesh: true,
+      meshAdvertise: '10.0.0.9',
+      meshSeeds: ['10.0.0.7:7946', '10.0.0.8:7946'],
+    });
+    // Settings the file leaves out keep their defaults.
+    expect(c.maxRetries).toBe(loadConfig([], {}).maxRetries);
+  });
+
+  it('applies a JSON file the same way (.yml and --config=path too)', () => {
+    const json = file('drover.json', JSON.stringify({ port: 9200, workerUrls: ['grpc://a:1'], rateLimitRpm: 60, removeFailedWorkers: true, logLevel: 'warn' }));
+    expect(loadConfig(['--config', json], {})).toMatchObject({ port: 9200, workerUrls: ['grpc://a:1'], rateLimitRpm: 60, removeFailedWorkers: true, logLevel: 'warn' });
+    expect(loadConfig([`--config=${file('drover.yml', 'port: 9300\n')}`], {}).port).toBe(9300);
+  });
+
+  it('the file can be named by DROVER_CONFIG', () => {
+    expect(loadConfig([], { DROVER_CONFIG: file('env.yaml', 'port: 9400\n') }).port).toBe(9400);
+  });
+
+  it('precedence: defaults < file < environment < flags', () => {
+    const path = file('layers.yaml', 'port: 9500\npolicy: random\nmaxRetries: 4\n');
+    const c = loadConfig(['--config', path, '--port', '9502'], { DROVER_PORT: '9501', DROVER_POLICY: 'least_load' });
+    expect([c.port, c.policy, c.maxRetries]).toEqual([9502, 'least_load', 4]);
+    expect(loadConfig(['--config', path], { DROVER_PORT: '9501' }).port).toBe(9501);
+    // A flag also overrides a bad value in the file: what is used is what is checked.
+    expect(loadConfig(['--config', file('bad-port.yaml', 'port: nine\n'), '--port', '9600'], {}).port).toBe(9600);
+  });
+
+  it('lists every problem of the file at once: unknown keys (with a hint) and bad values, naming the file and key', () => {
+    const path = file(
+      'bad.yaml',
+      `port: eighty
+policy: fastest
+worker-urls: grpc://a:1
+prot: 1
+cacheThreshold: 2
+host:
+  name: x
+meshSeeds:
+  - { host: a }
+`,
+    );
+    const where = `config file ${path}`;
+    expect(problems(['--config', path])).toEqual([
+      `${where}: key 'host': expected a single string, got an object`,
+      `${where}: key 'port': 'eighty' is not an integer`,
+      `${where}: key 'policy': 'fastest' is not one of cache_aware, round_robin, random, power_of_two, least_load, consistent_hash, prefix_hash, manual`,
+      `${where}: key 'cacheThreshold': 2 is above the maximum 1`,
+      `${where}: key 'meshSeeds': every item must be a string`,
+      `${where}: unknown key 'worker-urls' (did you mean 'workerUrls'?)`,
+      `${where}: unknown key 'prot'`,
+    ]);
+  });
+
+  it('problems from the file, the environment and the flags are reported together', () => {
+    const path = file('mixed.yaml', 'nope: 1\n');
+    expect(problems(['--config', path, '--bogus'], { DROVER_MAX_RETRIES: 'many' })).toEqual([
+      'unknown flag --bogus (see --help)',
+      "--max-retries (DROVER_MAX_RETRIES): 'many' is not an integer",
+      `config file ${path}: unknown key 'nope'`,
+    ]);
+  });
+
+  it('a list where one value is expected, or a value of the wrong type, is refused', () => {
+    const path = file('types.json', JSON.stringify({ port: [1, 2], mesh: 'maybe', workerUrls: 'grpc://a:1, grpc://b:2' }));
+    expect(problems(['--config', path])).toEqual([
+      `config file ${path}: key 'port': expected a single number, got a list`,
+      `config file ${path}: key 'mesh': 'maybe' is not a boolean`,
+    ]);
+    // A comma-separated string is a fine list.
+    expect(loadConfig(['--config', file('csv.json', JSON.stringify({ workerUrls: 'grpc://a:1, grpc://b:2' }))], {}).workerUrls).toEqual(['grpc://a:1', 'grpc://b:2']);
+  });
+
+  it('a missing, unparsable or non-object file is one clear problem', () => {
+    const missing = join(dir, 'missing.yaml');
+    const [m] = problems(['--config', missing]);
+    expect(m).toMatch(new RegExp(`^config file ${missing}: ENOENT`));
+    const [j] = problems(['--config', file('broken.json', '{"port": 1,')]);
+    expect(j).toMatch(/^config file .*broken\.json: /);
+    const [y] = problems(['--config', file('broken.yaml', 'port: [1,\n')]);
+    expect(y).toMatch(/^config file .*broken\.yaml: /);
+    expect(problems(['--config', file('list.yaml', '- port: 1\n')])).toEqual([`config file ${join(dir, 'list.yaml')}: must hold an object of settings`]);
+    expect(problems(['--config', file('scalar.json', '42')])).toEqual([`config file ${join(dir, 'scalar.json')}: must hold an object of settings`]);
+  });
+
+  it('an empty or all-comments YAML file sets nothing', () => {
+    expect(loadConfig(['--config', file('empty.yaml', '')], {}).port).toBe(8080);
+    expect(loadConfig(['--config', file('comments.yaml', '# port: 1\n')], {}).port).toBe(8080);
+  });
+});

@@ -25,13 +25,18 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   const merged: Raw = {};
   for (const s of OPTION_SPECS) {
-    const value = fromArgs[s.key] ?? fromEnv[s.key] ?? fromFile[s.key] ?? s.default;
+    const fromCli = fromArgs[s.key] ?? fromEnv[s.key];
+    const value = fromCli ?? fromFile[s.key] ?? s.default;
     if (value === undefined) continue;
-    const coerced = coerce(s, value, problems);
+    // A value from the file is named by its file and key, so the operator knows where to fix it.
+    const where = fromCli === undefined && fromFile[s.key] !== undefined && fromFile[s.key] !== null ? `config file ${configPath}: key '${s.key}'` : `--${s.flag} (${s.env})`;
+    const coerced = coerce(s, value, problems, where);
     if (coerced !== undefined) merged[s.key] = coerced;
   }
   for (const key of Object.keys(fromFile)) {
-    if (!OPTION_SPECS.some((s) => s.key === key)) problems.push(`config file: unknown key '${key}'`);
+    if (OPTION_SPECS.some((s) => s.key === key)) continue;
+    const meant = OPTION_SPECS.find((s) => s.flag === key || s.env === key || s.key.toLowerCase() === key.toLowerCase());
+    problems.push(`config file ${configPath}: unknown key '${key}'${meant ? ` (did you mean '${meant.key}'?)` : ''}`);
   }
   checkMeshTls(merged, problems);
   checkMesh(merged, problems);
@@ -107,7 +112,8 @@ function readConfigFile(path: string, problems: string[]): Raw {
   try {
     const text = readFileSync(path, 'utf8');
     const parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    if (parsed === null || parsed === undefined) return {}; // an empty (or all-comments) YAML file sets nothing
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) {
       problems.push(`config file ${path}: must hold an object of settings`);
       return {};
     }
@@ -118,8 +124,12 @@ function readConfigFile(path: string, problems: string[]): Raw {
   }
 }
 
-function coerce(s: OptionSpec, value: unknown, problems: string[]): unknown {
-  const where = `--${s.flag} (${s.env})`;
+function coerce(s: OptionSpec, value: unknown, problems: string[], where: string): unknown {
+  // Only a list takes an array (or a comma-separated string); no option takes an object.
+  if (typeof value === 'object' && value !== null && (s.type !== 'list' || !Array.isArray(value))) {
+    problems.push(`${where}: expected ${s.type === 'list' ? 'a list' : `a single ${s.type === 'bool' ? 'boolean' : s.type === 'string' ? 'string' : 'number'}`}, got ${Array.isArray(value) ? 'a list' : 'an object'}`);
+    return undefined;
+  }
   switch (s.type) {
     case 'string': {
       const text = String(value);
@@ -138,6 +148,10 @@ function coerce(s: OptionSpec, value: unknown, problems: string[]): unknown {
       return undefined;
     }
     case 'list': {
+      if (Array.isArray(value) && value.some((x) => typeof x === 'object' && x !== null)) {
+        problems.push(`${where}: every item must be a string`);
+        return undefined;
+      }
       const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
       return items.map((x) => x.trim()).filter((x) => x.length > 0);
     }
