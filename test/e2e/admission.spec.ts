@@ -42,7 +42,8 @@ describe('admission: concurrency cap with a bounded queue', () => {
   let c: TestCluster;
   const admission = () => c.gateway.app.get(AdmissionService);
   beforeAll(async () => {
-    c = await startCluster({ workers: 1, worker: { decodeBaseMs: 5 }, gateway: { maxConcurrentRequests: 1, maxQueuedRequests: 1, queueTimeoutMs: 1500 } });
+    // The queue timeout leaves the test seconds to make its 429 checks while one request waits.
+    c = await startCluster({ workers: 1, worker: { decodeBaseMs: 5 }, gateway: { maxConcurrentRequests: 1, maxQueuedRequests: 1, queueTimeoutMs: 3000 } });
   });
   afterAll(async () => c?.close());
 
@@ -63,8 +64,8 @@ describe('admission: concurrency cap with a bounded queue', () => {
       const timedOut = await queued;
       expect(timedOut.status).toBe(408);
       expect(timedOut.body.error).toMatchObject({ type: 'timeout_error', code: 'queue_timeout' });
-      expect(timedOut.body.error!.message).toContain('1500 ms');
-      expect(timedOut.ms).toBeGreaterThanOrEqual(1400);
+      expect(timedOut.body.error!.message).toContain('3000 ms');
+      expect(timedOut.ms).toBeGreaterThanOrEqual(2900);
       expect(admission().queued).toBe(0);
     } finally {
       await slot.stop();
