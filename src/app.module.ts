@@ -1,3 +1,4 @@
+import { VisionService } from './multimodal/vision.service';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { Logger, Metrics } from '@drover/runtime';
@@ -47,6 +48,7 @@ export class AppModule {
         RoutingService,
         InferenceService,
         HttpProxyService,
+        VisionService,
       ],
     };
   }

@@ -5,6 +5,8 @@ import type { ChatMessage } from '@drover/tokenizer';
 import { canonicalChatText } from '../inference/canonical-text';
 import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
+import { ModelCatalogService } from '../inference/model-catalog.service';
+import { IMAGE_PAD_TOKEN, IMAGE_PLACEHOLDER_TEXT, VisionService, type ImageRef } from '../multimodal/vision.service';
 import type { InferenceRequest } from '../inference/inference-types';
 import { CLOCK } from '../runtime/tokens';
 import { endSpan, startSpan } from '../observability/tracing';
@@ -24,6 +26,8 @@ export class ChatController {
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
+    @Inject(ModelCatalogService) private readonly catalog: ModelCatalogService,
+    @Inject(VisionService) private readonly vision: VisionService,
   ) {}
 
   @Post('completions')
@@ -39,10 +43,14 @@ export class ChatController {
     const id = `chatcmpl-${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 48)}`;
     const created = Math.floor(this.clock.now() / 1000);
     const traceCtx = scope.trace;
+    const { messages, images } = toChatMessages(body, (m) => this.catalog.resolve(m).supportsVision);
+    // Images load and preprocess while the template renders and tokenizes.
+    const processed = images.length > 0 ? this.vision.preprocess(images) : undefined;
+    processed?.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
     const tokenizeSpan = startSpan('tokenize', traceCtx, { 'drover.messages': body.messages.length });
     const encodeStart = this.clock.now();
     const encoded = await this.tokenizers.tokenizer
-      .encodeChat(toChatMessages(body), {
+      .encodeChat(messages, {
         tools: body.tools ?? undefined,
         addGenerationPrompt: true,
         extra: body.chat_template_kwargs,
@@ -54,10 +62,13 @@ export class ChatController {
     tokenizeSpan.setAttribute('drover.prompt_tokens', encoded.ids.length);
     this.tokenizers.observeEncode((this.clock.now() - encodeStart) / 1000);
     endSpan(tokenizeSpan);
+    const visual = processed ? this.vision.inputs(encoded.ids, this.tokenizers.tokenizer.tokenToId(IMAGE_PAD_TOKEN)!, await processed) : undefined;
     const request: InferenceRequest = {
       ...scope,
       model: body.model,
-      promptIds: encoded.ids,
+      promptIds: visual?.promptIds ?? encoded.ids,
+      routeIds: visual?.routeIds,
+      multimodal: visual?.multimodal,
       promptText: encoded.text,
       maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
       sampling: samplingFrom(body),
@@ -89,16 +100,28 @@ export class ChatController {
   }
 }
 
-function toChatMessages(body: ChatCompletionBody): ChatMessage[] {
-  return body.messages.map((m, i) => {
+/**
+ * The chat template's messages. Image parts (vision models only) become the vision placeholder in
+ * the text, in order, and are returned as references to load.
+ */
+function toChatMessages(body: ChatCompletionBody, acceptsImages: (model: string) => boolean): { messages: ChatMessage[]; images: ImageRef[] } {
+  const images: ImageRef[] = [];
+  const messages = body.messages.map((m, i) => {
     let content: string | null;
     if (m.content === undefined || m.content === null) content = null;
     else if (typeof m.content === 'string') content = m.content;
     else {
-      if (m.content.some((p) => p.type !== 'text')) {
-        throw new DroverError('unsupported', 'Image content parts are not supported by this model.', { param: `messages[${i}].content` });
-      }
-      content = m.content.map((p) => (p as { text: string }).text).join('');
+      content = m.content
+        .map((p, j) => {
+          if (p.type === 'text') return (p as { text: string }).text;
+          const param = `messages[${i}].content[${j}].image_url`;
+          if (images.length === 0 && !acceptsImages(body.model)) {
+            throw new DroverError('unsupported', `The model '${body.model}' does not accept images (its workers do not report vision support).`, { param });
+          }
+          images.push({ url: imageUrlOf((p as { image_url: unknown }).image_url, param), param });
+          return IMAGE_PLACEHOLDER_TEXT;
+        })
+        .join('');
     }
     return {
       role: m.role,
@@ -109,4 +132,12 @@ function toChatMessages(body: ChatCompletionBody): ChatMessage[] {
       reasoning_content: m.reasoning_content ?? undefined,
     };
   });
+  return { messages, images };
+}
+
+/** OpenAI's `{ url, detail }` object, or a bare URL string as some clients send. */
+function imageUrlOf(v: unknown, param: string): string {
+  const url = typeof v === 'string' ? v : typeof v === 'object' && v !== null ? (v as { url?: unknown }).url : undefined;
+  if (typeof url !== 'string' || url.length === 0) throw new DroverError('invalid_request', 'image_url needs a url (a data: URL or an http(s) URL).', { param });
+  return url;
 }

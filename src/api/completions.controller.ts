@@ -110,8 +110,9 @@ export class CompletionsController {
     const tokenizer = this.tokenizers.tokenizer;
     const p = body.prompt;
     if (typeof p === 'string') return [{ ids: await tokenizer.encode(p), text: p }];
-    if (p.length > MAX_PROMPTS) throw DroverError.invalidRequest(`At most ${MAX_PROMPTS} prompts per request.`, 'prompt');
+    // A flat list of numbers is one prompt of token ids, however long: the prompt cap counts prompts.
     if (typeof p[0] === 'number') return [{ ids: p as number[], text: '' }];
+    if (p.length > MAX_PROMPTS) throw DroverError.invalidRequest(`At most ${MAX_PROMPTS} prompts per request.`, 'prompt');
     if (typeof p[0] === 'string') return Promise.all((p as string[]).map(async (t) => ({ ids: await tokenizer.encode(t), text: t })));
     return (p as number[][]).map((ids) => ({ ids, text: '' }));
   }

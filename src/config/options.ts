@@ -67,6 +67,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('queueTimeoutMs', 'int', 'How long a request may wait for capacity before 408.', { default: 30_000, min: 1 }),
   spec('rateLimitRpm', 'int', 'Requests per minute per API key (0 = off). Mesh-wide when the mesh is on.', { default: 0, min: 0 }),
   spec('rateLimitTpm', 'int', 'Prompt+completion tokens per minute per API key (0 = off). Mesh-wide when the mesh is on.', { default: 0, min: 0 }),
+  spec('maxImageBytes', 'int', 'Vision models: the largest image accepted per image_url part, encoded (larger → 400).', { default: 20 * 1024 * 1024, min: 1 }),
+  spec('maxImagesPerRequest', 'int', 'Vision models: images accepted per request.', { default: 16, min: 1, max: 256 }),
+  spec('remoteImages', 'bool', 'Vision models: fetch http(s) image URLs (else only inline data: URLs are accepted).', { default: true }),
+  spec('imageFetchTimeoutMs', 'int', 'Vision models: time allowed to download one image URL.', { default: 10_000, min: 1 }),
   spec('maxRetries', 'int', 'Retries on another worker for failures before any output was streamed.', { default: 2, min: 0, max: 10 }),
   spec('retryBackoffMs', 'int', 'Base of the exponential retry backoff (with full jitter).', { default: 50, min: 0 }),
   spec('retryBackoffMaxMs', 'int', 'Cap of the retry backoff.', { default: 2000, min: 0 }),
@@ -142,6 +146,10 @@ export interface GatewayConfig {
   queueTimeoutMs: number;
   rateLimitRpm: number;
   rateLimitTpm: number;
+  maxImageBytes: number;
+  maxImagesPerRequest: number;
+  remoteImages: boolean;
+  imageFetchTimeoutMs: number;
   maxRetries: number;
   retryBackoffMs: number;
   retryBackoffMaxMs: number;

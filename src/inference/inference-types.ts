@@ -1,5 +1,5 @@
 import type { Context } from '@opentelemetry/api';
-import type { SamplingOptions } from '@drover/worker-proto';
+import type { MultimodalInput, SamplingOptions } from '@drover/worker-proto';
 
 export type FinishReason = 'stop' | 'length' | 'abort';
 
@@ -14,6 +14,13 @@ export interface InferenceRequest {
   requestId: string;
   model: string;
   promptIds: number[];
+  /**
+   * The ids cache-aware routing sees when they differ from promptIds: a prompt's image
+   * placeholders replaced by ids derived from each image's content (see @drover/multimodal).
+   */
+  routeIds?: number[];
+  /** Preprocessed images for a vision model; their placeholders are already in promptIds. */
+  multimodal?: MultimodalInput;
   promptText: string;
   maxTokens: number | undefined;
   sampling: Omit<SamplingOptions, 'maxNewTokens' | 'stop'>;

@@ -134,7 +134,7 @@ export class InferenceService {
     // The model's own policy (PUT /admin/policies/:model), not just the node default.
     const span = startSpan('route', req.trace, { 'drover.policy': this.routing.settingsFor(req.model).policy, 'drover.attempt': attempt });
     try {
-      const route = this.routing.select({ model: req.model, tokens: req.promptIds, headers: req.headers, user: req.user, exclude: tried });
+      const route = this.routing.select({ model: req.model, tokens: req.routeIds ?? req.promptIds, headers: req.headers, user: req.user, exclude: tried });
       span.setAttributes({ 'drover.worker': route.worker.id, 'drover.match_ratio': route.matchRatio, 'drover.route_reason': route.reason });
       endSpan(span);
       return route;
@@ -190,7 +190,7 @@ export class InferenceService {
     let outcome: 'ok' | 'failed' | 'neutral' = 'neutral';
     let failure: unknown;
     const metadata = injectInto(childContext(req.trace, callSpan), { ...req.metadata });
-    this.routing.record({ model: req.model, tokens: req.promptIds, headers: req.headers, user: req.user }, worker);
+    this.routing.record({ model: req.model, tokens: req.routeIds ?? req.promptIds, headers: req.headers, user: req.user }, worker);
     const dispatch = this.registry.acquire(worker);
     try {
       let sawChunk = false;
@@ -295,6 +295,7 @@ export class InferenceService {
         originalText: undefined,
         sampling: { ...req.sampling, maxNewTokens, skipSpecialTokens: req.skipSpecialTokens },
         stream: true,
+        multimodal: req.multimodal,
       },
       { signal, deadlineMs: this.config.requestTimeoutMs, metadata },
     );

@@ -14,6 +14,8 @@ export interface ServedModel {
    * are proxied, not tokenized); grpc otherwise (a mixed model is served by its gRPC workers).
    */
   kind: WorkerKind;
+  /** Every gRPC worker of the model reports supports_vision: requests may carry images. */
+  supportsVision: boolean;
 }
 
 /** The models this node serves: every model name a registered, connected worker reports. */
@@ -35,6 +37,7 @@ export class ModelCatalogService {
           workers: 1,
           created: Math.floor(w.createdAt / 1000),
           kind: w.kind,
+          supportsVision: w.kind === 'grpc' && w.modelInfo.supportsVision,
         });
       } else {
         m.maxContextLength = Math.min(m.maxContextLength, ctx);
@@ -43,6 +46,10 @@ export class ModelCatalogService {
           // A mixed model is served by its gRPC workers: their EOS ids are the ones that count.
           m.kind = 'grpc';
           m.eosTokenIds = [...w.modelInfo.eosTokenIds];
+          m.supportsVision = w.modelInfo.supportsVision;
+        } else if (w.kind === 'grpc') {
+          // Any gRPC worker of the model may be routed to, so every one must take images.
+          m.supportsVision &&= w.modelInfo.supportsVision;
         }
       }
     }

@@ -58,6 +58,8 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
   // Tokenizer
   m('drover_tokenizer_encode_seconds', 'histogram', 'Prompt encode duration (including chat template).', [], LATENCY_BUCKETS_S),
   m('drover_tokenizer_decode_seconds', 'histogram', 'Incremental detokenization time per request (stop handling included), summed over its chunks.', [], LATENCY_BUCKETS_S),
+  m('drover_image_preprocess_seconds', 'histogram', 'Vision requests: time to load (decode a data: URL or download) and preprocess one image into patches.', [], LATENCY_BUCKETS_S),
+  m('drover_image_rejected_total', 'counter', 'Vision requests: images refused, by reason (bad_source, too_large, undecodable, bad_geometry, too_many).', ['reason']),
   m('drover_tokenizer_cache_hits_total', 'counter', 'Tokenizer cache hits by level.', ['level']),
   m('drover_tokenizer_cache_misses_total', 'counter', 'Tokenizer cache misses by level.', ['level']),
   m('drover_tokenizer_cache_bytes', 'gauge', 'Bytes held by the tokenizer caches.', ['level']),

@@ -96,4 +96,13 @@ describe('gateway: chat completions through the official openai SDK', () => {
     const generated = await fetch(`${c.gateway.url}/v1/models`);
     expect(generated.headers.get('x-request-id')).toMatch(/^req-/);
   });
+
+  it('completions: a token-id prompt may be longer than the prompt-count cap; more than 64 prompts is a 400', async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => 1000 + i);
+    const long = await c.client.completions.create({ model: 'qwen3-mock', prompt: ids, max_tokens: 2 });
+    expect(long.usage?.prompt_tokens).toBe(200);
+    const many = await c.client.completions.create({ model: 'qwen3-mock', prompt: Array(65).fill('hi'), max_tokens: 1 }).catch((e) => e);
+    expect(many.status).toBe(400);
+    expect(many.error.message).toMatch(/At most 64 prompts/);
+  });
 });

@@ -18,6 +18,8 @@ Starts mock SGLang-compatible (or vLLM-compatible) gRPC workers with a simulated
   --max-context-length N     context length reported by GetModelInfo (default 32768)
   --protocol P               gRPC contract served: sglang or vllm (default sglang)
   --echo                     output echoes the prompt's token ids
+  --vision                   serve a vision model (supports_vision; Generate accepts images as
+                             Qwen2-VL pixel_values + image_grid_thw and validates them)
 Engine (cost model and cache):
   --prefill-tokens-per-sec N (default ${DEFAULT_ENGINE_CONFIG.prefillTokensPerSec})
   --prefill-chunk-tokens N   (default ${DEFAULT_ENGINE_CONFIG.prefillChunkTokens})
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
     'max-context-length': { type: 'string', default: '32768' },
     protocol: { type: 'string', default: 'sglang' },
     echo: { type: 'boolean', default: false },
+    vision: { type: 'boolean', default: false },
     'fail-rate': { type: 'string', default: '0' },
     'fail-status': { type: 'string', default: '14' },
     'stall-after-tokens': { type: 'string', default: '0' },
@@ -109,6 +112,7 @@ async function main(): Promise<void> {
       maxContextLength,
       protocol,
       echo: values.echo === true,
+      vision: values.vision === true,
       crashAfterRequests,
       seed: values.seed as string | undefined,
       faults,

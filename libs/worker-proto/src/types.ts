@@ -27,6 +27,26 @@ export interface GenerateParams {
   originalText?: string;
   sampling: SamplingOptions;
   stream: boolean;
+  /** Images, preprocessed by the gateway (placeholder tokens already expanded in inputIds). */
+  multimodal?: MultimodalInput;
+}
+
+/** A tensor as the engines take it: little-endian bytes, a shape and a numpy-style dtype name. */
+export interface TensorData {
+  data: Uint8Array;
+  shape: number[];
+  dtype: 'float32' | 'float16' | 'int32' | 'int64' | 'uint8';
+}
+
+export interface MultimodalInput {
+  pixelValues: TensorData;
+  /** Extra per-model tensors, e.g. Qwen2-VL's image_grid_thw. */
+  tensors: Record<string, TensorData>;
+  /** The placeholder token id the images occupy in inputIds. */
+  imTokenId: number;
+  placeholders: { offset: number; length: number }[];
+  /** Content hashes, one per image (engines key their multimodal caches on them). */
+  hashes: string[];
 }
 
 export type GenerateEvent =

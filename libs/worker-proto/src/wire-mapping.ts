@@ -1,4 +1,4 @@
-import type { GenerateEvent, GenerateParams, KvEvent, KvEventBatch, ModelInfo, SamplingOptions, WorkerLoad, WorkerProtocol } from './types';
+import type { GenerateEvent, GenerateParams, KvEvent, KvEventBatch, ModelInfo, MultimodalInput, SamplingOptions, TensorData, WorkerLoad, WorkerProtocol } from './types';
 
 /**
  * Builds the wire GenerateRequest for each contract. proto3 zero values are not the semantic
@@ -8,15 +8,42 @@ export function toGenerateRequest(protocol: WorkerProtocol, p: GenerateParams): 
   const s = p.sampling;
   const tokenized = { original_text: p.originalText ?? '', input_ids: p.inputIds };
   if (protocol === 'sglang') {
-    return {
+    const req: Record<string, unknown> = {
       request_id: p.requestId,
       tokenized,
       sampling_params: sglangSampling(s),
       stream: p.stream,
       logprob_start_len: -1,
     };
+    if (p.multimodal) req.mm_inputs = sglangMultimodal(p.multimodal);
+    return req;
   }
-  return { request_id: p.requestId, tokenized, sampling_params: vllmSampling(s), stream: p.stream };
+  const req: Record<string, unknown> = { request_id: p.requestId, tokenized, sampling_params: vllmSampling(s), stream: p.stream };
+  if (p.multimodal) req.mm_inputs = vllmMultimodal(p.multimodal);
+  return req;
+}
+
+function sglangMultimodal(m: MultimodalInput): Record<string, unknown> {
+  const tensor = (t: TensorData) => ({ data: t.data, shape: t.shape, dtype: t.dtype });
+  return {
+    pixel_values: tensor(m.pixelValues),
+    model_specific_tensors: Object.fromEntries(Object.entries(m.tensors).map(([k, t]) => [k, tensor(t)])),
+    im_token_id: m.imTokenId,
+    mm_placeholders: m.placeholders,
+    modalities: m.placeholders.map(() => 'image'),
+  };
+}
+
+function vllmMultimodal(m: MultimodalInput): Record<string, unknown> {
+  const tensor = (t: TensorData) => ({ inline: t.data, shape: t.shape, dtype: t.dtype });
+  return {
+    pixel_values: tensor(m.pixelValues),
+    model_specific_tensors: Object.fromEntries(Object.entries(m.tensors).map(([k, t]) => [k, tensor(t)])),
+    im_token_id: m.imTokenId,
+    mm_placeholders: m.placeholders,
+    mm_hashes: m.hashes,
+    modality: 'IMAGE',
+  };
 }
 
 function sglangSampling(s: SamplingOptions): Record<string, unknown> {

@@ -3,6 +3,7 @@ import { enginePackages, lookup, SERVICES, type WorkerProtocol } from '@drover/w
 import { SeededRng, SystemClock, SystemTimers } from '@drover/runtime';
 import { MockEngine, type EngineInit } from '../mock-engine';
 import { qwen3TokenizerPath, qwen3WordVocabulary } from '../vocabulary';
+import { checkVisionInputs } from './mock-vision';
 
 export interface MockWorkerOptions extends EngineInit {
   port: number;
@@ -13,6 +14,8 @@ export interface MockWorkerOptions extends EngineInit {
   protocol?: WorkerProtocol;
   /** Exit the process after this many Generate requests (chaos: a worker that dies). 0 = never. */
   crashAfterRequests?: number;
+  /** Serve a vision model: GetModelInfo reports supports_vision and Generate accepts mm_inputs. */
+  vision?: boolean;
   /** Keep the metadata of the last N requests (tests assert on trace propagation). */
   metadataHistory?: number;
   seed?: string;
@@ -37,7 +40,7 @@ const EOS_IDS = [151645, 151643];
  * by a MockEngine on the system clock.
  */
 export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWorker> {
-  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, protocol = 'sglang', crashAfterRequests = 0, metadataHistory = 100, seed, ...engineInit } = opts;
+  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, protocol = 'sglang', crashAfterRequests = 0, vision = false, metadataHistory = 100, seed, ...engineInit } = opts;
   const vllm = protocol === 'vllm';
   const engine = new MockEngine(
     { clock: new SystemClock(), timers: new SystemTimers(), rng: new SeededRng(seed ?? `mock-worker:${port}:${process.pid}`) },
@@ -72,6 +75,15 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       // SGLang carries the seed in custom params; vLLM has a seed field. vLLM's GenerateResponse has no request_id.
       const seedValue = vllm ? sp.seed : sp.custom_params?.fields?.seed?.number_value;
       const reply = (body: Record<string, unknown>) => (vllm ? body : { request_id: requestId, ...body });
+      let inputIds: number[] = r.tokenized?.input_ids ?? [];
+      if (r.mm_inputs) {
+        const check = vision ? checkVisionInputs(r.mm_inputs, inputIds) : { ok: false as const, message: `model ${model} does not support images` };
+        if (!check.ok) {
+          call.emit('error', { code: status.INVALID_ARGUMENT, details: check.message });
+          return;
+        }
+        inputIds = check.cacheIds;
+      }
       let done = false;
       call.on('cancelled', () => {
         if (done) return;
@@ -81,7 +93,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       engine.submit(
         {
           requestId,
-          inputIds: r.tokenized?.input_ids ?? [],
+          inputIds,
           maxNewTokens: (vllm ? sp.max_tokens : sp.max_new_tokens) ?? undefined,
           minNewTokens: (vllm ? sp.min_tokens : sp.min_new_tokens) ?? 0,
           stopTokenIds: sp.stop_token_ids ?? [],
@@ -133,13 +145,13 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       served_model_name: model,
       max_context_length: maxContextLength,
       vocab_size: 151936,
-      supports_vision: false,
-      model_type: 'qwen3',
+      supports_vision: vision,
+      model_type: vision ? 'qwen2_5_vl' : 'qwen3',
       eos_token_ids: EOS_IDS,
       pad_token_id: 151643,
       bos_token_id: 0,
       max_req_input_len: maxContextLength,
-      architectures: ['Qwen3ForCausalLM'],
+      architectures: [vision ? 'Qwen2_5_VLForConditionalGeneration' : 'Qwen3ForCausalLM'],
     })),
     GetServerInfo: unary(() => ({
       active_requests: engine.runningCount,

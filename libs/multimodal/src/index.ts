@@ -1,0 +1,7 @@
+export { QWEN2_VL_VISION, resizeFactor, type VisionConfig } from './vision-config';
+export { MultimodalError } from './multimodal-error';
+export { smartResize } from './smart-resize';
+export { decodeDataUrl } from './image-source';
+export { patchify } from './patchify';
+export { preprocessImage, type ProcessedImage } from './preprocess';
+export { expandPromptImages, routingTokens, type PromptImages } from './prompt-images';

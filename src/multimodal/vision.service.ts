@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { decodeDataUrl, expandPromptImages, MultimodalError, preprocessImage, QWEN2_VL_VISION, routingTokens, type ProcessedImage, type VisionConfig } from '@drover/multimodal';
+import { DroverError, type Metrics } from '@drover/runtime';
+import type { MultimodalInput } from '@drover/worker-proto';
+import type { GatewayConfig } from '../config/options';
+import { CONFIG, METRICS } from '../runtime/tokens';
+import { fetchImage } from './image-fetch';
+
+/** What the chat template sees in place of each image: Qwen-VL's vision span with one pad. */
+export const IMAGE_PLACEHOLDER_TEXT = '<|vision_start|><|image_pad|><|vision_end|>';
+export const IMAGE_PAD_TOKEN = '<|image_pad|>';
+
+/** An image part found in a message, with the parameter path errors should name. */
+export interface ImageRef {
+  url: string;
+  param: string;
+}
+
+/**
+ * Loads and preprocesses a request's images for a vision model, and turns the rendered prompt's
+ * one pad per image into the engine's inputs: expanded ids, tensors, and content-keyed ids for
+ * cache-aware routing.
+ */
+@Injectable()
+export class VisionService {
+  private readonly vision: VisionConfig;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(METRICS) private readonly metrics: Metrics,
+  ) {
+    this.vision = { ...QWEN2_VL_VISION, maxImageBytes: config.maxImageBytes, maxImages: config.maxImagesPerRequest };
+  }
+
+  async preprocess(refs: readonly ImageRef[]): Promise<ProcessedImage[]> {
+    if (refs.length > this.vision.maxImages) {
+      throw new DroverError('invalid_request', `At most ${this.vision.maxImages} images are accepted per request; got ${refs.length}.`, { param: 'messages' });
+    }
+    return Promise.all(
+      refs.map(async (ref) => {
+        const started = performance.now();
+        try {
+          const img = await preprocessImage(await this.load(ref.url), this.vision);
+          this.metrics.observe('drover_image_preprocess_seconds', (performance.now() - started) / 1000);
+          return img;
+        } catch (err) {
+          if (err instanceof MultimodalError) {
+            this.metrics.inc('drover_image_rejected_total', { reason: err.reason });
+            throw new DroverError('invalid_request', err.message, { param: ref.param });
+          }
+          throw err;
+        }
+      }),
+    );
+  }
+
+  /** Expands the pads in the rendered prompt; `padId` is the tokenizer's id of IMAGE_PAD_TOKEN. */
+  inputs(ids: readonly number[], padId: number, images: readonly ProcessedImage[]): { promptIds: number[]; routeIds: number[]; multimodal: MultimodalInput } {
+    let prompt;
+    try {
+      prompt = expandPromptImages(ids, padId, images);
+    } catch (err) {
+      if (err instanceof MultimodalError) throw new DroverError('invalid_request', err.message, { param: 'messages' });
+      throw err;
+    }
+    const grid = BigInt64Array.from(prompt.gridThw.data, (v) => BigInt(v));
+    return {
+      promptIds: prompt.inputIds,
+      routeIds: routingTokens(prompt),
+      multimodal: {
+        pixelValues: { data: bytesOf(prompt.pixelValues.data), shape: prompt.pixelValues.shape, dtype: 'float32' },
+        tensors: { image_grid_thw: { data: bytesOf(grid), shape: prompt.gridThw.shape, dtype: 'int64' } },
+        imTokenId: padId,
+        placeholders: prompt.placeholders,
+        hashes: prompt.hashes,
+      },
+    };
+  }
+
+  private async load(url: string): Promise<Buffer> {
+    if (url.startsWith('data:')) return decodeDataUrl(url, this.vision.maxImageBytes).bytes;
+    if (/^https?:\/\//i.test(url)) {
+      if (!this.config.remoteImages) throw new MultimodalError('bad_source', 'This gateway accepts inline images only (data: URLs); remote image URLs are disabled.');
+      return fetchImage(url, { maxBytes: this.vision.maxImageBytes, timeoutMs: this.config.imageFetchTimeoutMs });
+    }
+    throw new MultimodalError('bad_source', 'Image URL must be a data: URL or an http(s) URL.');
+  }
+}
+
+/** The little-endian bytes of a typed array (every platform Node runs on here is little-endian). */
+function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
