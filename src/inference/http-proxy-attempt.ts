@@ -24,6 +24,8 @@ export interface AttemptInput {
   requestTimeoutMs: number;
   /** Time to the first response byte of a streamed answer (0 = off). */
   ttftTimeoutMs: number;
+  /** Once a stream started, the longest silence from the upstream before the attempt is abandoned (0 = off). */
+  streamIdleTimeoutMs?: number;
   /** The upstream's first byte of a streamed answer arrived (the worker registry's first-token count). */
   onFirstByte?: () => void;
 }
@@ -65,7 +67,14 @@ export async function proxyAttempt(input: AttemptInput, reply: FastifyReply, clo
       if (first.done) throw new HttpUpstreamError('broken', 'the upstream ended the stream before any event');
       timers.clearTimeout(ttft);
       input.onFirstByte?.();
-      return await streamBack(reader, first.value, input, reply, abort.signal, outcome, rename, clock.now());
+      const idleMs = input.streamIdleTimeoutMs ?? 0;
+      // Arms the stall timer for one read; the returned function disarms it.
+      const watchIdle = (): (() => void) => {
+        if (idleMs <= 0) return () => undefined;
+        const t = timers.setTimeout(() => abort.abort(new HttpUpstreamError('timeout', `the upstream sent nothing for ${idleMs} ms`)), idleMs);
+        return () => timers.clearTimeout(t);
+      };
+      return await streamBack(reader, first.value, input, reply, abort.signal, outcome, rename, clock.now(), watchIdle);
     }
     // Non-streaming (or an upstream that answered a stream request with plain JSON): nothing has
     // reached the client until the whole body is here, so a break while reading is retryable.
@@ -101,6 +110,7 @@ async function streamBack(
   outcome: UpstreamOutcome,
   rename: string | undefined,
   firstByteAt: number,
+  watchIdle: () => () => void,
 ): Promise<AttemptResult> {
   reply.hijack();
   const raw = reply.raw;
@@ -124,7 +134,8 @@ async function streamBack(
   try {
     while (chunk) {
       for (const event of framer.push(decoder.decode(chunk, { stream: true }))) await write(inspectEvent(event, outcome, rename));
-      const next = await read(reader, signal);
+      const disarm = watchIdle();
+      const next = await read(reader, signal).finally(disarm);
       chunk = next.done ? undefined : next.value;
     }
     const rest = framer.rest() + decoder.decode();

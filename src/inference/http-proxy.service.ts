@@ -149,7 +149,7 @@ export class HttpProxyService {
     const dispatch = this.registry.acquire(worker);
     try {
       const result = await proxyAttempt(
-        { worker, path, body: p.body, model, stream, requestId: scope.requestId, headers, clientSignal: scope.signal, requestTimeoutMs: this.config.requestTimeoutMs, ttftTimeoutMs: this.config.ttftTimeoutMs, onFirstByte: () => this.registry.firstToken(dispatch) },
+        { worker, path, body: p.body, model, stream, requestId: scope.requestId, headers, clientSignal: scope.signal, requestTimeoutMs: this.config.requestTimeoutMs, ttftTimeoutMs: this.config.ttftTimeoutMs, streamIdleTimeoutMs: this.config.streamIdleTimeoutMs, onFirstByte: () => this.registry.firstToken(dispatch) },
         reply,
         this.clock,
         this.timers,

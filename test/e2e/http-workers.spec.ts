@@ -328,3 +328,36 @@ describe('gateway: HTTP upstreams under another model name, and the first-byte t
     }
   });
 });
+
+describe('gateway: an HTTP upstream that stalls mid-stream', () => {
+  let fake: FakeUpstream;
+  let gw: RunningGateway;
+
+  beforeAll(async () => {
+    fake = await startFakeUpstream({ name: 'stall', behavior: { pieces: 6, stallAfterPieces: 2 } });
+    gw = await startGateway(testConfig({ workerUrls: [fake.url], streamIdleTimeoutMs: 300 }));
+    await waitFor(async () => ((await (await fetch(`${gw.url}/readiness`)).status) === 200), 5000, 'ready');
+  });
+  afterAll(async () => {
+    await gw?.shutdown(0);
+    await fake?.close();
+  });
+
+  it('ends the client stream with a timeout error event and [DONE] after --stream-idle-timeout-ms, and closes the upstream', async () => {
+    const started = Date.now();
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'stall please' }], stream: true }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    const events = text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+    expect(events.at(-1)).toBe('[DONE]');
+    expect(JSON.parse(events[0]).choices[0].delta.content).toBe('Answer from stall');
+    const error = JSON.parse(events.at(-2)!);
+    expect(error.error.message).toMatch(/sent nothing for 300 ms/);
+    await waitFor(() => fake.posts().length === 1 && fake.posts()[0].closedEarly, 5000, 'upstream request closed');
+  });
+});

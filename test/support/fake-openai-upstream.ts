@@ -24,6 +24,8 @@ export interface UpstreamBehavior {
   pieceIntervalMs: number;
   /** Destroy the socket after this many streamed pieces. */
   breakAfterPieces?: number;
+  /** Stop sending after this many streamed pieces, keeping the connection open (a stalled engine). */
+  stallAfterPieces?: number;
 }
 
 export interface RecordedRequest {
@@ -116,6 +118,7 @@ export async function startFakeUpstream(opts: { name: string; model?: string; ma
     for (let i = 0; i < b.pieces; i++) {
       if (res.destroyed) return;
       if (b.breakAfterPieces !== undefined && i === b.breakAfterPieces) return void res.destroy();
+      if (b.stallAfterPieces !== undefined && i === b.stallAfterPieces) return;
       if (i > 0 && b.pieceIntervalMs > 0) await new Promise((r) => setTimeout(r, b.pieceIntervalMs));
       send({ id, object, created, model, choices: [choice(piece(i), null, i === 0)] });
     }
