@@ -4,6 +4,7 @@
  * setting cannot exist in one place and be missing in another.
  */
 import { DEFAULT_ROUTING_CONFIG as R } from '@drover/routing';
+import { DEFAULT_TREE_BUDGET_TOKENS } from '@drover/radix-tree';
 
 export type OptionType = 'string' | 'int' | 'number' | 'bool' | 'list';
 
@@ -105,7 +106,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('meshTlsServerName', 'string', 'Mesh sync mutual TLS: name to verify in peers\' certificates (default: the dialed address).'),
   spec('meshTimings', 'string', 'SWIM timing preset.', { default: 'lan', choices: ['lan', 'local'] }),
   spec('kvEvents', 'bool', 'Subscribe to workers\' KV-cache events and route on their exact block index (else on the approximate tree).', { default: true }),
-  spec('treeBudgetTokens', 'int', 'Routing tree budget per model, in tokens (all workers together).', { default: 8_000_000, min: 1024 }),
+  spec('treeBudgetTokens', 'int', 'Routing tree budget per model, in tokens (all workers together).', { default: DEFAULT_TREE_BUDGET_TOKENS, min: 1024 }),
 ];
 
 export interface GatewayConfig {

@@ -6,4 +6,4 @@ export { treeDigest } from './digest';
 export { PrefixShards } from './prefix-shards';
 export { KvBlockIndex, chainedBlockHashes, type KvEventLike } from './kv-block-index';
 export { fnvChainHash, type BlockHashFn } from './block-hash';
-export { DEFAULT_TREE_LIMITS, type TreeCodecLimits } from './limits';
+export { DEFAULT_TREE_BUDGET_TOKENS, DEFAULT_TREE_LIMITS, type TreeCodecLimits } from './limits';

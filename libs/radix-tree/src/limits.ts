@@ -18,3 +18,9 @@ export const DEFAULT_TREE_LIMITS: TreeCodecLimits = {
   maxOps: 100_000,
   maxSeqLength: 1_000_000,
 };
+
+/**
+ * The budget a tree gets when its owner names none: large enough for a real fleet's hot prefixes,
+ * small enough that a tree created without thought still cannot grow without bound.
+ */
+export const DEFAULT_TREE_BUDGET_TOKENS = 8_000_000;

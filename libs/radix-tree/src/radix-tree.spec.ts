@@ -202,3 +202,10 @@ describe('PrefixShards compact ops', () => {
     expect(stranger.replica('b')!.match([...system, 1, 2, 3, 4, 5, 6]).length).toBe(306);
   });
 });
+
+describe('default budget', () => {
+  it('a tree created without a budget is still bounded', () => {
+    expect(Number.isFinite(new RadixTree().budgetTokens)).toBe(true);
+    expect(Number.isFinite(new TextRadixTree().tree.budgetTokens)).toBe(true);
+  });
+});

@@ -1,4 +1,5 @@
 import { treeDigest } from './digest';
+import { DEFAULT_TREE_BUDGET_TOKENS } from './limits';
 
 /**
  * A compressed radix tree over uint32 sequences (token ids, or chained block hashes) recording
@@ -57,7 +58,7 @@ export class RadixTree {
    */
   private readonly removedAt = new Map<string, number>();
 
-  constructor(readonly budgetTokens = Number.POSITIVE_INFINITY) {}
+  constructor(readonly budgetTokens = DEFAULT_TREE_BUDGET_TOKENS) {}
 
   /** The tree's logical clock: every insert without an explicit time ticks it. */
   get now(): number {

@@ -1,3 +1,4 @@
+import { DEFAULT_TREE_BUDGET_TOKENS } from './limits';
 import { RadixTree, type MatchResult, type TreeStats } from './radix-tree';
 
 /**
@@ -7,7 +8,7 @@ import { RadixTree, type MatchResult, type TreeStats } from './radix-tree';
 export class TextRadixTree {
   readonly tree: RadixTree;
 
-  constructor(budgetChars = Number.POSITIVE_INFINITY) {
+  constructor(budgetChars = DEFAULT_TREE_BUDGET_TOKENS) {
     this.tree = new RadixTree(budgetChars);
   }
 
