@@ -2,7 +2,7 @@
  * `npm run bench -- NAME [--json] [options]`: runs bench/NAME.ts and prints its result. With
  * --json, stdout carries exactly one JSON object (progress goes to stderr).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface BenchModule {
@@ -15,8 +15,13 @@ async function main(): Promise<void> {
   const json = rest.includes('--json');
   const args = rest.filter((a) => a !== '--json');
   if (!name || name === '--help' || name === '-h') {
-    process.stderr.write('usage: npm run bench -- NAME [--json] [bench options]\n');
-    process.stderr.write('benches: gateway, radix, routing, swim, mesh (see BENCHMARKS.md)\n');
+    process.stderr.write('usage: npm run bench -- NAME [--json] [bench options]\n\nbenches (figures in BENCHMARKS.md):\n');
+    // Listed from the compiled files, so a new bench cannot be missing from the help.
+    const names = readdirSync(__dirname).filter((f) => f.endsWith('.js') && f !== 'index.js').map((f) => f.slice(0, -3));
+    for (const n of names.sort()) {
+      const mod = (await import(join(__dirname, `${n}.js`))) as Partial<BenchModule>;
+      if (typeof mod.run === 'function') process.stderr.write(`  ${n.padEnd(10)} ${mod.description ?? ''}\n`);
+    }
     process.exit(name ? 0 : 2);
   }
   if (!/^[a-z0-9-]+$/.test(name) || !existsSync(join(__dirname, `${name}.js`))) {
