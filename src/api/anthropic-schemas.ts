@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
 const textBlock = z.looseObject({ type: z.literal('text'), text: z.string() });
-const content = z.union([z.string(), z.array(textBlock).min(1)]);
+const imageBlock = z.looseObject({
+  type: z.literal('image'),
+  source: z.looseObject({ type: z.enum(['base64', 'url']), media_type: z.string().optional(), data: z.string().optional(), url: z.string().optional() }),
+});
+const content = z.union([z.string(), z.array(z.union([textBlock, imageBlock])).min(1)]);
 
 export const messagesSchema = z.looseObject({
   model: z.string().min(1),

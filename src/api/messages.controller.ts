@@ -1,3 +1,5 @@
+import { ModelCatalogService } from '../inference/model-catalog.service';
+import { IMAGE_PAD_TOKEN, IMAGE_PLACEHOLDER_TEXT, VisionService, type ImageRef } from '../multimodal/vision.service';
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DroverError } from '@drover/runtime';
@@ -20,6 +22,8 @@ export class MessagesController {
     @Inject(InferenceService) private readonly inference: InferenceService,
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
     @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
+    @Inject(ModelCatalogService) private readonly catalog: ModelCatalogService,
+    @Inject(VisionService) private readonly vision: VisionService,
   ) {}
 
   @Post('messages')
@@ -30,11 +34,17 @@ export class MessagesController {
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
     const id = `msg_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;
-    const encoded = await this.tokenizers.tokenizer.encodeChat(toChat(body), { addGenerationPrompt: true });
+    const { messages, images } = toChat(body, (m) => this.catalog.resolve(m).supportsVision);
+    const processed = images.length > 0 ? this.vision.preprocess(images) : undefined;
+    processed?.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
+    const encoded = await this.tokenizers.tokenizer.encodeChat(messages, { addGenerationPrompt: true });
+    const visual = processed ? this.vision.inputs(encoded.ids, this.tokenizers.tokenizer.tokenToId(IMAGE_PAD_TOKEN)!, await processed) : undefined;
     const request: InferenceRequest = {
       ...scope,
       model: body.model,
-      promptIds: encoded.ids,
+      promptIds: visual?.promptIds ?? encoded.ids,
+      routeIds: visual?.routeIds,
+      multimodal: visual?.multimodal,
       promptText: encoded.text,
       maxTokens: body.max_tokens,
       sampling: { temperature: body.temperature, topP: body.top_p, topK: body.top_k },
@@ -83,15 +93,33 @@ export class MessagesController {
   }
 }
 
-function toChat(body: MessagesBody): ChatMessage[] {
-  const text = (c: string | { text: string }[]): string => (typeof c === 'string' ? c : c.map((b) => b.text).join(''));
+/** The chat template's messages; image blocks (vision models only) become the vision placeholder. */
+function toChat(body: MessagesBody, acceptsImages: (model: string) => boolean): { messages: ChatMessage[]; images: ImageRef[] } {
+  const images: ImageRef[] = [];
+  const text = (c: MessagesBody['system'] | MessagesBody['messages'][number]['content'], where: string): string => {
+    if (c === undefined || typeof c === 'string') return c ?? '';
+    return c
+      .map((b, j) => {
+        if (b.type === 'text') return (b as { text: string }).text;
+        const param = `${where}.content[${j}].source`;
+        if (images.length === 0 && !acceptsImages(body.model)) {
+          throw new DroverError('unsupported', `The model '${body.model}' does not accept images (its workers do not report vision support).`, { param });
+        }
+        const src = (b as { source: { type: string; media_type?: string; data?: string; url?: string } }).source;
+        const url = src.type === 'base64' ? `data:${src.media_type ?? 'image/png'};base64,${src.data ?? ''}` : src.url;
+        if (!url) throw new DroverError('invalid_request', 'An image source of type url needs a url.', { param });
+        images.push({ url, param });
+        return IMAGE_PLACEHOLDER_TEXT;
+      })
+      .join('');
+  };
   const out: ChatMessage[] = [];
-  if (body.system !== undefined) out.push({ role: 'system', content: text(body.system) });
-  for (const m of body.messages) out.push({ role: m.role, content: text(m.content) });
+  if (body.system !== undefined) out.push({ role: 'system', content: text(body.system, 'system') });
+  body.messages.forEach((m, i) => out.push({ role: m.role, content: text(m.content, `messages[${i}]`) }));
   if (out[out.length - 1].role === 'assistant') {
     throw new DroverError('unsupported', 'A final assistant message (prefill) is not supported.', { param: 'messages' });
   }
-  return out;
+  return { messages: out, images };
 }
 
 function stopSequence(matched: string | number | undefined, body: MessagesBody): string | null {

@@ -93,6 +93,28 @@ describe('vision: chat completions with images (Qwen2-VL preprocessing)', () => 
     expect(huge.body.error.message).toMatch(/65536-byte limit/);
   });
 
+  it('takes Anthropic Messages image blocks (base64 source) the same way', async () => {
+    const messages = async (content: unknown) => {
+      const res = await fetch(`${c.gateway.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'qwen3-mock', max_tokens: 3, messages: [{ role: 'user', content }] }),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const text = await messages([{ type: 'text', text: 'What is in this picture?' }]);
+    const image = await messages([
+      { type: 'text', text: 'What is in this picture?' },
+      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: red.toString('base64') } },
+    ]);
+    expect(image.status, JSON.stringify(image.body)).toBe(200);
+    expect(image.body.usage.input_tokens - text.body.usage.input_tokens).toBe(77 + 2);
+    const bad = await messages([{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } }]);
+    expect(bad.status).toBe(400);
+    expect(bad.body.type).toBe('error');
+    expect(bad.body.error.type).toBe('invalid_request_error');
+  });
+
   it('answers bad images with a 400 naming the part', async () => {
     const badBase64 = await chat(withImage('data:image/png;base64,@@@'));
     expect(badBase64.status).toBe(400);
