@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { patchify } from './patchify';
+import { patchify, patchifyBytes } from './patchify';
+import { normalisationTables, normalise } from './preprocess';
 import { QWEN2_VL_VISION as cfg } from './vision-config';
 
 /** An image whose every value names its own (channel, y, x), so any misplaced value shows. */
@@ -49,5 +50,19 @@ describe('patchify (Qwen2-VL layout)', () => {
     for (const v of patches) counts.set(v, (counts.get(v) ?? 0) + 1);
     expect(counts.size).toBe(3 * H * W);
     expect([...counts.values()].every((n) => n === 2)).toBe(true);
+  });
+});
+
+describe('patchifyBytes (the fused fast path)', () => {
+  it.each([1, 3, 4])('equals patchify(normalise(bytes)) for %i-channel pixels', (channels) => {
+    const H = 56;
+    const W = 112;
+    const bytes = new Uint8Array(H * W * channels);
+    let s = 7;
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
+    const fused = patchifyBytes(bytes, channels, H, W, normalisationTables(cfg), cfg);
+    const reference = patchify(normalise(bytes, channels, { width: W, height: H }, cfg), H, W, cfg);
+    expect(fused.rows).toBe(reference.rows);
+    expect(fused.patches).toEqual(reference.patches);
   });
 });

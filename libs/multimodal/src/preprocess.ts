@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { MultimodalError } from './multimodal-error';
-import { patchify } from './patchify';
+import { patchifyBytes } from './patchify';
 import { smartResize } from './smart-resize';
 import type { VisionConfig } from './vision-config';
 
@@ -52,8 +52,7 @@ export async function preprocessImage(bytes: Uint8Array, cfg: VisionConfig): Pro
   } catch (err) {
     throw undecodable(err);
   }
-  const chw = normalise(raw.data, raw.info.channels, size, cfg);
-  const { patches, rows, cols, gridH, gridW } = patchify(chw, size.height, size.width, cfg);
+  const { patches, rows, cols, gridH, gridW } = patchifyBytes(raw.data, raw.info.channels, size.height, size.width, normalisationTables(cfg), cfg);
   return {
     patches,
     rows,
@@ -66,15 +65,21 @@ export async function preprocessImage(bytes: Uint8Array, cfg: VisionConfig): Pro
   };
 }
 
-/** HWC bytes → CHW floats, (v/255 - mean) / std per channel. Grey images fill all three channels. */
-function normalise(data: Buffer, channels: number, size: { width: number; height: number }, cfg: VisionConfig): Float32Array {
+/** Per channel, the normalised value of each of the 256 byte values: (v/255 - mean) / std. */
+export function normalisationTables(cfg: VisionConfig): [Float32Array, Float32Array, Float32Array] {
+  const table = (c: number) => Float32Array.from({ length: 256 }, (_, v) => (v / 255 - cfg.imageMean[c]) / cfg.imageStd[c]);
+  return [table(0), table(1), table(2)];
+}
+
+/** HWC bytes → normalised CHW floats (the reference two-step path; grey fills all three channels). */
+export function normalise(data: Uint8Array, channels: number, size: { width: number; height: number }, cfg: VisionConfig): Float32Array {
   const plane = size.width * size.height;
   const out = new Float32Array(3 * plane);
+  const luts = normalisationTables(cfg);
   for (let c = 0; c < 3; c++) {
-    const src = Math.min(c, channels - 1);
-    const scale = 1 / (255 * cfg.imageStd[c]);
-    const shift = cfg.imageMean[c] / cfg.imageStd[c];
-    for (let i = 0; i < plane; i++) out[c * plane + i] = data[i * channels + src] * scale - shift;
+    const lut = luts[c];
+    let o = c * plane;
+    for (let i = Math.min(c, channels - 1); i < data.length; i += channels) out[o++] = lut[data[i]];
   }
   return out;
 }
