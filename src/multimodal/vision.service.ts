@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { decodeDataUrl, expandPromptImages, MultimodalError, preprocessImage, QWEN2_VL_VISION, routingTokens, type ProcessedImage, type VisionConfig } from '@drover/multimodal';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { decodeDataUrl, expandPromptImages, MultimodalError, PatchifyPool, preprocessImage, QWEN2_VL_VISION, routingTokens, type ProcessedImage, type VisionConfig } from '@drover/multimodal';
 import { DroverError, type Metrics } from '@drover/runtime';
 import type { MultimodalInput } from '@drover/worker-proto';
 import type { GatewayConfig } from '../config/options';
@@ -22,8 +22,10 @@ export interface ImageRef {
  * cache-aware routing.
  */
 @Injectable()
-export class VisionService {
+export class VisionService implements OnApplicationShutdown {
   private readonly vision: VisionConfig;
+  /** Started with the first image, so nodes without vision traffic spend no threads on it. */
+  private pool: PatchifyPool | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -40,7 +42,8 @@ export class VisionService {
       refs.map(async (ref) => {
         const started = performance.now();
         try {
-          const img = await preprocessImage(await this.load(ref.url), this.vision);
+          this.pool ??= new PatchifyPool();
+          const img = await preprocessImage(await this.load(ref.url), this.vision, this.pool);
           this.metrics.observe('drover_image_preprocess_seconds', (performance.now() - started) / 1000);
           return img;
         } catch (err) {
@@ -52,6 +55,10 @@ export class VisionService {
         }
       }),
     );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool?.close();
   }
 
   /** Expands the pads in the rendered prompt; `padId` is the tokenizer's id of IMAGE_PAD_TOKEN. */

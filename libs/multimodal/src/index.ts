@@ -2,6 +2,7 @@ export { QWEN2_VL_VISION, resizeFactor, type VisionConfig } from './vision-confi
 export { MultimodalError } from './multimodal-error';
 export { smartResize } from './smart-resize';
 export { decodeDataUrl } from './image-source';
-export { patchify } from './patchify';
+export { patchify, patchifyBytes } from './patchify';
+export { PatchifyPool } from './patchify-pool';
 export { preprocessImage, type ProcessedImage } from './preprocess';
 export { expandPromptImages, routingTokens, type PromptImages } from './prompt-images';

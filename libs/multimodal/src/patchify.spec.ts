@@ -66,3 +66,28 @@ describe('patchifyBytes (the fused fast path)', () => {
     expect(fused.patches).toEqual(reference.patches);
   });
 });
+
+describe('PatchifyPool (worker threads)', () => {
+  it('gives the same patches as the inline path, for concurrent jobs, and refuses work once closed', async () => {
+    const { PatchifyPool } = await import('./patchify-pool');
+    const pool = new PatchifyPool(2);
+    try {
+      const H = 56;
+      const W = 84;
+      const images = [1, 2, 3, 4].map((seed) => {
+        const b = new Uint8Array(H * W * 3);
+        let s = seed;
+        for (let i = 0; i < b.length; i++) b[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
+        return b;
+      });
+      const luts = normalisationTables(cfg);
+      const expected = images.map((b) => patchifyBytes(b, 3, H, W, luts, cfg).patches);
+      const got = await Promise.all(images.map((b) => pool.run(b.slice(), 3, H, W, luts, cfg)));
+      got.forEach((r, i) => expect(r.patches).toEqual(expected[i]));
+      expect(got[0].rows).toBe((H / 14) * (W / 14));
+    } finally {
+      await pool.close();
+    }
+    await expect(pool.run(new Uint8Array(56 * 56 * 3), 3, 56, 56, normalisationTables(cfg), cfg)).rejects.toThrow(/closed/);
+  });
+});

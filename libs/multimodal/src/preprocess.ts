@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { MultimodalError } from './multimodal-error';
 import { patchifyBytes } from './patchify';
+import type { PatchifyPool } from './patchify-pool';
 import { smartResize } from './smart-resize';
 import type { VisionConfig } from './vision-config';
 
@@ -23,9 +24,11 @@ export interface ProcessedImage {
 /**
  * Decodes, orients (EXIF), flattens transparency onto white, converts to sRGB, resizes (bicubic)
  * to the model's grid and normalises an image into patches. Every failure is a MultimodalError
- * with a client-facing message; pixel limits are enforced before the image is decoded.
+ * with a client-facing message; pixel limits are enforced before the image is decoded. With a
+ * pool, the patch layout is computed on a worker thread (the gateway's choice: its event loop
+ * must not stall); without one, inline.
  */
-export async function preprocessImage(bytes: Uint8Array, cfg: VisionConfig): Promise<ProcessedImage> {
+export async function preprocessImage(bytes: Uint8Array, cfg: VisionConfig, pool?: PatchifyPool): Promise<ProcessedImage> {
   if (bytes.length > cfg.maxImageBytes) throw new MultimodalError('too_large', `Image exceeds the ${cfg.maxImageBytes}-byte limit.`);
   const input = () => sharp(bytes, { limitInputPixels: cfg.maxInputPixels, failOn: 'error', animated: false });
   let meta: Metadata;
@@ -52,7 +55,10 @@ export async function preprocessImage(bytes: Uint8Array, cfg: VisionConfig): Pro
   } catch (err) {
     throw undecodable(err);
   }
-  const { patches, rows, cols, gridH, gridW } = patchifyBytes(raw.data, raw.info.channels, size.height, size.width, normalisationTables(cfg), cfg);
+  const luts = normalisationTables(cfg);
+  const { patches, rows, cols, gridH, gridW } = pool
+    ? await pool.run(raw.data, raw.info.channels, size.height, size.width, luts, cfg)
+    : patchifyBytes(raw.data, raw.info.channels, size.height, size.width, luts, cfg);
   return {
     patches,
     rows,
