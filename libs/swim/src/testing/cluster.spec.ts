@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CountingMetrics } from '@drover/runtime';
-import { Keyring, sealPacket } from '../keyring';
-import { encodeFrame, encodePacket } from '../wire';
+import { Keyring, openPacket, sealPacket } from '../keyring';
+import { decodePacket, encodeFrame, encodePacket, type SwimMessage } from '../wire';
 import type { MemberEvent } from '../delegate';
 import { SwimCluster } from './cluster';
 
@@ -101,6 +101,82 @@ describe('SWIM cluster in virtual time', () => {
     expect(c.runUntil(() => c.converged(), 30_000), c.replay).toBe(true);
     c.advance(10 * 60_000);
     expect(falseDeaths.count(), c.replay).toBe(0);
+  });
+
+  // Lifeguard without the stream fallback: a lost datagram can raise a suspicion, and only refutation
+  // (buddy system, re-telling the suspect, dynamic timeouts, local health) keeps it from becoming a
+  // death. The suspect marks show the path is exercised: the assertion is that none became a death.
+  it.each(SEEDS.slice(0, 5))('10 percent packet loss without the stream fallback probe: Lifeguard alone gives no false positives (seed %i)', (seed) => {
+    const falseDeaths = watchFalseDeaths();
+    let suspicions = 0;
+    const c = SwimCluster.create({
+      seed,
+      size: 24,
+      config: { streamFallbackProbe: false },
+      link: { delayMs: 1, jitterMs: 4, loss: 0.1 },
+      onEvent: (o, e) => {
+        falseDeaths.onEvent(o, e);
+        if (e.type === 'suspect') suspicions++;
+      },
+    });
+    falseDeaths.attach(c);
+    expect(c.runUntil(() => c.converged(), 30_000), c.replay).toBe(true);
+    suspicions = 0;
+    c.advance(10 * 60_000);
+    expect(falseDeaths.count(), `${c.replay} streamFallbackProbe=false: ${falseDeaths.count()} false deaths from ${suspicions} suspect marks`).toBe(0);
+    expect(suspicions, `${c.replay}: the loss should raise suspicions for Lifeguard to refute`).toBeGreaterThan(0);
+  });
+
+  /**
+   * Lifeguard's buddy system, alone: node-0 suspects node-1, and every packet from node-0 to node-1
+   * is cut down to its ping/ack frames (no piggybacked gossip, no re-tell, no push-pull) plus,
+   * when `buddy`, the suspect frame a probe of a suspect carries. node-1 can only hear of its
+   * suspicion from the probe itself.
+   */
+  function buddyRun(seed: number, buddy: boolean) {
+    const c = SwimCluster.create({ seed: `buddy-${seed}`, size: 2, config: { streamFallbackProbe: false, pushPullIntervalMs: 3_600_000 } });
+    expect(c.runUntil(() => c.converged(), 20_000), c.replay).toBe(true);
+    const prober = c.get('node-0');
+    const suspect = c.get('node-1');
+    const delivered: SwimMessage[][] = [];
+    const send = prober.transport.send.bind(prober.transport);
+    prober.transport.send = (to, bytes) => {
+      if (to !== suspect.address) return send(to, bytes);
+      const opened = openPacket(undefined, bytes);
+      const messages = opened.ok ? (decodePacket(opened.plaintext)?.messages ?? []) : [];
+      const kept = messages.filter((m, i) => m.type === 'ping' || m.type === 'ack' || m.type === 'nack' || (buddy && i === 1 && messages[0].type === 'ping' && m.type === 'suspect' && m.name === suspect.name));
+      if (kept.length === 0) return;
+      delivered.push(kept);
+      send(to, sealPacket(undefined, encodePacket(kept.map(encodeFrame))));
+    };
+    prober.transport.request = (_to, _bytes, _timeoutMs, callback) => callback(new Error('cut by the test'), undefined);
+    const incarnation = suspect.node.incarnation;
+    // node-0's own accusation (as after a failed probe), injected so node-1 misses none of its own traffic.
+    const accusation = encodePacket([encodeFrame({ type: 'suspect', incarnation, name: suspect.name, from: prober.name })]);
+    c.network.createTransport('9.9.9.9:1').send(prober.address, sealPacket(undefined, accusation));
+    expect(c.runUntil(() => prober.node.member(suspect.name)?.state === 'suspect', 1_000, 1), c.replay).toBe(true);
+    return { c, prober, suspect, incarnation, delivered, suspectedAt: c.scheduler.now() };
+  }
+
+  it.each(SEEDS.slice(0, 6))("Lifeguard buddy system: a probe of a suspect tells it, and it refutes within one probe period (seed %i)", (seed) => {
+    const { c, prober, suspect, incarnation, delivered, suspectedAt } = buddyRun(seed, true);
+    const period = prober.node.config.probeIntervalMs;
+    expect(c.runUntil(() => suspect.node.incarnation > incarnation, 2 * period, 1), c.replay).toBe(true);
+    const refutedAt = c.scheduler.now();
+    // The probe that told it: a ping to node-1 followed by the suspect frame about node-1.
+    expect(delivered.some((m) => m[0].type === 'ping' && m[1]?.type === 'suspect'), c.replay).toBe(true);
+    expect(refutedAt - suspectedAt, c.replay).toBeLessThanOrEqual(period + 20);
+    expect(c.runUntil(() => prober.node.member(suspect.name)?.state === 'alive', 200, 1), c.replay).toBe(true);
+    expect(prober.node.member(suspect.name)!.incarnation, c.replay).toBeGreaterThan(incarnation);
+    // Refuted well inside the suspicion timeout; nothing is declared dead afterwards.
+    c.advance(30_000);
+    expect(prober.node.member(suspect.name)!.state, c.replay).toBe('alive');
+  });
+
+  it.each(SEEDS.slice(0, 3))('control: without the buddy frame, the same cut-down traffic lets the suspicion time out (seed %i)', (seed) => {
+    const { c, prober, suspect, incarnation } = buddyRun(seed, false);
+    expect(c.runUntil(() => prober.node.member(suspect.name)?.state === 'dead', 30_000), c.replay).toBe(true);
+    expect(suspect.node.incarnation, c.replay).toBe(incarnation);
   });
 
   it('metadata updates reach every member as an update event', () => {
