@@ -27,13 +27,22 @@ function pct(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
 
-export function simulate(policyName: PolicyName | 'oracle', opts: { seed: string; durationMs: number; sessionsPerSec: number; thinkMs: number; routing?: Record<string, number> }): Result {
+export function simulate(policyName: PolicyName | 'oracle', opts: { seed: string; durationMs: number; sessionsPerSec: number; thinkMs: number; routing?: Record<string, number>; withoutAwaiting?: boolean }): Result {
   const sched = new VirtualScheduler();
   const root = new SeededRng(opts.seed);
   const engines = Array.from({ length: WORKERS }, (_, i) => new MockEngine({ clock: sched, timers: sched, rng: root.fork(`engine-${i}`) }, { eosProbability: 0, kvCapacityTokens: 131_072 }));
   const inFlight = new Array<number>(WORKERS).fill(0);
+  // Of those, the requests with no first token yet (the gateway's awaiting_first_token).
+  const awaiting = new Array<number>(WORKERS).fill(0);
   const shards = new PrefixShards(8_000_000);
-  const workers: WorkerView[] = engines.map((_, i) => ({ id: `w${i}`, healthy: true, circuitOpen: false, inFlight: () => inFlight[i], load: () => undefined }));
+  const workers: WorkerView[] = engines.map((_, i) => ({
+    id: `w${i}`,
+    healthy: true,
+    circuitOpen: false,
+    inFlight: () => inFlight[i],
+    awaitingFirstToken: opts.withoutAwaiting ? undefined : () => awaiting[i],
+    load: () => undefined,
+  }));
   const view: RoutingView = { workers, match: (t) => shards.match(t).perOwner };
   const policy = policyName === 'oracle' ? undefined : createPolicy(policyName, opts.routing ?? {}, { clock: sched });
   const routeRng = root.fork(`route-${policyName}`);
@@ -68,6 +77,7 @@ export function simulate(policyName: PolicyName | 'oracle', opts: { seed: string
     const w = pick(tokens);
     shards.record(tokens, `w${w}`);
     inFlight[w]++;
+    awaiting[w]++;
     const start = sched.now();
     let first = true;
     engines[w].submit(
@@ -76,17 +86,22 @@ export function simulate(policyName: PolicyName | 'oracle', opts: { seed: string
         onTokens: () => {
           if (first) {
             first = false;
+            awaiting[w]--;
             ttfts.push(sched.now() - start);
           }
         },
         onComplete: (res) => {
           inFlight[w]--;
+          if (first) awaiting[w]--;
           promptTokens += res.promptTokens;
           cachedTokens += res.cachedTokens;
           session.answer(res.outputIds);
           if (session.turnsLeft > 0) sched.setTimeout(() => turn(session), arrivals.exponential(opts.thinkMs));
         },
-        onError: () => inFlight[w]--,
+        onError: () => {
+          inFlight[w]--;
+          if (first) awaiting[w]--;
+        },
       },
     );
   };
@@ -127,7 +142,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   routing.coldBalanceAbsThreshold = flag('cold') ?? 3;
   if (flag('rel') !== undefined) routing.balanceRelThreshold = flag('rel')!;
   if (flag('threshold') !== undefined) routing.cacheThreshold = flag('threshold')!;
-  const opts = { seed: 'routing-bench', durationMs: quick ? 60_000 : 300_000, sessionsPerSec: flag('rate') ?? 5, thinkMs: 1500, routing };
+  // --without-awaiting: score in-flight only (before requests awaiting their first token counted twice).
+  const opts = { seed: 'routing-bench', durationMs: quick ? 60_000 : 300_000, sessionsPerSec: flag('rate') ?? 5, thinkMs: 1500, routing, withoutAwaiting: args.includes('--without-awaiting') };
   const policies: Record<string, Result> = {};
   for (const name of POLICY_NAMES) {
     const t0 = performance.now();

@@ -104,6 +104,7 @@ export class MeshService implements OnApplicationShutdown {
     this.bridgeRegistry();
     this.routing.onRouteOp((model, op) => this.node?.appendRouteOp({ model, op }));
     this.routing.setMeshInFlight((id) => this.remoteInFlight(id));
+    this.routing.setMeshAwaitingFirstToken((id) => this.remoteAwaitingFirstToken(id));
     this.admission.onSpend((s) => {
       const t = this.spendTotals.get(s.key) ?? { requests: 0, tokens: 0 };
       t.requests += s.requests;
@@ -285,6 +286,12 @@ export class MeshService implements OnApplicationShutdown {
   private remoteInFlight(workerId: string): number {
     const total = this.meshLoadCache.get(workerId)?.inFlight ?? 0;
     const local = this.registry.find(workerId)?.inFlight ?? 0;
+    return Math.max(0, total - local);
+  }
+
+  private remoteAwaitingFirstToken(workerId: string): number {
+    const total = this.meshLoadCache.get(workerId)?.queued ?? 0;
+    const local = this.registry.find(workerId)?.awaitingFirstToken ?? 0;
     return Math.max(0, total - local);
   }
 

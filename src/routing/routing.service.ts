@@ -65,6 +65,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
   private readonly policyListeners: ((model: string, settings: ModelPolicySettings) => void)[] = [];
   private readonly overrides = new Map<string, ModelPolicySettings>();
   private meshInFlight: (workerId: string) => number = () => 0;
+  private meshAwaitingFirstToken: (workerId: string) => number = () => 0;
   private readonly reportedEvictions = new Map<string, number>();
 
   constructor(
@@ -101,13 +102,18 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     for (const s of this.kvSubscribers.values()) s.stop();
   }
 
-  /** The mesh plugs in here: ops this node appends, and the mesh-wide in-flight count per worker. */
+  /** The mesh plugs in here: ops this node appends, and the other nodes' load per worker. */
   onRouteOp(listener: (model: string, op: TreeOp) => void): void {
     this.opListeners.push(listener);
   }
 
   setMeshInFlight(fn: (workerId: string) => number): void {
     this.meshInFlight = fn;
+  }
+
+  /** Other nodes' requests on a worker still awaiting their first token (the mesh load's `queued`). */
+  setMeshAwaitingFirstToken(fn: (workerId: string) => number): void {
+    this.meshAwaitingFirstToken = fn;
   }
 
   /** Changes one model's policy and thresholds; `publish` tells the mesh (false for changes that came from it). */
@@ -248,6 +254,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
         return !w.circuit.canPass();
       },
       inFlight: () => w.inFlight + this.meshInFlight(w.id),
+      awaitingFirstToken: () => w.awaitingFirstToken + this.meshAwaitingFirstToken(w.id),
       load: () => (w.load ? { runningReqs: w.load.numRunningReqs, waitingReqs: w.load.numWaitingReqs, queuedTokens: w.load.waitingUncachedTokens, kvUsage: w.load.tokenUsage } : undefined),
     }));
     const kvWorkers = (): Set<string> => new Set([...this.kvSubscribers.entries()].filter(([, s]) => s.supported).map(([id]) => id));

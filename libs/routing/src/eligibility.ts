@@ -5,10 +5,20 @@ export function eligible(w: WorkerView, req: RouteRequest): boolean {
   return w.healthy && !w.circuitOpen && !(req.exclude?.has(w.id) ?? false);
 }
 
-/** A load score: in-flight requests, plus the engine's queue and KV pressure when reported. */
+/**
+ * A load score: in-flight requests, plus the ones not yet past prefill once more, plus the
+ * engine's queued tokens and KV pressure when reported.
+ *
+ * A request still in prefill costs a newcomer more than a decoding one (it waits behind whole
+ * prefill chunks, not one decode step), so it counts twice. Two figures measure that queue: the
+ * gateways' own count of requests awaiting their first token (fresh, mesh-wide) and the engine's
+ * `waitingReqs` (polled with health checks, but it also sees traffic from outside the mesh). They
+ * overlap, so the larger one counts, not their sum.
+ */
 export function loadScore(w: WorkerView): number {
   const l = w.load();
-  return w.inFlight() + (l ? l.waitingReqs + l.queuedTokens / 1024 + l.kvUsage * 2 : 0);
+  const queued = Math.max(w.awaitingFirstToken?.() ?? 0, l ? l.waitingReqs : 0);
+  return w.inFlight() + queued + (l ? l.queuedTokens / 1024 + l.kvUsage * 2 : 0);
 }
 
 /**

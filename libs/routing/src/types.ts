@@ -7,6 +7,11 @@ export interface WorkerView {
   readonly circuitOpen: boolean;
   /** Requests in flight on this worker (this node's, plus the mesh's when shared). */
   inFlight(): number;
+  /**
+   * Of those, the ones that have not received their first token yet (waiting for or in prefill at
+   * the engine), mesh-wide when shared. Optional: a view without it scores in-flight only.
+   */
+  awaitingFirstToken?(): number;
   /** From the worker's GetLoads, when known. */
   load(): { runningReqs: number; waitingReqs: number; queuedTokens: number; kvUsage: number } | undefined;
 }
