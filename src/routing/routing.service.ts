@@ -1,3 +1,4 @@
+import { hasContentIds } from '@drover/multimodal';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { chainHash } from '@drover/mock-worker';
 import { KvBlockIndex, PrefixShards, type TreeOp } from '@drover/radix-tree';
@@ -263,7 +264,8 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
       match: (tokens) => {
         const approx = m.shards.match(tokens).perOwner;
         const exact = kvWorkers();
-        if (exact.size === 0) return approx;
+        // Image content ids exist only in the gateway's tree (engines hash image blocks their own way).
+        if (exact.size === 0 || hasContentIds(tokens)) return approx;
         // Workers streaming KV events: their exact block index replaces the approximate tree.
         const out = new Map([...approx].filter(([id]) => !exact.has(id)));
         for (const [id, len] of this.kvIndex.matchTokens(Array.from(tokens))) if (exact.has(id)) out.set(id, len);

@@ -5,4 +5,4 @@ export { decodeDataUrl } from './image-source';
 export { patchify, patchifyBytes } from './patchify';
 export { PatchifyPool } from './patchify-pool';
 export { preprocessImage, type ProcessedImage } from './preprocess';
-export { expandPromptImages, routingTokens, type PromptImages } from './prompt-images';
+export { expandPromptImages, hasContentIds, PSEUDO_TOKEN_BASE, routingTokens, type PromptImages } from './prompt-images';

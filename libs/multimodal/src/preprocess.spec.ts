@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { MultimodalError } from './multimodal-error';
 import { preprocessImage } from './preprocess';
-import { expandPromptImages, routingTokens } from './prompt-images';
+import { expandPromptImages, hasContentIds, routingTokens } from './prompt-images';
 import { QWEN2_VL_VISION as cfg } from './vision-config';
 
 const solid = (width: number, height: number, rgb: [number, number, number], format: 'png' | 'jpeg' = 'png') => {
@@ -79,5 +79,7 @@ describe('expandPromptImages and routingTokens', () => {
     for (let k = 1; k <= 4; k++) expect(b1[k]).not.toBe(r1[k]);
     expect(new Set(r1.slice(1, 5)).size).toBe(4);
     expect(r1[1]).toBeGreaterThanOrEqual(0x4000_0000);
+    expect(hasContentIds(r1)).toBe(true);
+    expect(hasContentIds([7, PAD, 8])).toBe(false);
   });
 });

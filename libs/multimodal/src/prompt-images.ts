@@ -49,7 +49,8 @@ export function expandPromptImages(ids: readonly number[], padTokenId: number, i
 }
 
 /** Pseudo token ids for routing live above any real vocabulary (ids < 2^24 in every tokenizer we know). */
-const PSEUDO_BASE = 0x4000_0000;
+export const PSEUDO_TOKEN_BASE = 0x4000_0000;
+const PSEUDO_BASE = PSEUDO_TOKEN_BASE;
 const PSEUDO_SPAN = 0x3fff_ffff;
 
 /**
@@ -70,4 +71,14 @@ export function routingTokens(prompt: Pick<PromptImages, 'inputIds' | 'placehold
     }
   });
   return out;
+}
+
+/**
+ * Whether routing ids carry image content ids. An engine's KV events key image blocks on its own
+ * hash of the pixels, which the gateway cannot reproduce, so such prompts are matched on the
+ * gateway's own (approximate) tree rather than on the workers' exact block index.
+ */
+export function hasContentIds(ids: ArrayLike<number>): boolean {
+  for (let i = 0; i < ids.length; i++) if (ids[i] >= PSEUDO_TOKEN_BASE) return true;
+  return false;
 }
