@@ -25,6 +25,7 @@ const HELP = `usage: npm run mesh-sim -- [options]
                            'loss 10% from 0s', 'delay 50ms~20ms node-3 from 0s', 'stall worker-1 from 5s to 15s',
                            'flap node-4 every 5s from 80s to 100s', 'rolling-restart every 10s from 10s', 'churn 5% every 10s from 10s to 60s'
   --planted-bug no-refutation   break SWIM on purpose: a correct suite must fail
+  --planted-bug drop-route-ops  node-1 skips every 50th routing op from peers (state_convergence must fail)
   --json FILE              write the report (the last seed's, plus every seed's verdict)
   -h, --help`;
 
@@ -40,7 +41,7 @@ interface Plan {
   faultTexts: string[];
   seed: number;
   seeds: number;
-  plantedBug?: 'no-refutation';
+  plantedBug?: 'no-refutation' | 'drop-route-ops';
   json?: string;
   mode: 'virtual' | 'process';
 }
@@ -108,11 +109,11 @@ function plan(argv: string[]): Plan | 'help' {
     }
   });
   const bug = v['planted-bug'];
-  if (bug !== undefined && bug !== 'no-refutation') throw new UsageError(`unknown --planted-bug '${bug}'`);
+  if (bug !== undefined && bug !== 'no-refutation' && bug !== 'drop-route-ops') throw new UsageError(`unknown --planted-bug '${bug}'`);
   if (mode === 'process') {
     const why = unsupportedInProcessMode(faults, nodes);
     if (why) throw new UsageError(why);
-    if (bug) throw new UsageError('--planted-bug breaks the in-process SWIM of virtual mode; process mode runs the released gateway (use --mode virtual)');
+    if (bug) throw new UsageError('--planted-bug breaks the in-process mesh of virtual mode; process mode runs the released gateway (use --mode virtual)');
   }
   return {
     scenario: v.scenario ?? scenario.name ?? 'custom',
@@ -124,7 +125,7 @@ function plan(argv: string[]): Plan | 'help' {
     faultTexts,
     seed: int(v.seed, '--seed', 0, 2 ** 31),
     seeds: int(v.seeds, '--seeds', 1, 1000),
-    plantedBug: bug,
+    plantedBug: bug as Plan['plantedBug'],
     json: v.json,
     mode,
   };
@@ -142,7 +143,7 @@ function reproduce(p: Plan, seed: number): string {
 export function simulate(p: Plan, seed: number): SimReport {
   const t0 = performance.now();
   const common = { nodes: p.nodes, workers: p.workers, durationMs: p.durationMs, seed: String(seed), rps: p.rps };
-  const run = runVirtual({ ...common, faults: p.faults, plantedBugs: p.plantedBug === 'no-refutation' ? { noRefutation: true } : {} });
+  const run = runVirtual({ ...common, faults: p.faults, plantedBugs: { noRefutation: p.plantedBug === 'no-refutation', dropRouteOps: p.plantedBug === 'drop-route-ops' } });
   const baseline = p.rps > 0 && p.faults.length > 0 ? runVirtual({ ...common, faults: [] }).hitRate : run.hitRate;
   const invariants = { ...run.invariants };
   if (p.rps > 0) {

@@ -46,6 +46,20 @@ describe('mesh-sim shipped scenarios (virtual time)', () => {
     expect(replay.stdout).toContain('FAIL  no_false_positives');
   }, 60_000);
 
+  it('catches a planted routing-state bug (a node drops peers\' routing ops) in state_convergence', () => {
+    const p = plan(['--nodes', '4', '--workers', '4', '--duration', '20s', '--load', 'rps 10', '--planted-bug', 'drop-route-ops']);
+    if (p === 'help') throw new Error('unexpected');
+    const broken = simulate(p, 1);
+    expect(broken.ok, `reproduce: ${broken.reproduce}`).toBe(false);
+    expect(broken.invariants.state_convergence.ok, `reproduce: ${broken.reproduce}`).toBe(false);
+    // Versions still agree (the ops arrived); only the content digests show the divergence.
+    expect(broken.invariants.state_convergence.detail).toMatch(/routing shard digests differ after quiescence for origin\(s\) node-[023]/);
+    expect(broken.reproduce).toContain('--planted-bug drop-route-ops');
+    const healthy = simulate({ ...p, plantedBug: undefined }, 1);
+    expect(healthy.invariants.state_convergence, `reproduce: ${healthy.reproduce}`).toMatchObject({ ok: true });
+    expect(healthy.invariants.state_convergence.detail).toContain('routing shard digests (4 origins)');
+  });
+
   it('rejects an invalid fault with a clear message and exit code 2', async () => {
     const cli = join(__dirname, '../dist/mesh-sim/cli.js');
     const err = await promisify(execFile)(process.execPath, [cli, '--fault', 'kill node-9 at 5s']).catch((e) => e);

@@ -13,7 +13,7 @@ export interface VirtualOptions {
   /** Requests (turns) per second offered by clients. */
   rps: number;
   faults: Fault[];
-  plantedBugs?: { noRefutation?: boolean };
+  plantedBugs?: { noRefutation?: boolean; dropRouteOps?: boolean };
 }
 
 /** Above this many nodes the simulation runs SWIM alone: full-mesh state sync is O(n²). */
@@ -32,6 +32,8 @@ export interface VirtualResult {
 const TTFT_TIMEOUT_MS = 3000;
 const MAX_ATTEMPTS = 3;
 const SETTLE_MS = 60_000;
+/** After the settle: how long requests and sync may take to go quiet before the state is compared. */
+const QUIESCE_MS = 30_000;
 
 /**
  * Runs N gateway nodes (the production MeshNode: SWIM + state sync + routing state) and M
@@ -301,6 +303,8 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
       }
       g.mesh.appendRouteOp(g.shards.record(tokens, d.workerId));
       inFlight[w]++;
+      // The gateway's own count, published over the mesh load channel (in flight / awaiting first token).
+      const tracked = g.track(d.workerId);
       let first = false;
       let done = false;
       const rid = `r${requests.sent}-${n}`;
@@ -308,6 +312,7 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
         if (first || done) return;
         done = true;
         inFlight[w]--;
+        tracked.end();
         engines[w].abort(rid);
         if (n < MAX_ATTEMPTS) attempt(n + 1);
         else lose();
@@ -318,10 +323,12 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
           onTokens: () => {
             if (done) return;
             first = true;
+            tracked.first();
             if (!workerAlive[w] || !g.alive) {
               // The worker or the gateway died mid-stream: nothing could save this request.
               done = true;
               inFlight[w]--;
+              tracked.end();
               sched.clearTimeout(ttft);
               engines[w].abort(rid);
               requests.failed++;
@@ -333,6 +340,7 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
             done = true;
             sched.clearTimeout(ttft);
             inFlight[w]--;
+            tracked.end();
             if (res.finishReason === 'abort') return;
             requests.ok++;
             prompt += res.promptTokens;
@@ -345,6 +353,7 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
             done = true;
             sched.clearTimeout(ttft);
             inFlight[w]--;
+            tracked.end();
             if (n < MAX_ATTEMPTS) attempt(n + 1);
             else lose();
           },
@@ -388,6 +397,55 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
   const converged = agreedAt !== undefined || sched.runUntil(() => membershipAgrees() && stateAgrees(), SETTLE_MS, 100);
   if (converged && agreedAt === undefined) agreedAt = sched.now();
   const convergenceMs = converged ? Math.round(Math.max(0, agreedAt! - lastFaultAbs)) : null;
+  // Quiescence: sync quiet (no new routing op, every node on the same shard versions). Then every
+  // live node must hold the same routing shards (content digests per origin) and see, as mesh-wide
+  // load, exactly the sum of the live nodes' own counters (zero once nothing is in flight; requests
+  // a stalled engine never finishes stay counted, consistently).
+  const syncing = !gateways.some((g) => g.membershipOnly);
+  const routingAgrees = (): boolean => {
+    if (!syncing) return true;
+    const origins = live().map((g) => g.name);
+    const d = live().map((g) => JSON.stringify(g.routingDigests(origins)));
+    return d.every((x) => x === d[0]);
+  };
+  const digestLoad = (m: Iterable<[string, { inFlight: number; queued: number }]>): string =>
+    [...m].filter(([, l]) => l.inFlight !== 0 || l.queued !== 0).map(([id, l]) => `${id}=${l.inFlight}/${l.queued}`).sort().join(',');
+  const loadDigest = (g: SimGateway): string => digestLoad(g.mesh.meshLoad());
+  const expectedLoad = (): string => {
+    const sum = new Map<string, { inFlight: number; queued: number }>();
+    for (const g of live()) {
+      for (const [id, l] of g.ownLoad()) {
+        const acc = sum.get(id) ?? { inFlight: 0, queued: 0 };
+        sum.set(id, { inFlight: acc.inFlight + l.inFlight, queued: acc.queued + l.queued });
+      }
+    }
+    return digestLoad(sum);
+  };
+  const loadAgrees = (): boolean => {
+    if (!syncing) return true;
+    const want = expectedLoad();
+    return live().every((g) => loadDigest(g) === want);
+  };
+  // Shard versions (a cheap digest) first; tree content digests (hashing whole trees) only once
+  // every node holds the same versions, i.e. no op is still on its way.
+  const versionsAgree = (): boolean => {
+    const d = live().map((g) => g.mesh.digest().shards);
+    return d.every((x) => x === d[0]);
+  };
+  const quiet = sched.runUntil(() => stateAgrees() && loadAgrees() && versionsAgree(), QUIESCE_MS, 100) && routingAgrees();
+  const stateDetail = (): string => {
+    if (!stateAgrees()) return 'registry digests differ';
+    if (!syncing) return 'registry digests equal on every live node (membership only: no routing state)';
+    if (!versionsAgree()) return 'routing shard versions differ after quiescence';
+    if (!routingAgrees()) {
+      const origins = live().map((g) => g.name);
+      const differ = origins.filter((o) => new Set(live().map((g) => g.routingDigests([o])[o])).size > 1);
+      return `routing shard digests differ after quiescence for origin(s) ${differ.join(', ')}`;
+    }
+    if (!loadAgrees()) return `mesh-wide load differs from the live nodes' own counters {${expectedLoad()}} after quiescence: ${live().map((g) => `${g.name}{${loadDigest(g)}}`).join(' ')}`;
+    const load = expectedLoad();
+    return `registry digests, routing shard digests (${live().length} origins) and mesh-wide load (${load === '' ? 'zero' : load}) equal on every live node`;
+  };
   sched.clearInterval(detectTimer);
   for (const g of gateways) if (g.alive) g.mesh.stop();
 
@@ -397,7 +455,7 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
   const invariants: Record<string, InvariantResult> = {
     membership_agreement: { ok: converged && membershipAgrees(), detail: converged ? `all ${n} live nodes agree ${convergenceMs} ms after the last fault (bound ${periods} probe periods)` : `no agreement within ${SETTLE_MS} ms of the last fault` },
     no_false_positives: { ok: falsePositives.length === 0, detail: falsePositives.length === 0 ? 'no live, unaffected node was declared dead' : falsePositives.slice(0, 3).join('; ') },
-    state_convergence: { ok: stateAgrees(), detail: stateAgrees() ? 'registry digests equal on every live node' : 'registry digests differ' },
+    state_convergence: { ok: quiet, detail: stateDetail() },
     no_lost_requests: { ok: requests.lost === 0, detail: `${requests.lost} lost of ${requests.sent} (expected failures ${requests.expected_failures})` },
     memory: { ok: heapMb < 2048, detail: `${heapMb} MB heap` },
   };

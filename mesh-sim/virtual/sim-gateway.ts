@@ -1,4 +1,5 @@
 import { createMeshNode, PacketSyncTransport, type MeshNode } from '@drover/mesh';
+import type { ShardAdapter, WorkerLoad } from '@drover/crdt-sync';
 import { PrefixShards, type TreeOp } from '@drover/radix-tree';
 import type { MemoryNetwork, MemoryTransport, Rng, VirtualScheduler } from '@drover/runtime';
 import { lanConfig, SwimNode, type MemberEvent } from '@drover/swim';
@@ -8,7 +9,11 @@ export interface SimNode {
   members(): { name: string; state: string }[];
   onMemberEvent(listener: (e: MemberEvent) => void): unknown;
   appendRouteOp(op: TreeOp): void;
-  digest(): { registry: string };
+  digest(): { registry: string; shards?: string };
+  /** This node's own load per worker (the gateway publishes in-flight and awaiting-first-token). */
+  setLocalLoad(workerId: string, load: WorkerLoad): void;
+  /** Load per worker summed over this node and every peer it holds a table from. */
+  meshLoad(): Map<string, WorkerLoad>;
   stop(): void;
   leave(lingerMs: number): Promise<void>;
 }
@@ -33,9 +38,9 @@ export class SimGateway {
     private readonly rng: Rng,
     private readonly swimNet: MemoryNetwork,
     private readonly syncNet: MemoryNetwork,
-    private readonly plantedBugs: { noRefutation?: boolean },
+    private readonly plantedBugs: { noRefutation?: boolean; dropRouteOps?: boolean },
     /** Membership only (no state sync): full-mesh sync is sized for tens of gateways, not hundreds. */
-    private readonly membershipOnly = false,
+    readonly membershipOnly = false,
   ) {}
 
   get swimAddress(): string {
@@ -48,11 +53,12 @@ export class SimGateway {
 
   start(seeds: string[]): void {
     this.shards = new PrefixShards(4_000_000);
+    this.localLoad.clear();
     this.incarnations++;
     const swim = this.swimNet.createTransport(this.swimAddress);
     const sync = this.syncNet.createTransport(this.syncAddress);
     this.transports = [swim, sync];
-    const swimConfig = lanConfig(this.name, { plantedBugs: this.plantedBugs });
+    const swimConfig = lanConfig(this.name, { plantedBugs: { noRefutation: this.plantedBugs.noRefutation } });
     if (this.membershipOnly) {
       sync.close();
       this.transports = [swim];
@@ -62,6 +68,8 @@ export class SimGateway {
         onMemberEvent: (l) => node.onMemberEvent(l),
         appendRouteOp: () => undefined,
         digest: () => ({ registry: 'membership-only' }),
+        setLocalLoad: () => undefined,
+        meshLoad: () => new Map(),
         stop: () => node.shutdown(),
         leave: (ms) => {
           node.leave();
@@ -79,7 +87,7 @@ export class SimGateway {
         rng: this.rng.fork(`${this.name}#${this.incarnations}`),
         swimTransport: swim,
         syncTransport: new PacketSyncTransport(sync, this.name),
-        shard: this.shards,
+        shard: this.plantedBugs.dropRouteOps && this.index === 1 ? dropEveryNthOp(this.shards, 50) : this.shards,
       },
       { nodeName: this.name, swim: swimConfig, httpUrl: `http://${this.name}` },
     );
@@ -101,8 +109,75 @@ export class SimGateway {
     void this.mesh.leave(2000).then(() => this.transports.forEach((t) => t.close()));
   }
 
+  /** This node's own per-worker load, as published to the mesh (reset with each incarnation). */
+  private readonly localLoad = new Map<string, WorkerLoad>();
+
+  /**
+   * Counts a request of this incarnation on a worker: `dispatch` in flight and awaiting its first
+   * token, `first` past prefill, `end` gone. Returns the function for the next step, so a request
+   * of a crashed incarnation never touches the counters of the next one.
+   */
+  track(workerId: string): { first(): void; end(): void } {
+    const incarnation = this.incarnations;
+    let awaiting = true;
+    let open = true;
+    const bump = (inFlight: number, queued: number): void => {
+      if (incarnation !== this.incarnations || !this.alive) return;
+      const l = this.localLoad.get(workerId) ?? { inFlight: 0, queued: 0 };
+      const next = { inFlight: l.inFlight + inFlight, queued: l.queued + queued };
+      this.localLoad.set(workerId, next);
+      this.mesh.setLocalLoad(workerId, next);
+    };
+    bump(1, 1);
+    return {
+      first: () => {
+        if (!open || !awaiting) return;
+        awaiting = false;
+        bump(0, -1);
+      },
+      end: () => {
+        if (!open) return;
+        open = false;
+        bump(-1, awaiting ? -1 : 0);
+        awaiting = false;
+      },
+    };
+  }
+
+  /** This node's own per-worker load (what it publishes). */
+  ownLoad(): ReadonlyMap<string, WorkerLoad> {
+    return this.localLoad;
+  }
+
+  /**
+   * Content digests of the routing state this node holds, per origin: its own shard under its own
+   * name, every peer's replica under the peer's. Equal across nodes once sync is quiet.
+   */
+  routingDigests(origins: readonly string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const o of origins) out[o] = this.shards.digestOf(o === this.name ? 'local' : o);
+    return out;
+  }
+
   /** Names this node believes alive (itself included). */
   aliveView(): Set<string> {
     return new Set(this.mesh.members().filter((m) => m.state === 'alive').map((m) => m.name));
   }
+}
+
+/**
+ * Planted bug `drop-route-ops`: this node silently skips every n-th routing op it receives from
+ * peers (its replicas diverge while versions still advance), which `state_convergence` must catch.
+ */
+function dropEveryNthOp(shards: PrefixShards, n: number): ShardAdapter<TreeOp> {
+  let seen = 0;
+  return {
+    encodeOps: (ops) => shards.encodeOps(ops),
+    decodeOps: (bytes, maxOps) => shards.decodeOps(bytes, maxOps),
+    applyOp: (origin, op) => {
+      if (++seen % n !== 0) shards.applyOp(origin, op);
+    },
+    encodeSnapshot: () => shards.encodeSnapshot(),
+    applySnapshot: (origin, bytes) => shards.applySnapshot(origin, bytes),
+  };
 }

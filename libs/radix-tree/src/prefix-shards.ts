@@ -7,6 +7,12 @@ import type { RadixNode } from './radix-tree';
 
 /** Prefixes remembered per origin for resolving compact ops (oldest dropped first). */
 const MAX_PREFIXES_PER_ORIGIN = 200_000;
+/**
+ * Compact ops held back because their base prefix had not arrived yet (a reference into a third
+ * node's shard whose op is still on its way); applied as soon as the base is known, oldest dropped
+ * past this bound.
+ */
+const MAX_PENDING_OPS = 10_000;
 /** Key of this node's own prefixes in the index (origin names are node names, never this). */
 const LOCAL = '\u0000local';
 
@@ -24,8 +30,17 @@ export class PrefixShards {
    * (after a snapshot, so indexing copies nothing). Resolves `insert_ref` ops.
    */
   private readonly prefixes = new Map<string, Map<string, Uint32Array | RadixNode>>();
-  /** Compact ops whose base prefix was unknown here (a routing hint lost, never wrong state). */
+  /**
+   * Compact ops whose base prefix was unknown when they arrived. Each waits (bounded) for its base:
+   * ops of different origins arrive in no common order, and a node may reference a prefix it
+   * learned from a third node's shard. Only one dropped from the wait is a routing hint lost
+   * (`droppedOps`), never wrong state.
+   */
   unresolvedOps = 0;
+  droppedOps = 0;
+  /** prefix key → ops waiting for it, in arrival order (insertion order of the map is age). */
+  private readonly pending = new Map<string, { origin: string; op: Extract<TreeOp, { kind: 'insert_ref' }> }[]>();
+  private pendingCount = 0;
 
   constructor(readonly budgetTokens: number) {
     this.local = new RadixTree(budgetTokens);
@@ -71,6 +86,13 @@ export class PrefixShards {
   dropOrigin(origin: string): void {
     this.replicas.delete(origin);
     this.prefixes.delete(origin);
+    // Its ops still waiting for a base would otherwise recreate the replica when the base arrives.
+    for (const [key, ops] of this.pending) {
+      const kept = ops.filter((p) => p.origin !== origin);
+      this.pendingCount -= ops.length - kept.length;
+      if (kept.length === 0) this.pending.delete(key);
+      else this.pending.set(key, kept);
+    }
   }
 
   origins(): string[] {
@@ -117,12 +139,47 @@ export class PrefixShards {
       const seq = this.resolve(origin, op.base, op.baseLen, op.suffix);
       if (!seq) {
         this.unresolvedOps++;
+        this.park(origin, op);
         return;
       }
       op = { kind: 'insert', seq, owner: op.owner, time: op.time };
     }
     if (op.kind === 'insert') this.remember(origin, op.seq);
     applyOp(r, op);
+  }
+
+  /** Ops still waiting for their base prefix. */
+  get pendingOps(): number {
+    return this.pendingCount;
+  }
+
+  private park(origin: string, op: Extract<TreeOp, { kind: 'insert_ref' }>): void {
+    const key = prefixKey(op.base);
+    const list = this.pending.get(key) ?? [];
+    list.push({ origin, op });
+    this.pending.set(key, list);
+    this.pendingCount++;
+    while (this.pendingCount > MAX_PENDING_OPS) {
+      const [oldest, ops] = this.pending.entries().next().value as [string, unknown[]];
+      ops.shift();
+      this.pendingCount--;
+      this.droppedOps++;
+      if (ops.length === 0) this.pending.delete(oldest);
+    }
+  }
+
+  /** Applies the ops that were waiting for any of `keys` (ops are commutative: late is fine). */
+  private release(keys: Iterable<string>): void {
+    if (this.pendingCount === 0) return;
+    const ready: { origin: string; op: TreeOp }[] = [];
+    for (const key of keys) {
+      const ops = this.pending.get(key);
+      if (!ops) continue;
+      this.pending.delete(key);
+      this.pendingCount -= ops.length;
+      ready.push(...ops);
+    }
+    for (const { origin, op } of ready) this.applyOp(origin, op);
   }
 
   encodeSnapshot(): Uint8Array {
@@ -159,12 +216,15 @@ export class PrefixShards {
       this.prefixes.set(origin, index);
     }
     const map = index;
+    const added: string[] = [];
     forEachPrefixHash(seq, (_len, h) => {
       const key = prefixKey(h);
       map.delete(key);
       map.set(key, seq);
+      if (this.pendingCount > 0) added.push(key);
     });
     while (map.size > MAX_PREFIXES_PER_ORIGIN) map.delete(map.keys().next().value as string);
+    this.release(added);
   }
 
   /** After a snapshot: index every stride-aligned prefix of the origin's tree (one pass, no copies). */
@@ -177,6 +237,7 @@ export class PrefixShards {
     };
     visit(tree.root, ROLLING_START);
     while (index.size > MAX_PREFIXES_PER_ORIGIN) index.delete(index.keys().next().value as string);
+    if (this.pendingCount > 0) this.release([...this.pending.keys()].filter((k) => index.has(k)));
   }
 }
 

@@ -6,6 +6,7 @@ import { decodeSnapshot, encodeSnapshot } from './snapshot-codec';
 import { treeDigest } from './digest';
 import { TextRadixTree } from './text-radix-tree';
 import { KvBlockIndex, chainedBlockHashes } from './kv-block-index';
+import { PrefixShards } from './prefix-shards';
 
 /** The naive model: every sequence each owner inserted; a match is the longest common prefix. */
 function naiveMatch(model: Map<string, number[][]>, seq: number[]): Map<string, number> {
@@ -175,7 +176,7 @@ describe('KvBlockIndex', () => {
 
 describe('PrefixShards compact ops', () => {
   it('ship known prefixes as hashes and resolve them on peers, across origins', async () => {
-    const { PrefixShards } = await import('./prefix-shards');
+
     const a = new PrefixShards(1e9);
     const b = new PrefixShards(1e9);
     const c = new PrefixShards(1e9);
@@ -207,5 +208,50 @@ describe('default budget', () => {
   it('a tree created without a budget is still bounded', () => {
     expect(Number.isFinite(new RadixTree().budgetTokens)).toBe(true);
     expect(Number.isFinite(new TextRadixTree().tree.budgetTokens)).toBe(true);
+  });
+});
+
+describe('PrefixShards: a compact op waits for a base that is still on its way', () => {
+  const system = Array.from({ length: 300 }, (_, i) => 5000 + i);
+  // a routes a prompt; b extends it (shipping only a reference to a's prefix plus the tail).
+  const setup = () => {
+    const a = new PrefixShards(1e9);
+    const b = new PrefixShards(1e9);
+    const first = decodeOps(encodeOps([a.record([...system, 1, 2, 3], 'w1')]))![0];
+    b.applyOp('a', first);
+    const follow = decodeOps(encodeOps([b.record([...system, 1, 2, 3, 4, 5, 6], 'w2')]))![0];
+    expect(follow.kind).toBe('insert_ref');
+    return { a, b, first, follow };
+  };
+
+  it("b's op arriving before a's (no order across origins) is applied once a's arrives, and the replicas match", () => {
+    const { b, first, follow } = setup();
+    const c = new PrefixShards(1e9);
+    c.applyOp('b', follow);
+    expect([c.unresolvedOps, c.pendingOps]).toEqual([1, 1]);
+    expect(c.replica('b')?.match([...system, 1, 2, 3, 4, 5, 6]).length ?? 0).toBe(0);
+    c.applyOp('a', first);
+    expect([c.pendingOps, c.droppedOps]).toEqual([0, 0]);
+    expect(c.replica('b')!.match([...system, 1, 2, 3, 4, 5, 6]).length).toBe(306);
+    expect(c.digestOf('b')).toBe(b.digestOf('local'));
+  });
+
+  it('a snapshot carrying the base releases the waiting op too', () => {
+    const { a, b, follow } = setup();
+    const c = new PrefixShards(1e9);
+    c.applyOp('b', follow);
+    c.applySnapshot('a', a.encodeSnapshot());
+    expect(c.pendingOps).toBe(0);
+    expect(c.digestOf('b')).toBe(b.digestOf('local'));
+  });
+
+  it("an origin dropped while its op waits is not recreated when the base arrives", () => {
+    const { first, follow } = setup();
+    const c = new PrefixShards(1e9);
+    c.applyOp('b', follow);
+    c.dropOrigin('b');
+    expect(c.pendingOps).toBe(0);
+    c.applyOp('a', first);
+    expect(c.replica('b')).toBeUndefined();
   });
 });
