@@ -60,6 +60,21 @@ describe('SseWriter', () => {
     expect(socketWrites).toBeLessThanOrEqual(3);
   });
 
+  it('coalesces events from several ticks of one loop iteration (chunks handled one per tick)', async () => {
+    const { body, socketWrites } = await serve(async (sse) => {
+      await new Promise((r) => setTimeout(r, 5)); // headers flushed on their own first
+      for (let i = 0; i < 5; i++) {
+        sse.data({ i });
+        await new Promise((r) => process.nextTick(r));
+      }
+      await new Promise((r) => setTimeout(r, 5));
+      sse.end();
+    });
+    expect(body.match(/^data: /gm)).toHaveLength(5);
+    // Headers, the five events, the terminating chunk: per-tick corking alone would take seven.
+    expect(socketWrites).toBeLessThanOrEqual(3);
+  });
+
   it('ignores writes after the client went away', async () => {
     const { body } = await serve(async (sse) => {
       sse.data({ a: 1 });

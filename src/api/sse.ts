@@ -6,6 +6,7 @@ import type { FastifyReply } from 'fastify';
  */
 export class SseWriter {
   private closed = false;
+  private corked = false;
 
   constructor(private readonly reply: FastifyReply, requestId: string) {
     reply.hijack();
@@ -24,12 +25,33 @@ export class SseWriter {
 
   data(payload: unknown): void {
     if (this.isClosed) return;
-    this.reply.raw.write(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
+    this.write(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
   }
 
   event(name: string, payload: unknown): void {
     if (this.isClosed) return;
-    this.reply.raw.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+    this.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+  }
+
+  /**
+   * One socket write per event-loop iteration, not per event. Node corks a response only until the
+   * end of the current tick, but an engine's chunks often arrive several per socket read, each
+   * handled in its own tick: held until the loop's check phase (setImmediate, right after the poll
+   * phase that delivered them), they leave in one syscall. Nothing waits for a timer or for more
+   * input, so no event is delayed past the iteration that produced it. Syscalls are the dominant
+   * per-token cost on virtualised hosts.
+   */
+  private write(chunk: string): void {
+    const raw = this.reply.raw;
+    if (!this.corked) {
+      this.corked = true;
+      raw.cork();
+      setImmediate(() => {
+        this.corked = false;
+        raw.uncork();
+      });
+    }
+    raw.write(chunk);
   }
 
   end(): void {
