@@ -1,3 +1,4 @@
+// Real process faults under load (SIGKILL, SIGTERM drain): timing-sensitive, so part of the serial pass of `npm test`.
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/gateway';
