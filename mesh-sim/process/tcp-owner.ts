@@ -12,7 +12,14 @@ export function tcpOwnerPid(remoteHost: string, remotePort: number, localHost: s
   if (inode === undefined) return undefined;
   // The client end is gone (no entry, or a TIME_WAIT/FIN_WAIT one without a socket inode).
   if (inode === 'closed') return 'closed';
-  const link = `socket:[${inode}]`;
+  const owner = ownerOf(`socket:[${inode}]`, candidates);
+  if (owner !== undefined) return owner;
+  // No process holds it: the client may have closed its end between the two reads (a dial given up
+  // under loss or partition). If the entry is gone or has lost its inode now, that is what happened.
+  return clientInode(remoteHost, remotePort, localHost, localPort) === inode ? undefined : 'closed';
+}
+
+function ownerOf(link: string, candidates: readonly number[]): number | undefined {
   for (const pid of candidates) {
     let fds: string[];
     try {
