@@ -46,6 +46,8 @@ export function patchify(chw: Float32Array, height: number, width: number, cfg: 
  * patchify(normalise(pixels)) in one pass straight from the decoder's HWC bytes: each value goes
  * through its channel's lookup table once, and the repeated temporal frame is a native copy of the
  * first. Same output as the two-step path (tested), about twice as fast on a 1080p photo.
+ * Self-contained on purpose (the grid arithmetic is repeated, not shared with patchify): its
+ * source text is what PatchifyPool's worker threads run, so it may not call anything outside.
  */
 export function patchifyBytes(
   data: Uint8Array,
