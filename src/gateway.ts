@@ -110,22 +110,34 @@ function sleep(ms: number): Promise<void> {
  */
 function bufferedStdout(): { destination: ReturnType<typeof pino.destination>; close(): void } {
   const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  const flush = (): void => {
-    try {
-      destination.flushSync();
-    } catch {
-      // a write still in flight: it completes on its own
-    }
-  };
   const timer = setInterval(() => destination.flush(), 100);
   timer.unref();
-  process.once('exit', flush);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', flushOpenLogs); // one hook per process, however many gateways it starts
+  }
+  openLogs.add(destination);
   return {
     destination,
     close() {
       clearInterval(timer);
-      flush();
-      process.off('exit', flush);
+      flushSync(destination);
+      openLogs.delete(destination);
     },
   };
+}
+
+const openLogs = new Set<ReturnType<typeof pino.destination>>();
+let exitHooked = false;
+
+function flushOpenLogs(): void {
+  for (const d of openLogs) flushSync(d);
+}
+
+function flushSync(destination: ReturnType<typeof pino.destination>): void {
+  try {
+    destination.flushSync();
+  } catch {
+    // a write still in flight: it completes on its own
+  }
 }
