@@ -5,8 +5,7 @@ import type { ChatMessage } from '@drover/tokenizer';
 import { canonicalChatText } from '../inference/canonical-text';
 import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
-import { ModelCatalogService } from '../inference/model-catalog.service';
-import { IMAGE_PAD_TOKEN, IMAGE_PLACEHOLDER_TEXT, VisionService, type ImageRef } from '../multimodal/vision.service';
+import { IMAGE_PLACEHOLDER_TEXT, VisionService, type ImageRef } from '../multimodal/vision.service';
 import type { InferenceRequest } from '../inference/inference-types';
 import { CLOCK } from '../runtime/tokens';
 import { endSpan, startSpan } from '../observability/tracing';
@@ -26,7 +25,6 @@ export class ChatController {
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
-    @Inject(ModelCatalogService) private readonly catalog: ModelCatalogService,
     @Inject(VisionService) private readonly vision: VisionService,
   ) {}
 
@@ -43,10 +41,9 @@ export class ChatController {
     const id = `chatcmpl-${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 48)}`;
     const created = Math.floor(this.clock.now() / 1000);
     const traceCtx = scope.trace;
-    const { messages, images } = toChatMessages(body, (m) => this.catalog.resolve(m).supportsVision);
+    const { messages, images } = toChatMessages(body, (param) => this.vision.requireVision(body.model, param));
     // Images load and preprocess while the template renders and tokenizes.
-    const processed = images.length > 0 ? this.vision.preprocess(images) : undefined;
-    processed?.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
+    const pending = this.vision.begin(images);
     const tokenizeSpan = startSpan('tokenize', traceCtx, { 'drover.messages': body.messages.length });
     const encodeStart = this.clock.now();
     const encoded = await this.tokenizers.tokenizer
@@ -62,13 +59,11 @@ export class ChatController {
     tokenizeSpan.setAttribute('drover.prompt_tokens', encoded.ids.length);
     this.tokenizers.observeEncode((this.clock.now() - encodeStart) / 1000);
     endSpan(tokenizeSpan);
-    const visual = processed ? this.vision.inputs(encoded.ids, this.tokenizers.tokenizer.tokenToId(IMAGE_PAD_TOKEN)!, await processed) : undefined;
+    const prompt = await pending.apply(encoded.ids);
     const request: InferenceRequest = {
       ...scope,
       model: body.model,
-      promptIds: visual?.promptIds ?? encoded.ids,
-      routeIds: visual?.routeIds,
-      multimodal: visual?.multimodal,
+      ...prompt,
       promptText: encoded.text,
       maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
       sampling: samplingFrom(body),
@@ -104,7 +99,7 @@ export class ChatController {
  * The chat template's messages. Image parts (vision models only) become the vision placeholder in
  * the text, in order, and are returned as references to load.
  */
-function toChatMessages(body: ChatCompletionBody, acceptsImages: (model: string) => boolean): { messages: ChatMessage[]; images: ImageRef[] } {
+function toChatMessages(body: ChatCompletionBody, requireVision: (param: string) => void): { messages: ChatMessage[]; images: ImageRef[] } {
   const images: ImageRef[] = [];
   const messages = body.messages.map((m, i) => {
     let content: string | null;
@@ -115,9 +110,7 @@ function toChatMessages(body: ChatCompletionBody, acceptsImages: (model: string)
         .map((p, j) => {
           if (p.type === 'text') return (p as { text: string }).text;
           const param = `messages[${i}].content[${j}].image_url`;
-          if (images.length === 0 && !acceptsImages(body.model)) {
-            throw new DroverError('unsupported', `The model '${body.model}' does not accept images (its workers do not report vision support).`, { param });
-          }
+          if (images.length === 0) requireVision(param);
           images.push({ url: imageUrlOf((p as { image_url: unknown }).image_url, param), param });
           return IMAGE_PLACEHOLDER_TEXT;
         })

@@ -1,5 +1,4 @@
-import { ModelCatalogService } from '../inference/model-catalog.service';
-import { IMAGE_PAD_TOKEN, IMAGE_PLACEHOLDER_TEXT, VisionService, type ImageRef } from '../multimodal/vision.service';
+import { IMAGE_PLACEHOLDER_TEXT, VisionService, type ImageRef } from '../multimodal/vision.service';
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DroverError } from '@drover/runtime';
@@ -22,7 +21,6 @@ export class MessagesController {
     @Inject(InferenceService) private readonly inference: InferenceService,
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
     @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
-    @Inject(ModelCatalogService) private readonly catalog: ModelCatalogService,
     @Inject(VisionService) private readonly vision: VisionService,
   ) {}
 
@@ -34,17 +32,14 @@ export class MessagesController {
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
     const id = `msg_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;
-    const { messages, images } = toChat(body, (m) => this.catalog.resolve(m).supportsVision);
-    const processed = images.length > 0 ? this.vision.preprocess(images) : undefined;
-    processed?.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
+    const { messages, images } = toChat(body, (param) => this.vision.requireVision(body.model, param));
+    const pending = this.vision.begin(images);
     const encoded = await this.tokenizers.tokenizer.encodeChat(messages, { addGenerationPrompt: true });
-    const visual = processed ? this.vision.inputs(encoded.ids, this.tokenizers.tokenizer.tokenToId(IMAGE_PAD_TOKEN)!, await processed) : undefined;
+    const prompt = await pending.apply(encoded.ids);
     const request: InferenceRequest = {
       ...scope,
       model: body.model,
-      promptIds: visual?.promptIds ?? encoded.ids,
-      routeIds: visual?.routeIds,
-      multimodal: visual?.multimodal,
+      ...prompt,
       promptText: encoded.text,
       maxTokens: body.max_tokens,
       sampling: { temperature: body.temperature, topP: body.top_p, topK: body.top_k },
@@ -94,7 +89,7 @@ export class MessagesController {
 }
 
 /** The chat template's messages; image blocks (vision models only) become the vision placeholder. */
-function toChat(body: MessagesBody, acceptsImages: (model: string) => boolean): { messages: ChatMessage[]; images: ImageRef[] } {
+function toChat(body: MessagesBody, requireVision: (param: string) => void): { messages: ChatMessage[]; images: ImageRef[] } {
   const images: ImageRef[] = [];
   const text = (c: MessagesBody['system'] | MessagesBody['messages'][number]['content'], where: string): string => {
     if (c === undefined || typeof c === 'string') return c ?? '';
@@ -102,9 +97,7 @@ function toChat(body: MessagesBody, acceptsImages: (model: string) => boolean): 
       .map((b, j) => {
         if (b.type === 'text') return (b as { text: string }).text;
         const param = `${where}.content[${j}].source`;
-        if (images.length === 0 && !acceptsImages(body.model)) {
-          throw new DroverError('unsupported', `The model '${body.model}' does not accept images (its workers do not report vision support).`, { param });
-        }
+        if (images.length === 0) requireVision(param);
         const src = (b as { source: { type: string; media_type?: string; data?: string; url?: string } }).source;
         const url = src.type === 'base64' ? `data:${src.media_type ?? 'image/png'};base64,${src.data ?? ''}` : src.url;
         if (!url) throw new DroverError('invalid_request', 'An image source of type url needs a url.', { param });

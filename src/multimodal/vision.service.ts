@@ -3,6 +3,8 @@ import { decodeDataUrl, expandPromptImages, MultimodalError, PatchifyPool, prepr
 import { DroverError, type Metrics } from '@drover/runtime';
 import type { MultimodalInput } from '@drover/worker-proto';
 import type { GatewayConfig } from '../config/options';
+import { ModelCatalogService } from '../inference/model-catalog.service';
+import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { CONFIG, METRICS } from '../runtime/tokens';
 import { fetchImage } from './image-fetch';
 
@@ -30,11 +32,32 @@ export class VisionService implements OnApplicationShutdown {
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(METRICS) private readonly metrics: Metrics,
+    @Inject(ModelCatalogService) private readonly catalog: ModelCatalogService,
+    @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
   ) {
     this.vision = { ...QWEN2_VL_VISION, maxImageBytes: config.maxImageBytes, maxImages: config.maxImagesPerRequest };
   }
 
-  async preprocess(refs: readonly ImageRef[]): Promise<ProcessedImage[]> {
+  /** Throws the client-facing 400 when `model` cannot take images (checked once per request, at its first image). */
+  requireVision(model: string, param: string): void {
+    if (!this.catalog.resolve(model).supportsVision) {
+      throw new DroverError('unsupported', `The model '${model}' does not accept images (its workers do not report vision support).`, { param });
+    }
+  }
+
+  /**
+   * Starts loading a request's images (while its template renders and tokenizes) and returns how to
+   * turn the rendered prompt's ids into the request's prompt, routing ids and engine inputs.
+   * Without images, the ids pass through untouched.
+   */
+  begin(refs: readonly ImageRef[]): { apply(ids: number[]): Promise<{ promptIds: number[]; routeIds?: number[]; multimodal?: MultimodalInput }> } {
+    if (refs.length === 0) return { apply: async (ids) => ({ promptIds: ids }) };
+    const processed = this.preprocess(refs);
+    processed.catch(() => undefined); // awaited in apply; a failure must not surface as unhandled meanwhile
+    return { apply: async (ids) => this.inputs(ids, this.tokenizers.tokenizer.tokenToId(IMAGE_PAD_TOKEN)!, await processed) };
+  }
+
+  private async preprocess(refs: readonly ImageRef[]): Promise<ProcessedImage[]> {
     if (refs.length > this.vision.maxImages) {
       throw new DroverError('invalid_request', `At most ${this.vision.maxImages} images are accepted per request; got ${refs.length}.`, { param: 'messages' });
     }
@@ -62,7 +85,7 @@ export class VisionService implements OnApplicationShutdown {
   }
 
   /** Expands the pads in the rendered prompt; `padId` is the tokenizer's id of IMAGE_PAD_TOKEN. */
-  inputs(ids: readonly number[], padId: number, images: readonly ProcessedImage[]): { promptIds: number[]; routeIds: number[]; multimodal: MultimodalInput } {
+  private inputs(ids: readonly number[], padId: number, images: readonly ProcessedImage[]): { promptIds: number[]; routeIds: number[]; multimodal: MultimodalInput } {
     let prompt;
     try {
       prompt = expandPromptImages(ids, padId, images);
