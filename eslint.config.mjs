@@ -60,6 +60,15 @@ export default tseslint.config(
     },
   },
   {
+    // The gateway must not agree with the mock by sharing its code (block hashes, ids): it talks to
+    // real engines. Only the demo, which starts mock workers next to a gateway, may import it.
+    files: ['src/**/*.ts'],
+    ignores: ['src/demo.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: '@drover/mock-worker', message: 'Gateway code never imports the mock worker (only src/demo.ts starts one).' }], patterns: [deepImports] }],
+    },
+  },
+  {
     files: ['mesh-sim/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [deepImports, { group: ['../src/*', '../../src/*', '**/src/*'], message: 'mesh-sim uses @drover/* only, never src/.' }] }] },
   },

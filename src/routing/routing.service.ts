@@ -1,6 +1,5 @@
 import { hasContentIds } from '@drover/multimodal';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { chainHash } from '@drover/mock-worker';
 import { KvBlockIndex, PrefixShards, type TreeOp } from '@drover/radix-tree';
 import { createPolicy, type RouteReason, type RoutingPolicy, type RoutingView, type WorkerView } from '@drover/routing';
 import { DroverError, type Clock, type Logger, type Metrics, type Rng, type Timers } from '@drover/runtime';
@@ -60,7 +59,7 @@ interface ModelRouting {
 export class RoutingService implements OnModuleInit, OnApplicationShutdown {
   private readonly rng: Rng;
   private readonly models = new Map<string, ModelRouting>();
-  private readonly kvIndex = new KvBlockIndex(chainHash);
+  private readonly kvIndex = new KvBlockIndex();
   private readonly kvSubscribers = new Map<string, KvEventSubscriber>();
   private readonly opListeners: ((model: string, op: TreeOp) => void)[] = [];
   private readonly policyListeners: ((model: string, settings: ModelPolicySettings) => void)[] = [];
@@ -90,7 +89,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
         this.kvIndex.reset(e.worker.id);
         for (const [model, m] of this.models) this.emitOp(model, m.shards.removeWorker(e.worker.id));
       } else if (this.config.kvEvents && e.worker.client && !this.kvSubscribers.has(e.worker.id)) {
-        const sub = new KvEventSubscriber(e.worker.id, e.worker.client, { apply: (id, b) => this.kvIndex.apply(id, b.events), reset: (id) => this.kvIndex.reset(id) }, this.timers, this.log, this.metrics, this.clock);
+        const sub = new KvEventSubscriber(e.worker.id, e.worker.client, { apply: (id, b) => this.kvIndex.apply(id, b.events, b.dpRank), reset: (id) => this.kvIndex.reset(id), markStale: (id) => this.kvIndex.markStale(id) }, this.timers, this.log, this.metrics, this.clock);
         this.kvSubscribers.set(e.worker.id, sub);
         sub.start();
       }
@@ -268,7 +267,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
         if (exact.size === 0 || hasContentIds(tokens)) return approx;
         // Workers streaming KV events: their exact block index replaces the approximate tree.
         const out = new Map([...approx].filter(([id]) => !exact.has(id)));
-        for (const [id, len] of this.kvIndex.matchTokens(Array.from(tokens))) if (exact.has(id)) out.set(id, len);
+        for (const [id, len] of this.kvIndex.matchTokens(tokens)) if (exact.has(id)) out.set(id, len);
         return out;
       },
     };

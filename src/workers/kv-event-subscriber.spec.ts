@@ -29,33 +29,77 @@ function recordingMetrics(): Metrics & { values: Map<string, number> } {
   } as unknown as Metrics & { values: Map<string, number> };
 }
 
+/** Like fakeClient, but each stream ends (the connection broke) after its batches. */
+function fakeClientEnding(streams: KvEventBatch[][]): WorkerClient & { subscriptions: number } {
+  const client = {
+    subscriptions: 0,
+    async *subscribeKvEvents() {
+      const mine = streams[client.subscriptions++];
+      if (!mine) return yield* [] as KvEventBatch[];
+      for (const b of mine) yield b;
+      throw new Error('stream broke');
+    },
+  };
+  return client as unknown as WorkerClient & { subscriptions: number };
+}
+
+const sink = (log: string[]) => ({ apply: (_id: string, b: KvEventBatch) => log.push(`apply ${b.sequenceNumber}`), reset: () => log.push('reset'), markStale: () => log.push('stale') });
+
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe('KV event subscriber', () => {
-  it('applies batches in order, and on a sequence gap resets the index and resubscribes', async () => {
+  it('keeps the stream and the index across a sequence gap (engines never replay): counts it and marks the index stale', async () => {
     const sched = new VirtualScheduler(10_000);
     const log: string[] = [];
-    const client = fakeClient([[batch(1), batch(2), batch(4)], [batch(7), batch(8)]]);
+    const client = fakeClient([[batch(1), batch(2), batch(4), batch(5)]]);
     const metrics = recordingMetrics();
-    const sub = new KvEventSubscriber('w0', client, { apply: (_id, b) => log.push(`apply ${b.sequenceNumber}`), reset: () => log.push('reset') }, sched, noopLogger, metrics, sched);
+    const sub = new KvEventSubscriber('w0', client, sink(log), sched, noopLogger, metrics, sched);
     sub.start();
     await settle();
-    // 4 after 2 is a gap: nothing past it is applied, and the index is dropped before the replay.
-    expect(log).toEqual(['reset', 'apply 1', 'apply 2']);
+    expect(log).toEqual(['apply 1', 'apply 2', 'stale', 'apply 4', 'apply 5']);
     expect(metrics.values.get('drover_worker_kv_event_gaps_total')).toBe(1);
-    sched.advance(1_000); // the capped backoff before resubscribing
-    await settle();
-    expect(client.subscriptions).toBe(2);
-    expect(log).toEqual(['reset', 'apply 1', 'apply 2', 'reset', 'apply 7', 'apply 8']);
-    expect(sub.lastSequence).toBe(8);
+    expect(client.subscriptions).toBe(1);
+    expect(sub.lastSequence).toBe(5);
     expect(sub.supported).toBe(true);
+    sub.stop();
+  });
+
+  it('resubscribes after a broken stream keeping the index (stale), and resets it only when the engine restarted', async () => {
+    const sched = new VirtualScheduler(10_000);
+    const log: string[] = [];
+    // 1st stream breaks after 2; the 2nd continues past it (same engine); the 3rd starts over (restarted engine).
+    const client = fakeClientEnding([[batch(1), batch(2)], [batch(9), batch(10)], [batch(1)]]);
+    const sub = new KvEventSubscriber('w0', client, sink(log), sched, noopLogger, recordingMetrics(), sched);
+    sub.start();
+    await settle();
+    expect(log).toEqual(['apply 1', 'apply 2']);
+    sched.advance(1_000);
+    await settle();
+    expect(log).toEqual(['apply 1', 'apply 2', 'stale', 'apply 9', 'apply 10']);
+    sched.advance(1_000);
+    await settle();
+    expect(log).toEqual(['apply 1', 'apply 2', 'stale', 'apply 9', 'apply 10', 'stale', 'reset', 'apply 1']);
+    expect(client.subscriptions).toBe(3);
+    sub.stop();
+  });
+
+  it('follows sequence numbers per data-parallel rank', async () => {
+    const sched = new VirtualScheduler(10_000);
+    const log: string[] = [];
+    const metrics = recordingMetrics();
+    const r = (seq: number, dpRank: number): KvEventBatch => ({ ...batch(seq), dpRank });
+    const sub = new KvEventSubscriber('w0', fakeClient([[r(1, 0), r(1, 1), r(2, 0), r(2, 1)]]), sink(log), sched, noopLogger, metrics, sched);
+    sub.start();
+    await settle();
+    expect(log).toEqual(['apply 1', 'apply 1', 'apply 2', 'apply 2']);
+    expect(metrics.values.get('drover_worker_kv_event_gaps_total')).toBeUndefined();
     sub.stop();
   });
 
   it('reports how far the index trails the engine', async () => {
     const sched = new VirtualScheduler(100_000); // 100 s
     const metrics = recordingMetrics();
-    const sub = new KvEventSubscriber('w0', fakeClient([[batch(1, 99.75)]]), { apply: () => undefined, reset: () => undefined }, sched, noopLogger, metrics, sched);
+    const sub = new KvEventSubscriber('w0', fakeClient([[batch(1, 99.75)]]), { apply: () => undefined, reset: () => undefined, markStale: () => undefined }, sched, noopLogger, metrics, sched);
     sub.start();
     await settle();
     expect(metrics.values.get('drover_worker_kv_event_lag_seconds')).toBeCloseTo(0.25, 6);
@@ -65,7 +109,7 @@ describe('KV event subscriber', () => {
   it('stops for a worker without KV events (UNIMPLEMENTED): routing keeps the approximate tree', async () => {
     const sched = new VirtualScheduler();
     const client = fakeClient([], new WorkerRpcError(12, 'no kv events'));
-    const sub = new KvEventSubscriber('w0', client, { apply: () => undefined, reset: () => undefined }, sched, noopLogger, recordingMetrics(), sched);
+    const sub = new KvEventSubscriber('w0', client, { apply: () => undefined, reset: () => undefined, markStale: () => undefined }, sched, noopLogger, recordingMetrics(), sched);
     sub.start();
     await settle();
     sched.advance(60_000);

@@ -5,7 +5,6 @@ import { RadixTree } from './radix-tree';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec';
 import { treeDigest } from './digest';
 import { TextRadixTree } from './text-radix-tree';
-import { KvBlockIndex, chainedBlockHashes } from './kv-block-index';
 import { PrefixShards } from './prefix-shards';
 
 /** The naive model: every sequence each owner inserted; a match is the longest common prefix. */
@@ -156,21 +155,6 @@ describe('tree codecs', () => {
     // Size caps are checked before allocating.
     expect(decodeSnapshot(snap, { maxNodes: 1 })).toBeUndefined();
     expect(decodeOps(ops, 0)).toBeUndefined();
-  });
-});
-
-describe('KvBlockIndex', () => {
-  const hash = (parent: string | undefined, tokens: readonly number[]) => `${parent ?? 'root'}>${tokens.join('.')}`;
-  it('tracks stored/removed/cleared blocks and matches whole blocks from the start', () => {
-    const idx = new KvBlockIndex(hash);
-    const ids = Array.from({ length: 40 }, (_, i) => i);
-    const hashes = chainedBlockHashes(ids, 16, hash);
-    idx.apply('w1', [{ kind: 'stored', blocks: hashes.map((h, i) => ({ blockHash: h, tokenIds: ids.slice(i * 16, i * 16 + 16), blockSize: 16 })) }]);
-    expect(idx.matchTokens(ids).get('w1')).toBe(32);
-    idx.apply('w1', [{ kind: 'removed', blockHashes: [hashes[1]] }]);
-    expect(idx.matchTokens(ids).get('w1')).toBe(16);
-    idx.apply('w1', [{ kind: 'cleared' }]);
-    expect(idx.matchTokens(ids).size).toBe(0);
   });
 });
 

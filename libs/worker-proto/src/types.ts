@@ -89,6 +89,8 @@ export interface KvBlock {
   blockHash: string;
   tokenIds: number[];
   blockSize: number;
+  /** Set for blocks cached under a LoRA adapter (int64 as a decimal string). */
+  loraId?: string;
 }
 
 export type KvEvent =
@@ -100,6 +102,8 @@ export interface KvEventBatch {
   sequenceNumber: number;
   timestamp: number;
   events: KvEvent[];
+  /** The data-parallel rank whose cache this batch describes (engines with several ranks). */
+  dpRank?: number;
 }
 
 export interface CallOptions {

@@ -157,7 +157,7 @@ export function fromKvBatch(b: any): KvEventBatch {
         kind: 'stored',
         eventId,
         parentBlockHash: e.stored.parent_block_hash ?? undefined,
-        blocks: (e.stored.blocks ?? []).map((k: any) => ({ blockHash: String(k.block_hash), tokenIds: k.token_ids ?? [], blockSize: k.block_size ?? 0 })),
+        blocks: (e.stored.blocks ?? []).map((k: any) => ({ blockHash: String(k.block_hash), tokenIds: k.token_ids ?? [], blockSize: k.block_size ?? 0, ...(k.lora_id !== undefined && k.lora_id !== null ? { loraId: String(k.lora_id) } : {}) })),
       });
     } else if (e.data === 'removed' && e.removed) {
       events.push({ kind: 'removed', eventId, blockHashes: (e.removed.block_hashes ?? []).map(String) });
@@ -165,5 +165,7 @@ export function fromKvBatch(b: any): KvEventBatch {
       events.push({ kind: 'cleared', eventId });
     }
   }
-  return { sequenceNumber: Number(b.sequence_number ?? 0), timestamp: Number(b.timestamp ?? 0), events };
+  const out: KvEventBatch = { sequenceNumber: Number(b.sequence_number ?? 0), timestamp: Number(b.timestamp ?? 0), events };
+  if (b.dp_rank !== undefined && b.dp_rank !== null) out.dpRank = Number(b.dp_rank);
+  return out;
 }
