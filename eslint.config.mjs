@@ -4,7 +4,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const LIBS = ['runtime', 'radix-tree', 'swim', 'crdt-sync', 'mesh', 'routing', 'tokenizer', 'worker-proto', 'mock-worker', 'multimodal'];
+const LIBS = ['runtime', 'radix-tree', 'swim', 'crdt-sync', 'mesh', 'routing', 'tokenizer', 'worker-proto', 'mock-worker', 'multimodal', 'parsers'];
 const ALLOWED = {
   runtime: [],
   'radix-tree': [],
@@ -16,8 +16,9 @@ const ALLOWED = {
   'worker-proto': [],
   'mock-worker': ['runtime', 'worker-proto'],
   multimodal: [],
+  parsers: ['runtime'],
 };
-const PROTOCOL_CORES = ['swim', 'crdt-sync', 'mesh', 'routing', 'radix-tree', 'mock-worker'];
+const PROTOCOL_CORES = ['swim', 'crdt-sync', 'mesh', 'routing', 'radix-tree', 'mock-worker', 'parsers'];
 const deepImports = { group: ['@drover/*/*'], message: "Import a lib through its index: '@drover/<name>'." };
 
 function restrictImportsFor(lib) {

@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
-const libs = ['runtime', 'radix-tree', 'swim', 'crdt-sync', 'mesh', 'routing', 'tokenizer', 'worker-proto', 'mock-worker', 'multimodal'];
+const libs = ['runtime', 'radix-tree', 'swim', 'crdt-sync', 'mesh', 'routing', 'tokenizer', 'worker-proto', 'mock-worker', 'multimodal', 'parsers'];
 const alias = Object.fromEntries(
   libs.map((name) => [`@drover/${name}`, fileURLToPath(new URL(`./libs/${name}/src/index.ts`, import.meta.url))]),
 );
