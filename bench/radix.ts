@@ -2,6 +2,10 @@
  * `npm run bench -- radix --json`: radix tree throughput and memory. Sequences of 256 and 4,096
  * tokens where 80% of each is a prefix shared with others (one of 64 "system prompts"), the rest
  * random; 8 owners. Heap figures come from forced GCs around building the tree.
+ *
+ * `naive_insert_per_s_256` is the floor our tree must reach: a plain trie written here (one node
+ * per token, children in a Map, the owner written on each node, no edge compression, no LRU, no
+ * budget, no eviction) inserting the same 256-token sequences in the same run.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -25,6 +29,32 @@ function workload(count: number, length: number, seed: string): Uint32Array[] {
   });
 }
 
+/** The reference trie: what "just use a Map per token" costs, with none of the tree's bookkeeping. */
+class NaiveTrieNode {
+  readonly children = new Map<number, NaiveTrieNode>();
+  owner = '';
+}
+
+function naiveInsert(root: NaiveTrieNode, seq: Uint32Array, owner: string): void {
+  let node = root;
+  for (let i = 0; i < seq.length; i++) {
+    let next = node.children.get(seq[i]);
+    if (!next) {
+      next = new NaiveTrieNode();
+      node.children.set(seq[i], next);
+    }
+    next.owner = owner;
+    node = next;
+  }
+}
+
+function naiveRate(seqs: Uint32Array[]): number {
+  const root = new NaiveTrieNode();
+  const r = rate(seqs.length, () => seqs.forEach((s, i) => naiveInsert(root, s, `w${i % 8}`)));
+  if (root.children.size === 0) throw new Error('unreachable');
+  return r;
+}
+
 function rate(n: number, fn: () => void): number {
   const t0 = performance.now();
   fn();
@@ -46,20 +76,24 @@ function heapMb(build: () => unknown): { mb: number; keep: unknown } {
   return { mb: (used() - before) / 1024 / 1024, keep };
 }
 
-function throughput(count: number, length: number): { insert: number; match: number } {
+function throughput(count: number, length: number, withNaive = false): { insert: number; match: number; naive: number } {
   const seqs = workload(count, length, `ins-${length}`);
   const queries = workload(count, length, `q-${length}`);
   const tree = new RadixTree();
+  gc();
   const insert = rate(count, () => seqs.forEach((s, i) => tree.insert(s, `w${i % 8}`)));
   let sink = 0;
   const match = rate(count, () => queries.forEach((q) => (sink += tree.match(q).length)));
   if (sink < 0) throw new Error('unreachable');
-  return { insert, match };
+  // Same sequences, same owners, from a collected heap like the tree's run.
+  gc();
+  const naive = withNaive ? naiveRate(seqs) : 0;
+  return { insert, match, naive };
 }
 
 export async function run(): Promise<Record<string, unknown>> {
-  throughput(2000, 256); // warm-up (JIT)
-  const t256 = throughput(50_000, 256);
+  throughput(2000, 256, true); // warm-up (JIT), the naive trie's too
+  const t256 = throughput(50_000, 256, true);
   const t4k = throughput(4000, 4096);
   const seqs1k = workload(10_000, 1024, 'mem-1k');
   // The tree copies what it keeps, so the input sequences are not counted as tree memory.
@@ -72,6 +106,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const r = (x: number) => Math.round(x * 100) / 100;
   return {
     insert_per_s_256: t256.insert,
+    naive_insert_per_s_256: t256.naive,
     insert_per_s_4k: t4k.insert,
     match_per_s_256: t256.match,
     match_per_s_4k: t4k.match,
