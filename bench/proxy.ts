@@ -1,0 +1,225 @@
+/**
+ * `npm run bench -- proxy --json`: what Drover adds on the HTTP passthrough path (a model served by
+ * an OpenAI-compatible upstream: the gateway validates, routes on the prompt text and forwards),
+ * against the floor of a bare Fastify + undici proxy written here, all measured in one run.
+ * Three child processes: an upstream that answers at once (lib/proxy-upstream.ts), the floor proxy
+ * (lib/proxy-floor.ts) and the compiled gateway (`dist/src/main.js`) with the upstream as its only
+ * http:// worker. The client (this process) sends non-streaming chat completions:
+ *   - warm-up: every target interleaved until JIT compilation is over (see WARMUP below);
+ *   - c=1: direct, floor and Drover requests interleaved → p50/p99 and what each proxy adds;
+ *   - c=16: requests/s of each, in alternating rounds so a noisy moment hits all three alike.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+
+export const description = 'HTTP passthrough: Drover vs a bare Fastify+undici proxy vs direct (c=1, c=16)';
+
+/**
+ * Requests per target before anything is measured. Measured on the project machine (the
+ * `warmup_gateway_p50_ms` field shows it per 250 requests): Drover's p50 falls for the first
+ * ~750 requests as V8 optimises the request path (Fastify, Nest, routing, JSON, undici) and is
+ * flat from there; 1,500 leaves a margin.
+ */
+const WARMUP = 1500;
+const WARMUP_BLOCK = 250;
+const MODEL = 'bench-model';
+const BODY = JSON.stringify({
+  model: MODEL,
+  messages: [
+    { role: 'system', content: 'You are a helpful assistant. Answer briefly.' },
+    { role: 'user', content: 'Give me a short answer about latency in HTTP proxies, in one sentence.' },
+  ],
+  max_tokens: 16,
+  temperature: 0,
+});
+
+function log(msg: string): void {
+  process.stderr.write(`[bench proxy] ${msg}\n`);
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** A child process started from `args`, resolved with the first stdout match of `pattern`. */
+function startChild(args: string[], pattern: RegExp, what: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000);
+    const onData = (d: Buffer): void => {
+      buf += d.toString();
+      const m = buf.match(pattern);
+      if (m) {
+        clearTimeout(timer);
+        // Keep draining the child's logs (a full pipe would block it) without scanning them.
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve({ url: m[1], child });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
+  });
+}
+
+/** CPU seconds (user + system) a child process has used so far, from /proc (Linux; USER_HZ is 100). */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface Target {
+  name: 'direct' | 'floor' | 'gateway';
+  pool: Pool;
+}
+
+async function chat(t: Target): Promise<void> {
+  const res = await t.pool.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: BODY });
+  const text = await res.body.text();
+  if (res.statusCode !== 200 || !text.includes('"chat.completion"')) throw new Error(`${t.name}: status ${res.statusCode}: ${text.slice(0, 200)}`);
+}
+
+/** c=1: one request to each target in turn, `count` times; latencies per target, sorted. */
+async function interleaved(targets: Target[], count: number): Promise<number[][]> {
+  const out = targets.map(() => [] as number[]);
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < targets.length; k++) {
+      const t0 = performance.now();
+      await chat(targets[k]);
+      out[k].push(performance.now() - t0);
+    }
+  }
+  for (const s of out) s.sort((a, b) => a - b);
+  return out;
+}
+
+/** `concurrency` loops against one target for `durationMs`; completed requests and latencies. */
+async function load(t: Target, concurrency: number, durationMs: number): Promise<{ done: number; seconds: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  const end = performance.now() + durationMs;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const s = performance.now();
+        await chat(t);
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  return { done: latencies.length, seconds: (performance.now() - t0) / 1000, latencies };
+}
+
+/** The gateway's event-loop delay p99 (s) since the previous scrape: prom-client resets it on every collect. */
+async function eventLoopP99(gatewayUrl: string): Promise<number | undefined> {
+  const res = await fetch(`${gatewayUrl}/metrics`);
+  const text = await res.text();
+  const m = /^drover_process_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const quick = args.includes('--quick');
+  const samples = quick ? 300 : 2000;
+  const warmup = quick ? 500 : WARMUP;
+  const roundMs = quick ? 700 : 1500;
+  const rounds = 3;
+  const dist = join(__dirname, '..');
+  const upstream = await startChild([join(__dirname, 'lib/proxy-upstream.js')], /^listening (http:\/\/\S+)$/m, 'upstream');
+  const floor = await startChild([join(__dirname, 'lib/proxy-floor.js'), upstream.url], /^listening (http:\/\/\S+)$/m, 'floor proxy');
+  const gateway = await startChild(
+    [join(dist, 'src/main.js'), '--port', '0', '--worker-urls', upstream.url, '--model-name', MODEL, '--log-level', 'info', '--policy', 'round_robin'],
+    // Its JSON log lines name the worker's URL too: the 'gateway listening' line carries its own.
+    /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"gateway listening"/,
+    'gateway',
+  );
+  const pools = { connections: 32, pipelining: 1, keepAliveTimeout: 60_000 };
+  const direct: Target = { name: 'direct', pool: new Pool(upstream.url, pools) };
+  const viaFloor: Target = { name: 'floor', pool: new Pool(floor.url, pools) };
+  const viaGateway: Target = { name: 'gateway', pool: new Pool(gateway.url, pools) };
+  const all = [direct, viaFloor, viaGateway];
+  try {
+    await waitForWorker(viaGateway);
+    log(`upstream ${upstream.url}, floor ${floor.url}, gateway ${gateway.url}; warming up (${warmup} requests each)`);
+    const warmupCurve: number[] = [];
+    for (let done = 0; done < warmup; done += WARMUP_BLOCK) {
+      const [, , g] = await interleaved(all, Math.min(WARMUP_BLOCK, warmup - done));
+      warmupCurve.push(Math.round(percentile(g, 50) * 1000) / 1000);
+    }
+    log(`warm-up gateway p50 per ${WARMUP_BLOCK}: ${warmupCurve.join(' ')} ms`);
+
+    log(`c=1: ${samples} requests each, interleaved`);
+    const gwCpu0 = cpuSecondsOf(gateway.child.pid!);
+    const floorCpu0 = cpuSecondsOf(floor.child.pid!);
+    const [d1, f1, g1] = await interleaved(all, samples);
+    const gatewayCpuMs = ((cpuSecondsOf(gateway.child.pid!) - gwCpu0) * 1000) / samples;
+    const floorCpuMs = ((cpuSecondsOf(floor.child.pid!) - floorCpu0) * 1000) / samples;
+
+    log(`c=16: ${rounds} rounds of ${roundMs} ms per target`);
+    const agg = all.map(() => ({ done: 0, seconds: 0, latencies: [] as number[] }));
+    let loopP99: number | undefined;
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < all.length; k++) {
+        if (all[k] === viaGateway) await eventLoopP99(gateway.url); // resets the histogram
+        const res = await load(all[k], 16, roundMs);
+        if (all[k] === viaGateway) loopP99 = Math.max(loopP99 ?? 0, (await eventLoopP99(gateway.url)) ?? NaN);
+        agg[k].done += res.done;
+        agg[k].seconds += res.seconds;
+        agg[k].latencies.push(...res.latencies);
+      }
+    }
+    for (const a of agg) a.latencies.sort((x, y) => x - y);
+    const [d16, f16, g16] = agg;
+    const round = (x: number) => Math.round(x * 1000) / 1000;
+    const rps = (a: (typeof agg)[number]) => Math.round(a.done / a.seconds);
+    return {
+      added_p50_ms: round(percentile(g1, 50) - percentile(d1, 50)),
+      floor_added_p50_ms: round(percentile(f1, 50) - percentile(d1, 50)),
+      added_p99_ms: round(percentile(g1, 99) - percentile(d1, 99)),
+      floor_added_p99_ms: round(percentile(f1, 99) - percentile(d1, 99)),
+      rps_c16: rps(g16),
+      floor_rps_c16: rps(f16),
+      direct_rps_c16: rps(d16),
+      rps_ratio_to_floor: round(rps(g16) / rps(f16)),
+      added_p50_ratio_to_floor: round((percentile(g1, 50) - percentile(d1, 50)) / (percentile(f1, 50) - percentile(d1, 50))),
+      // Each proxy process's own CPU per request at c=1: robust to a noisy machine, unlike latency.
+      gateway_cpu_ms_per_request: round(gatewayCpuMs),
+      floor_cpu_ms_per_request: round(floorCpuMs),
+      ...(loopP99 !== undefined && Number.isFinite(loopP99) ? { event_loop_p99_ms: round(loopP99 * 1000) } : {}),
+      gateway_p50_ms: round(percentile(g1, 50)),
+      gateway_p99_ms: round(percentile(g1, 99)),
+      floor_p50_ms: round(percentile(f1, 50)),
+      floor_p99_ms: round(percentile(f1, 99)),
+      direct_p50_ms: round(percentile(d1, 50)),
+      direct_p99_ms: round(percentile(d1, 99)),
+      gateway_p99_c16_ms: round(percentile(g16.latencies, 99)),
+      floor_p99_c16_ms: round(percentile(f16.latencies, 99)),
+      direct_p99_c16_ms: round(percentile(d16.latencies, 99)),
+      warmup_gateway_p50_ms: warmupCurve,
+      samples,
+      warmup,
+    };
+  } finally {
+    await Promise.all(all.map((t) => t.pool.destroy()));
+    gateway.child.kill('SIGTERM');
+    floor.child.kill('SIGTERM');
+    upstream.child.kill('SIGTERM');
+  }
+}
+
+/** The gateway registers its http:// worker asynchronously after listening: wait until it serves. */
+async function waitForWorker(t: Target): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    try {
+      return await chat(t);
+    } catch (err) {
+      if (performance.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
