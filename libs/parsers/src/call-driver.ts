@@ -17,10 +17,14 @@ export interface CallScanner {
 
 export class CallDriver {
   started = false;
+  /** The name was refused by `accept`: the call never started (see `started`). */
+  rejected = false;
 
   constructor(
     private readonly sink: CallSink,
     readonly scanner: CallScanner,
+    /** Decides whether a completed name makes this a call at all (formats without markers). */
+    private readonly accept?: (name: string) => boolean,
   ) {}
 
   get done(): boolean {
@@ -38,7 +42,12 @@ export class CallDriver {
   }
 
   sync(): void {
+    if (this.rejected) return;
     if (!this.started && this.scanner.name !== undefined) {
+      if (this.accept && !this.accept(this.scanner.name)) {
+        this.rejected = true;
+        return;
+      }
       this.started = true;
       this.sink.begin(this.scanner.name);
     }

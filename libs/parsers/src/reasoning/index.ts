@@ -1,4 +1,5 @@
 import type { ReasoningKind, ReasoningOptions, ReasoningParser } from '../types';
+import { HarmonyReasoningParser } from '../harmony/harmony-reasoning';
 import { TagReasoningParser } from './tag-reasoning';
 
 const TAGS: Record<Exclude<ReasoningKind, 'harmony'>, { open: string; close: string; startInReasoning: boolean }> = {
@@ -12,7 +13,7 @@ export const REASONING_KINDS: readonly ReasoningKind[] = ['think', 'qwen3', 'dee
 
 /** A streaming reasoning splitter for one response. */
 export function createReasoningParser(kind: ReasoningKind, opts: ReasoningOptions = {}): ReasoningParser {
-  if (kind === 'harmony') throw new Error('harmony reasoning parser not implemented yet');
+  if (kind === 'harmony') return new HarmonyReasoningParser(opts.enabled ?? true);
   const tags = TAGS[kind];
   if (!tags) throw new Error(`unknown reasoning parser '${String(kind)}'`);
   return new TagReasoningParser({

@@ -97,3 +97,18 @@ describe('hermes tool calls', () => {
     expect(parseEverySplit({ ...opts, toolChoice: 'none' }, text).content).toBe(text);
   });
 });
+
+describe('call ids', () => {
+  it('are call_ + 24 hex digits from the injected rng, deterministic per seed', async () => {
+    const { SeededRng } = await import('@drover/runtime');
+    const { createOutputParser } = await import('../output-parser');
+    const text = '<tool_call>{"name": "get_time", "arguments": {}}</tool_call><tool_call>{"name": "get_time", "arguments": {}}</tool_call>';
+    const ids = (seed: string) => [...createOutputParser({ toolParser: 'hermes', tools, rng: new SeededRng(seed) }).push(text).calls, ...[]].filter((d) => d.id).map((d) => d.id);
+    const a = ids('s1');
+    expect(a).toHaveLength(2);
+    for (const id of a) expect(id).toMatch(/^call_[0-9a-f]{24}$/);
+    expect(a[0]).not.toBe(a[1]);
+    expect(ids('s1')).toEqual(a);
+    expect(ids('s2')).not.toEqual(a);
+  });
+});
