@@ -26,6 +26,7 @@ import { MetricsController } from './observability/metrics.controller';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { RoutingService } from './routing/routing.service';
 import { RuntimeModule } from './runtime/runtime.module';
+import { ModelBundleService } from './models/model-bundles.service';
 import { TokenizerService } from './tokenizer/tokenizer.service';
 import { WorkerRegistryService } from './workers/worker-registry.service';
 
@@ -42,6 +43,7 @@ export class AppModule {
         AdmissionService,
         MeshService,
         ResponseStoreService,
+        ModelBundleService,
         TokenizerService,
         WorkerRegistryService,
         ModelCatalogService,

@@ -46,7 +46,8 @@ export class ChatController {
     const pending = this.vision.begin(images);
     const tokenizeSpan = startSpan('tokenize', traceCtx, { 'drover.messages': body.messages.length });
     const encodeStart = this.clock.now();
-    const encoded = await this.tokenizers.tokenizer
+    const tokenizer = await this.tokenizers.forModel(body.model);
+    const encoded = await tokenizer
       .encodeChat(messages, {
         tools: body.tools ?? undefined,
         addGenerationPrompt: true,
@@ -63,6 +64,7 @@ export class ChatController {
     const request: InferenceRequest = {
       ...scope,
       model: body.model,
+      tokenizer,
       ...prompt,
       promptText: encoded.text,
       maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,

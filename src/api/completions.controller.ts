@@ -6,6 +6,7 @@ import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
 import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
 import { CLOCK } from '../runtime/tokens';
+import type { Tokenizer } from '@drover/tokenizer';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { textChunk, textCompletion, usageBody } from './openai-format';
 import { completionSchema, type CompletionBody } from './openai-schemas';
@@ -36,7 +37,8 @@ export class CompletionsController {
     }
     if (body.echo) throw new DroverError('unsupported', "'echo' is not supported.", { param: 'echo' });
     if (body.suffix) throw new DroverError('unsupported', "'suffix' is not supported.", { param: 'suffix' });
-    const prompts = await this.promptsOf(body);
+    const tokenizer = await this.tokenizers.forModel(body.model);
+    const prompts = await this.promptsOf(body, tokenizer);
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
     const id = `cmpl-${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 48)}`;
@@ -44,6 +46,7 @@ export class CompletionsController {
     const base = {
       ...scope,
       model: body.model,
+      tokenizer,
       maxTokens: body.max_tokens ?? 16,
       sampling: samplingFrom(body),
       stop: stopStrings(body.stop),
@@ -106,8 +109,7 @@ export class CompletionsController {
     throw new DroverError('internal', 'the request ended without a result');
   }
 
-  private async promptsOf(body: CompletionBody): Promise<{ ids: number[]; text: string }[]> {
-    const tokenizer = this.tokenizers.tokenizer;
+  private async promptsOf(body: CompletionBody, tokenizer: Tokenizer): Promise<{ ids: number[]; text: string }[]> {
     const p = body.prompt;
     if (typeof p === 'string') return [{ ids: await tokenizer.encode(p), text: p }];
     // A flat list of numbers is one prompt of token ids, however long: the prompt cap counts prompts.

@@ -36,7 +36,7 @@ export class EmbeddingsController {
     }
     if (body.dimensions !== undefined) throw new DroverError('unsupported', "'dimensions' is not supported.", { param: 'dimensions' });
     const input = body.input;
-    const tokenizer = this.tokenizers.tokenizer;
+    const tokenizer = await this.tokenizers.forModel(body.model);
     let batches: number[][];
     if (typeof input === 'string') batches = [await tokenizer.encode(input)];
     else if (typeof input[0] === 'number') batches = [input as number[]];

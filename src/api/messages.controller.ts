@@ -34,11 +34,13 @@ export class MessagesController {
     const id = `msg_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;
     const { messages, images } = toChat(body, (param) => this.vision.requireVision(body.model, param));
     const pending = this.vision.begin(images);
-    const encoded = await this.tokenizers.tokenizer.encodeChat(messages, { addGenerationPrompt: true });
+    const tokenizer = await this.tokenizers.forModel(body.model);
+    const encoded = await tokenizer.encodeChat(messages, { addGenerationPrompt: true });
     const prompt = await pending.apply(encoded.ids);
     const request: InferenceRequest = {
       ...scope,
       model: body.model,
+      tokenizer,
       ...prompt,
       promptText: encoded.text,
       maxTokens: body.max_tokens,

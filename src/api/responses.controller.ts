@@ -56,10 +56,12 @@ export class ResponsesController {
     const itemId = `msg_${id.slice(5)}`;
     const createdAt = Math.floor(this.clock.now() / 1000);
     const conversation = await this.conversationFor(body);
-    const encoded = await this.tokenizers.tokenizer.encodeChat(conversation, { addGenerationPrompt: true });
+    const tokenizer = await this.tokenizers.forModel(body.model);
+    const encoded = await tokenizer.encodeChat(conversation, { addGenerationPrompt: true });
     const request: InferenceRequest = {
       ...scope,
       model: body.model,
+      tokenizer,
       promptIds: encoded.ids,
       promptText: encoded.text,
       maxTokens: body.max_output_tokens ?? undefined,

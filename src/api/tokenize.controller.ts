@@ -22,7 +22,7 @@ export class TokenizeController {
     // The gateway's tokenizer is not the HTTP upstream's: counts for its models would be wrong.
     this.proxy.requireGrpc(body.model, '/v1/tokenize');
     const maxModelLen = body.model ? this.models.resolve(body.model).maxContextLength : null;
-    const tokenizer = this.tokenizers.tokenizer;
+    const tokenizer = body.model ? await this.tokenizers.forModel(body.model) : this.tokenizers.tokenizer;
     let ids: number[];
     if (body.messages) {
       const messages = body.messages.map((m) => ({ ...m, content: typeof m.content === 'string' ? m.content : (m.content ?? null) === null ? null : (m.content as { text?: string }[]).map((p) => p.text ?? '').join('') }));
@@ -37,11 +37,11 @@ export class TokenizeController {
 
   @Post('detokenize')
   @HttpCode(200)
-  detokenize(@Body() raw: unknown): Record<string, unknown> {
+  async detokenize(@Body() raw: unknown): Promise<Record<string, unknown>> {
     const body = parseBody(detokenizeSchema, raw);
     this.proxy.requireGrpc(body.model, '/v1/detokenize');
     if (body.model) this.models.resolve(body.model);
-    const tokenizer = this.tokenizers.tokenizer;
+    const tokenizer = body.model ? await this.tokenizers.forModel(body.model) : this.tokenizers.tokenizer;
     const bad = body.tokens.findIndex((t) => t >= tokenizer.vocabSize);
     if (bad >= 0) throw DroverError.invalidRequest(`token id ${body.tokens[bad]} is outside the vocabulary`, `tokens[${bad}]`);
     return { prompt: tokenizer.decode(body.tokens, { skipSpecialTokens: false }) };

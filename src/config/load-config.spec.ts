@@ -21,6 +21,18 @@ describe('gateway configuration', () => {
     expect(loadConfig(['--port', '9001'], { DROVER_PORT: '9000' }).port).toBe(9001);
   });
 
+  it('takes per-model directories as name=path, repeated or comma-separated, or as a map in the file', () => {
+    expect(loadConfig([], {}).modelConfig).toEqual({});
+    expect(loadConfig(['--model-config', 'a=/x', '--model-config=b=/y,c=/z'], {}).modelConfig).toEqual({ a: '/x', b: '/y', c: '/z' });
+    expect(problems(['--model-config', 'nameonly'])).toEqual(["--model-config (DROVER_MODEL_CONFIG): 'nameonly' is not name=value"]);
+    const dir = mkdtempSync(join(tmpdir(), 'drover-cfg-'));
+    const file = join(dir, 'models.yaml');
+    writeFileSync(file, 'modelConfig:\n  llama: /models/llama\n  bad: 3\n');
+    expect(problems(['--config', file])).toEqual([`config file ${file}: key 'modelConfig': 'bad' must map to a non-empty string`]);
+    writeFileSync(file, 'modelConfig:\n  llama: /models/llama\n');
+    expect(loadConfig(['--config', file], {}).modelConfig).toEqual({ llama: '/models/llama' });
+  });
+
   it('lists every problem at once', () => {
     const p = problems(['--port', 'x', '--policy', 'fastest', '--nope']);
     expect(p).toEqual([

@@ -103,7 +103,8 @@ function parseArgv(argv: string[], problems: string[]): Raw {
       problems.push(`flag --${name} needs a value`);
       continue;
     }
-    out[s.key] = value;
+    // A map flag may repeat: --model-config a=/x --model-config b=/y.
+    out[s.key] = s.type === 'map' && out[s.key] !== undefined ? `${String(out[s.key])},${value}` : value;
   }
   return out;
 }
@@ -125,6 +126,7 @@ function readConfigFile(path: string, problems: string[]): Raw {
 }
 
 function coerce(s: OptionSpec, value: unknown, problems: string[], where: string): unknown {
+  if (s.type === 'map') return coerceMap(value, problems, where);
   // Only a list takes an array (or a comma-separated string); no option takes an object.
   if (typeof value === 'object' && value !== null && (s.type !== 'list' || !Array.isArray(value))) {
     problems.push(`${where}: expected ${s.type === 'list' ? 'a list' : `a single ${s.type === 'bool' ? 'boolean' : s.type === 'string' ? 'string' : 'number'}`}, got ${Array.isArray(value) ? 'a list' : 'an object'}`);
@@ -169,10 +171,32 @@ function coerce(s: OptionSpec, value: unknown, problems: string[], where: string
   }
 }
 
+/** `name=value` pairs (comma-separated text, or a list of them) or, from a file, an object of strings. */
+function coerceMap(value: unknown, problems: string[], where: string): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v !== 'string' || v.length === 0) problems.push(`${where}: '${k}' must map to a non-empty string`);
+      else out[k] = v;
+    }
+    return out;
+  }
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  for (const item of items.map((x) => x.trim()).filter((x) => x.length > 0)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0 || eq === item.length - 1) {
+      problems.push(`${where}: '${item}' is not name=value`);
+      continue;
+    }
+    out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  }
+  return out;
+}
+
 export function helpText(program: string): string {
   const lines = [`usage: ${program} [options]`, '', 'Every option can also be set by its environment variable or a config file key.', ''];
   for (const s of OPTION_SPECS) {
-    const def = s.default === undefined ? '' : ` (default: ${Array.isArray(s.default) ? s.default.join(',') || 'none' : s.default})`;
+    const def = s.default === undefined || (typeof s.default === 'object' && !Array.isArray(s.default)) ? '' : ` (default: ${Array.isArray(s.default) ? s.default.join(',') || 'none' : s.default})`;
     const choices = s.choices ? ` [${s.choices.join('|')}]` : '';
     lines.push(`  --${s.flag} <${s.type}>${choices}`);
     lines.push(`      ${s.help}${def}  env: ${s.env}, file: ${s.key}`);

@@ -6,14 +6,14 @@
 import { DEFAULT_ROUTING_CONFIG as R } from '@drover/routing';
 import { DEFAULT_TREE_BUDGET_TOKENS } from '@drover/radix-tree';
 
-export type OptionType = 'string' | 'int' | 'number' | 'bool' | 'list';
+export type OptionType = 'string' | 'int' | 'number' | 'bool' | 'list' | 'map';
 
 export interface OptionSpec {
   key: string;
   flag: string;
   env: string;
   type: OptionType;
-  default?: string | number | boolean | string[];
+  default?: string | number | boolean | string[] | Record<string, string>;
   help: string;
   choices?: readonly string[];
   min?: number;
@@ -43,6 +43,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('workerUrls', 'list', 'Comma-separated worker URLs (grpc://host:port, grpcs://host:port, http(s)://host:port).', { default: [] }),
   spec('policy', 'string', 'Routing policy.', { default: 'cache_aware', choices: POLICIES }),
   spec('tokenizer', 'string', 'Directory with tokenizer.json and tokenizer_config.json (default: the bundled Qwen3 tokenizer).'),
+  spec('modelConfig', 'map', 'Per-model local model directories (tokenizer.json, tokenizer_config.json, ...): name=path, comma-separated or repeated (a map in the config file). Those models use these files instead of asking their workers (GetTokenizer).', { default: {} }),
   spec('modelName', 'string', 'Serve every worker under this model name instead of the name the worker reports.'),
   spec('workerConnectTimeoutMs', 'int', 'Time allowed to reach a worker and detect its protocol.', { default: 5000, min: 1 }),
   spec('requestTimeoutMs', 'int', 'Total time allowed for one inference request.', { default: 600_000, min: 1 }),
@@ -116,6 +117,8 @@ export interface GatewayConfig {
   workerUrls: string[];
   policy: (typeof POLICIES)[number];
   tokenizer?: string;
+  /** Model name → local directory with its tokenizer files. */
+  modelConfig: Record<string, string>;
   modelName?: string;
   workerConnectTimeoutMs: number;
   requestTimeoutMs: number;

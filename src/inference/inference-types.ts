@@ -1,4 +1,5 @@
 import type { Context } from '@opentelemetry/api';
+import type { Tokenizer } from '@drover/tokenizer';
 import type { MultimodalInput, SamplingOptions } from '@drover/worker-proto';
 
 export type FinishReason = 'stop' | 'length' | 'abort';
@@ -13,6 +14,8 @@ export interface Usage {
 export interface InferenceRequest {
   requestId: string;
   model: string;
+  /** The model's tokenizer (the controller resolved it to encode the prompt); decodes the output. */
+  tokenizer?: Tokenizer;
   promptIds: number[];
   /**
    * The ids cache-aware routing sees when they differ from promptIds: a prompt's image

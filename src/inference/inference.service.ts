@@ -148,7 +148,7 @@ export class InferenceService {
   private async *attempt(req: InferenceRequest, route: RouteResult, maxNewTokens: number, startedAt: number, progress: { emitted: boolean }): AsyncGenerator<InferenceEvent> {
     const worker = route.worker;
     const served = this.models.resolve(req.model);
-    const decoder = this.tokenizers.tokenizer.createDecoder({
+    const decoder = (req.tokenizer ?? this.tokenizers.tokenizer).createDecoder({
       skipSpecialTokens: req.skipSpecialTokens,
       stop: req.stop,
       stopTokenIds: req.sampling.stopTokenIds,

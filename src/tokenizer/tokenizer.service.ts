@@ -1,10 +1,14 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { Tokenizer } from '@drover/tokenizer';
+import type { Tokenizer } from '@drover/tokenizer';
 import type { Logger, Metrics } from '@drover/runtime';
 import type { GatewayConfig } from '../config/options';
+import { ModelBundleService } from '../models/model-bundles.service';
 import { CONFIG, LOGGER, METRICS } from '../runtime/tokens';
 
-/** Loads the tokenizer once at start (the configured directory, else the bundled Qwen3 one). */
+/**
+ * The tokenizer of each model (its bundle's: see ModelBundleService), and the default one (the
+ * configured directory, else the bundled Qwen3 one) for requests that name no model.
+ */
 @Injectable()
 export class TokenizerService implements OnModuleInit {
   private loaded: Tokenizer | undefined;
@@ -15,6 +19,7 @@ export class TokenizerService implements OnModuleInit {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(METRICS) private readonly metrics: Metrics,
+    @Inject(ModelBundleService) private readonly bundles: ModelBundleService,
   ) {
     (metrics as Metrics & { onScrape?: (hook: () => void) => void }).onScrape?.(() => this.publishCacheStats());
   }
@@ -44,9 +49,18 @@ export class TokenizerService implements OnModuleInit {
     this.metrics.observe('drover_tokenizer_decode_seconds', seconds);
   }
 
-  async onModuleInit(): Promise<void> {
-    this.loaded = this.config.tokenizer ? await Tokenizer.load(this.config.tokenizer) : await Tokenizer.loadDefault();
-    this.log.info({ tokenizer: this.loaded.name, vocab: this.loaded.vocabSize }, 'tokenizer loaded');
+  onModuleInit(): void {
+    this.loaded = this.bundles.fallback.tokenizer;
+    this.log.info({ tokenizer: this.loaded.name, vocab: this.loaded.vocabSize, tokenizerDir: this.config.tokenizer ?? 'bundled' }, 'tokenizer loaded');
+  }
+
+  /**
+   * The model's own tokenizer: a Map read once its files are known (synchronous then); only the
+   * first request of a model whose worker is still sending its files waits.
+   */
+  forModel(model: string): Tokenizer | Promise<Tokenizer> {
+    const b = this.bundles.bundle(model);
+    return 'then' in b ? b.then((x) => x.tokenizer) : b.tokenizer;
   }
 
   get tokenizer(): Tokenizer {

@@ -18,6 +18,9 @@ Starts mock SGLang-compatible (or vLLM-compatible) gRPC workers with a simulated
   --max-context-length N     context length reported by GetModelInfo (default 32768)
   --protocol P               gRPC contract served: sglang or vllm (default sglang)
   --echo                     output echoes the prompt's token ids
+  --tokenizer-dir DIR        the served model's Hugging Face files (tokenizer.json,
+                             tokenizer_config.json, ...): output uses its tokens and EOS, and
+                             GetTokenizer sends them (default: the bundled Qwen3 tokenizer)
   --vision                   serve a vision model (supports_vision; Generate accepts images as
                              Qwen2-VL pixel_values + image_grid_thw and validates them)
 Engine (cost model and cache):
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     protocol: { type: 'string', default: 'sglang' },
     echo: { type: 'boolean', default: false },
     vision: { type: 'boolean', default: false },
+    'tokenizer-dir': { type: 'string' },
     'fail-rate': { type: 'string', default: '0' },
     'fail-status': { type: 'string', default: '14' },
     'stall-after-tokens': { type: 'string', default: '0' },
@@ -113,6 +117,7 @@ async function main(): Promise<void> {
       protocol,
       echo: values.echo === true,
       vision: values.vision === true,
+      tokenizerDir: values['tokenizer-dir'] as string | undefined,
       crashAfterRequests,
       seed: values.seed as string | undefined,
       faults,

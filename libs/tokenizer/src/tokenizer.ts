@@ -41,6 +41,29 @@ export interface TokenizerLoadOptions {
   l1CacheBytes?: number;
 }
 
+/** The text of a model's tokenizer files; only tokenizer.json is required. */
+export interface TokenizerFiles {
+  tokenizerJson: string;
+  tokenizerConfig?: string;
+  chatTemplateJinja?: string;
+  chatTemplateJson?: string;
+  generationConfig?: string;
+}
+
+const FILE_NAMES: [Exclude<keyof TokenizerFiles, 'tokenizerJson'>, string][] = [
+  ['tokenizerConfig', 'tokenizer_config.json'],
+  ['chatTemplateJinja', 'chat_template.jinja'],
+  ['chatTemplateJson', 'chat_template.json'],
+  ['generationConfig', 'generation_config.json'],
+];
+
+/** chat_template.json holds `{"chat_template": "..."}`. */
+function templateFromJson(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const t = (JSON.parse(text) as { chat_template?: unknown }).chat_template;
+  return typeof t === 'string' ? t : undefined;
+}
+
 const DEFAULT_L0_BYTES = 32 * 1024 * 1024;
 const DEFAULT_L1_BYTES = 64 * 1024 * 1024;
 
@@ -78,6 +101,7 @@ export class Tokenizer {
     vocab: Record<string, number>,
     added: AddedToken[],
     opts: TokenizerLoadOptions,
+    extraEosIds: number[] = [],
   ) {
     this.l0 = new LruByteCache(opts.l0CacheBytes ?? DEFAULT_L0_BYTES);
     this.l1 = new LruByteCache(opts.l1CacheBytes ?? DEFAULT_L1_BYTES);
@@ -87,7 +111,7 @@ export class Tokenizer {
     this.idToTokenList = [];
     for (const [t, id] of this.tokenToIdMap) this.idToTokenList[id] = t;
     const tokenText = (v: unknown) => (typeof v === 'string' ? v : (v as { content?: string } | null)?.content);
-    const eos = new Set<number>();
+    const eos = new Set<number>(extraEosIds);
     for (const t of [tokenText(config.eos_token), '<|im_end|>', '<|endoftext|>']) {
       const id = t ? this.tokenToIdMap.get(t) : undefined;
       if (id !== undefined) eos.add(id);
@@ -103,21 +127,42 @@ export class Tokenizer {
 
   static async load(dir?: string, opts: TokenizerLoadOptions = {}): Promise<Tokenizer> {
     const root = dir ?? defaultTokenizerDir();
-    const tokenizerJson = join(root, 'tokenizer.json');
-    if (!existsSync(tokenizerJson)) throw new Error(`no tokenizer.json in ${root}`);
-    const json = JSON.parse(readFileSync(tokenizerJson, 'utf8')) as { model: { vocab: Record<string, number> }; added_tokens?: AddedToken[] };
-    const configPath = join(root, 'tokenizer_config.json');
-    const config = existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>) : {};
+    const read = (file: string): string | undefined => (existsSync(join(root, file)) ? readFileSync(join(root, file), 'utf8') : undefined);
+    const tokenizerJson = read('tokenizer.json');
+    if (tokenizerJson === undefined) throw new Error(`no tokenizer.json in ${root}`);
+    const files: TokenizerFiles = { tokenizerJson };
+    for (const [key, file] of FILE_NAMES) files[key] = read(file);
+    return Tokenizer.fromFiles(dir ? basename(root) : 'qwen3', files, opts);
+  }
+
+  /**
+   * A tokenizer from the text of a model's files (a directory, or an archive a worker sent). The
+   * chat template comes from tokenizer_config.json, else chat_template.jinja / chat_template.json;
+   * EOS ids from tokenizer_config.json and generation_config.json.
+   */
+  static fromFiles(name: string, files: TokenizerFiles, opts: TokenizerLoadOptions = {}): Tokenizer {
+    const json = JSON.parse(files.tokenizerJson) as { model: { vocab: Record<string, number> }; added_tokens?: AddedToken[] };
+    const config = files.tokenizerConfig ? (JSON.parse(files.tokenizerConfig) as Record<string, unknown>) : {};
+    if (typeof config.chat_template !== 'string') {
+      const template = files.chatTemplateJinja ?? templateFromJson(files.chatTemplateJson);
+      if (template !== undefined) config.chat_template = template;
+    }
+    const generation = files.generationConfig ? (JSON.parse(files.generationConfig) as { eos_token_id?: number | number[] }) : {};
+    const extraEos = generation.eos_token_id === undefined ? [] : ([] as number[]).concat(generation.eos_token_id);
     const added = (json.added_tokens ?? []).map((t) => ({ id: t.id, content: t.content, special: t.special }));
-    const hf = HfTokenizer.fromFile(tokenizerJson);
-    const name = dir ? basename(root) : 'qwen3';
-    return new Tokenizer(name, hf, new ByteDecoder(json.model.vocab, added), config, json.model.vocab, added, opts);
+    const hf = HfTokenizer.fromString(files.tokenizerJson);
+    return new Tokenizer(name, hf, new ByteDecoder(json.model.vocab, added), config, json.model.vocab, added, opts, extraEos);
   }
 
   /** The bundled Qwen3 tokenizer, loaded once per process. */
   static loadDefault(): Promise<Tokenizer> {
     defaultInstance ??= Tokenizer.load();
     return defaultInstance;
+  }
+
+  /** The chat template's source (tokenizer_config.json, chat_template.jinja or chat_template.json). */
+  get chatTemplate(): string | undefined {
+    return typeof this.config.chat_template === 'string' ? this.config.chat_template : undefined;
   }
 
   get vocabSize(): number {

@@ -2,6 +2,7 @@ import { credentials, Metadata, status, type Client, type ClientReadableStream }
 import { WorkerRpcError } from './errors';
 import { enginePackages, lookup, SERVICES } from './proto-loader';
 import type { CallOptions, GenerateEvent, GenerateParams, KvEventBatch, ModelInfo, WorkerLoad, WorkerProtocol } from './types';
+import { collectTokenizerArchive } from './tokenizer-download';
 import { fromGenerateResponse, fromKvBatch, fromLoads, fromModelInfo, toGenerateRequest } from './wire-mapping';
 
 const DEFAULT_UNARY_DEADLINE_MS = 5000;
@@ -155,6 +156,21 @@ export class WorkerClient {
       throw WorkerRpcError.from(err);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
+      call.cancel();
+    }
+  }
+
+  /**
+   * The model's tokenizer files as one ZIP (both contracts stream it in chunks, the hex sha256 of
+   * the whole archive on the last chunk; checked here). UNIMPLEMENTED when the engine lacks it.
+   */
+  async getTokenizer(opts: CallOptions & { maxBytes?: number } = {}): Promise<{ archive: Buffer; sha256: string }> {
+    const call: ClientReadableStream<any> = this.client.GetTokenizer({}, metadataOf(opts), { deadline: deadlineOf(opts, 60_000) });
+    try {
+      return await collectTokenizerArchive(call, opts.maxBytes);
+    } catch (err) {
+      throw WorkerRpcError.from(err);
+    } finally {
       call.cancel();
     }
   }

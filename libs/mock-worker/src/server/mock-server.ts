@@ -4,6 +4,7 @@ import { SeededRng, SystemClock, SystemTimers } from '@drover/runtime';
 import { MockEngine, type EngineInit } from '../mock-engine';
 import { qwen3TokenizerPath, qwen3WordVocabulary } from '../vocabulary';
 import { checkVisionInputs } from './mock-vision';
+import { mockModelFiles, tokenizerChunks } from './mock-model-files';
 
 export interface MockWorkerOptions extends EngineInit {
   port: number;
@@ -19,6 +20,12 @@ export interface MockWorkerOptions extends EngineInit {
   /** Keep the metadata of the last N requests (tests assert on trace propagation). */
   metadataHistory?: number;
   seed?: string;
+  /**
+   * A Hugging Face model directory (tokenizer.json, tokenizer_config.json, ...): the model the
+   * worker serves. Output is drawn from its word tokens, EOS is its own, and GetTokenizer sends
+   * these files. Default: the bundled Qwen3 tokenizer.
+   */
+  tokenizerDir?: string;
 }
 
 export interface MockWorker {
@@ -40,11 +47,13 @@ const EOS_IDS = [151645, 151643];
  * by a MockEngine on the system clock.
  */
 export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWorker> {
-  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, protocol = 'sglang', crashAfterRequests = 0, vision = false, metadataHistory = 100, seed, ...engineInit } = opts;
+  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, protocol = 'sglang', crashAfterRequests = 0, vision = false, metadataHistory = 100, seed, tokenizerDir, ...engineInit } = opts;
   const vllm = protocol === 'vllm';
+  const modelFiles = tokenizerDir ? mockModelFiles(tokenizerDir) : undefined;
+  const eosIds = modelFiles ? modelFiles.eosTokenIds : EOS_IDS;
   const engine = new MockEngine(
     { clock: new SystemClock(), timers: new SystemTimers(), rng: new SeededRng(seed ?? `mock-worker:${port}:${process.pid}`) },
-    { vocabulary: engineInit.vocabulary ?? qwen3WordVocabulary(), ...engineInit },
+    { vocabulary: engineInit.vocabulary ?? modelFiles?.wordIds ?? qwen3WordVocabulary(), ...(modelFiles && eosIds.length > 0 ? { eosTokenId: eosIds[0] } : {}), ...engineInit },
   );
   const receivedMetadata: Record<string, string>[] = [];
   const abortsReceived: string[] = [];
@@ -140,14 +149,14 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
     }),
     GetModelInfo: unary(() => ({
       model_path: model,
-      tokenizer_path: qwen3TokenizerPath(),
+      tokenizer_path: tokenizerDir ?? qwen3TokenizerPath(),
       is_generation: true,
       served_model_name: model,
       max_context_length: maxContextLength,
-      vocab_size: 151936,
+      vocab_size: modelFiles ? modelFiles.vocabSize : 151936,
       supports_vision: vision,
       model_type: vision ? 'qwen2_5_vl' : 'qwen3',
-      eos_token_ids: EOS_IDS,
+      eos_token_ids: eosIds,
       pad_token_id: 151643,
       bos_token_id: 0,
       max_req_input_len: maxContextLength,
@@ -189,6 +198,14 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       engine.flushCache();
       return { success: true, message: 'flushed' };
     }),
+    GetTokenizer(call: ServerWritableStream<any, any>) {
+      try {
+        for (const chunk of tokenizerChunks(modelFiles ?? mockModelFiles())) call.write(chunk);
+        call.end();
+      } catch (err) {
+        call.emit('error', { code: status.INTERNAL, details: `could not read the tokenizer files: ${(err as Error).message}` });
+      }
+    },
     SubscribeKvEvents(call: ServerWritableStream<any, any>) {
       const start = Number(call.request.start_sequence_number ?? 0);
       const send = (b: ReturnType<typeof engine.kvEventsSince>[number]) =>
