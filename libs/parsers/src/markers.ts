@@ -26,6 +26,18 @@ export function partialMarkerLength(buf: string, from: number, markers: readonly
 
 /** Earliest complete occurrence of any marker at or after `from`: [index, marker] or null. */
 export function findFirstMarker(buf: string, from: number, markers: readonly string[]): [number, string] | null {
+  if (markers.length === 1) {
+    const i = buf.indexOf(markers[0], from);
+    return i === -1 ? null : [i, markers[0]];
+  }
+  // Marker sets share a first character almost always ('<', '['): one scan for it, then compare.
+  const first = markers[0][0];
+  if (markers.every((m) => m[0] === first)) {
+    for (let i = buf.indexOf(first, from); i !== -1; i = buf.indexOf(first, i + 1)) {
+      for (const m of markers) if (buf.startsWith(m, i)) return [i, m];
+    }
+    return null;
+  }
   let at = -1;
   let found = '';
   for (const m of markers) {
