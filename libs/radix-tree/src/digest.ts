@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sameOwners, type RadixNode, type RadixTree } from './radix-tree';
+import type { RadixNode, RadixTree } from './radix-tree';
 
 /**
  * A content digest: trees holding the same paths with the same owners and times have equal
@@ -12,17 +12,16 @@ export function treeDigest(tree: RadixTree): string {
   const visit = (node: RadixNode, offset: number): void => {
     const tokens: number[] = Array.from(node.edge);
     let end = node;
-    while (end !== tree.root && end.children?.size === 1) {
-      const only = end.children.values().next().value as RadixNode;
-      if (!sameOwners(only.owners, node.owners)) break;
+    while (end !== tree.root && end.childCount === 1) {
+      const only = end.onlyChild()!;
+      if (!only.sameOwnersAs(node)) break;
       for (const t of only.edge) tokens.push(t);
       end = only;
     }
     h.update(`${offset}:${tokens.join(',')}|`);
-    for (const [o, t] of [...node.owners].sort((a, b) => (a[0] < b[0] ? -1 : 1))) h.update(`${o}@${t};`);
+    for (const [o, t] of [...tree.ownersOf(node)].sort((a, b) => (a[0] < b[0] ? -1 : 1))) h.update(`${o}@${t};`);
     h.update('/');
-    if (!end.children) return;
-    for (const key of [...end.children.keys()].sort((a, b) => a - b)) visit(end.children.get(key)!, offset + tokens.length);
+    for (const child of end.sortedChildren()) visit(child, offset + tokens.length);
   };
   visit(tree.root, 0);
   return h.digest('hex').slice(0, 32);

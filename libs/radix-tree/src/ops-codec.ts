@@ -20,23 +20,29 @@ export type TreeOp =
       baseLen?: number;
     }
   | { kind: 'insert_ref'; base: PrefixHash; baseLen: number; suffix: Uint32Array; owner: string; time: number }
-  | { kind: 'remove_owner'; owner: string; time: number };
+  | { kind: 'remove_owner'; owner: string; time: number }
+  /** Takes back the insert of `seq` by `owner` at `time` past its first `keepLen` tokens (a request that failed before its first token). */
+  | { kind: 'withdraw'; seq: Uint32Array; owner: string; time: number; keepLen: number };
 
 const MAGIC = 0x4f; // 'O'
 const VERSION = 1;
 const INSERT = 1;
 const REMOVE_OWNER = 2;
 const INSERT_REF = 3;
+const WITHDRAW = 4;
 
 /** Applies a resolved op (an `insert_ref` must first be resolved against the origin's prefixes). */
 export function applyOp(tree: RadixTree, op: TreeOp): void {
   if (op.kind === 'insert') tree.insert(op.seq, op.owner, op.time);
   else if (op.kind === 'remove_owner') tree.removeOwner(op.owner, op.time);
+  else if (op.kind === 'withdraw') tree.withdraw(op.seq, op.owner, op.time, op.keepLen);
 }
 
 /**
- * `[magic][version][owners][count][op...]`; an insert stores only what differs from the previous
- * insert in the batch (shared prefix length + suffix), which is most of a multi-turn prompt.
+ * `[magic][version][owners][count][op...]`; an insert (or a withdrawal) stores only what differs
+ * from the previous one in the batch (shared prefix length + suffix), which is most of a
+ * multi-turn prompt. A withdrawal (kind 4) was added within version 1: batches without one encode
+ * exactly as before.
  */
 export function encodeOps(ops: readonly TreeOp[]): Uint8Array {
   const owners = new Map<string, number>();
@@ -51,7 +57,7 @@ export function encodeOps(ops: readonly TreeOp[]): Uint8Array {
   for (const op of ops) {
     if (op.kind === 'insert_ref') throw new Error('insert_ref ops are decoded, never encoded');
     const base = op.kind === 'insert' && op.baseLen && op.baseLen >= PREFIX_STRIDE && op.baseLen <= op.seq.length ? op.baseLen : 0;
-    w.u8(op.kind === 'remove_owner' ? REMOVE_OWNER : base > 0 ? INSERT_REF : INSERT);
+    w.u8(op.kind === 'remove_owner' ? REMOVE_OWNER : op.kind === 'withdraw' ? WITHDRAW : base > 0 ? INSERT_REF : INSERT);
     w.varint(owners.get(op.owner)!);
     w.varint(op.time);
     if (op.kind === 'insert' && base > 0) {
@@ -61,7 +67,8 @@ export function encodeOps(ops: readonly TreeOp[]): Uint8Array {
       w.varint(h.b);
       w.varint(op.seq.length - base);
       for (let i = base; i < op.seq.length; i++) w.varint(op.seq[i]);
-    } else if (op.kind === 'insert') {
+    } else if (op.kind === 'insert' || op.kind === 'withdraw') {
+      if (op.kind === 'withdraw') w.varint(op.keepLen);
       let shared = 0;
       const n = Math.min(prev.length, op.seq.length);
       while (shared < n && prev[shared] === op.seq[shared]) shared++;
@@ -116,7 +123,9 @@ export function decodeOps(bytes: Uint8Array, maxOps = DEFAULT_TREE_LIMITS.maxOps
       ops.push({ kind: 'insert_ref', base: { a, b }, baseLen, suffix, owner: owners[idx], time });
       continue;
     }
-    if (kind !== INSERT) return undefined;
+    if (kind !== INSERT && kind !== WITHDRAW) return undefined;
+    const keepLen = kind === WITHDRAW ? r.varint() : 0;
+    if (keepLen === undefined || keepLen > lim.maxSeqLength) return undefined;
     const shared = r.varint();
     const suffix = r.varint();
     if (shared === undefined || suffix === undefined || shared > prev.length || suffix > r.remaining || shared + suffix > lim.maxSeqLength) return undefined;
@@ -127,7 +136,7 @@ export function decodeOps(bytes: Uint8Array, maxOps = DEFAULT_TREE_LIMITS.maxOps
       if (t === undefined || t > 0xffffffff) return undefined;
       seq[shared + i] = t;
     }
-    ops.push({ kind: 'insert', seq, owner: owners[idx], time });
+    ops.push(kind === WITHDRAW ? { kind: 'withdraw', seq, owner: owners[idx], time, keepLen } : { kind: 'insert', seq, owner: owners[idx], time });
     prev = seq;
   }
   return r.remaining === 0 ? ops : undefined;

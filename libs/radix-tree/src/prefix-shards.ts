@@ -1,9 +1,24 @@
 import { applyOp, decodeOps, encodeOps, type TreeOp } from './ops-codec';
-import { RadixTree, type MatchResult } from './radix-tree';
+import { RadixTree, type MatchCursor, type MatchResult } from './radix-tree';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec';
 import { treeDigest } from './digest';
 import { forEachPrefixHash, prefixKey, PREFIX_STRIDE, rollPrefixHash, ROLLING_START, type PrefixHash, type RollingPrefixHash } from './prefix-hash';
 import type { RadixNode } from './radix-tree';
+
+/** A match over every shard; `cursor` points into the local shard (for `recordFrom`). */
+export interface ShardsMatch extends MatchResult {
+  cursor: MatchCursor;
+}
+
+/** A decision `recordFrom` recorded: what `withdraw` needs to take it back. */
+export interface RecordedRoute {
+  op: TreeOp;
+  seq: Uint32Array;
+  worker: string;
+  time: number;
+  /** How much of `seq` the worker held in the local shard before (a withdrawal keeps that much). */
+  heldBefore: number;
+}
 
 /** Prefixes remembered per origin for resolving compact ops (oldest dropped first). */
 const MAX_PREFIXES_PER_ORIGIN = 200_000;
@@ -48,14 +63,35 @@ export class PrefixShards {
 
   /** Records a local routing decision; returns the op to append to this node's shard. */
   record(seq: ArrayLike<number>, worker: string): TreeOp {
+    return this.recordFrom(this.match(seq), worker).op;
+  }
+
+  /**
+   * Records a routing decision for the prompt `match` was called on, without walking the trees
+   * again: what the mesh already knows of it comes from the match, and the local shard continues
+   * from the match's cursor (a full insert if the shard changed destructively meanwhile). Returns
+   * the op to append to this node's shard and what `withdraw` needs to undo it.
+   */
+  recordFrom(match: ShardsMatch, worker: string): RecordedRoute {
+    const seq = Uint32Array.from(match.cursor.seq);
     const time = this.local.now + 1;
     // What the mesh already knows of the prompt (a shared system prompt, the conversation so far,
     // whichever node routed it) travels as a hash; peers resolve it against the ops they hold.
-    const known = this.match(seq).length;
-    const baseLen = known - (known % PREFIX_STRIDE);
-    const op: TreeOp = { kind: 'insert', seq: Uint32Array.from(seq), owner: worker, time, baseLen };
-    this.local.insert(op.seq, worker, time);
-    this.remember(LOCAL, op.seq);
+    const baseLen = match.length - (match.length % PREFIX_STRIDE);
+    const op: TreeOp = { kind: 'insert', seq, owner: worker, time, baseLen };
+    const { heldBefore } = this.local.recordFrom(match.cursor, worker, time);
+    this.remember(LOCAL, seq);
+    return { op, seq, worker, time, heldBefore };
+  }
+
+  /**
+   * Withdraws a recorded decision whose request failed before its first token: the worker keeps
+   * only what it held before (see RadixTree.withdraw). Returns the op to append to this node's shard
+   * so that peers withdraw it from their replica too.
+   */
+  withdraw(recorded: RecordedRoute): TreeOp {
+    const op: TreeOp = { kind: 'withdraw', seq: recorded.seq, owner: recorded.worker, time: recorded.time, keepLen: recorded.heldBefore };
+    this.local.withdraw(op.seq, op.owner, op.time, op.keepLen);
     return op;
   }
 
@@ -69,8 +105,8 @@ export class PrefixShards {
     return op;
   }
 
-  /** Longest match per worker over every shard. */
-  match(seq: ArrayLike<number>): MatchResult {
+  /** Longest match per worker over every shard, with a cursor into the local shard for `recordFrom`. */
+  match(seq: ArrayLike<number>): ShardsMatch {
     const merged = this.local.match(seq);
     for (const replica of this.replicas.values()) {
       const m = replica.match(seq);
@@ -233,7 +269,7 @@ export class PrefixShards {
     this.prefixes.set(origin, index);
     const visit = (node: RadixNode, state: RollingPrefixHash): void => {
       const next = rollPrefixHash(state, node.edge, (_len, h) => index.set(prefixKey(h), node));
-      node.children?.forEach((child) => visit(child, next));
+      node.forEachChild((child) => visit(child, next));
     };
     visit(tree.root, ROLLING_START);
     while (index.size > MAX_PREFIXES_PER_ORIGIN) index.delete(index.keys().next().value as string);

@@ -71,6 +71,26 @@ describe('RadixTree', () => {
     expect(tree.evictions).toBeGreaterThan(0);
   });
 
+  it('keeps its edges intact through evictions that recycle the token slab many times over', () => {
+    const tree = new RadixTree(500);
+    let x = 1;
+    const next = () => (x = (x * 1103515245 + 12345) % 2 ** 31);
+    const recent: number[][] = [];
+    // ~200k tokens written against a 500-token budget: the slab is compacted many times.
+    for (let k = 0; k < 5000; k++) {
+      const seq = [k % 7, ...Array.from({ length: 39 }, () => next() % 1000)];
+      tree.insert(seq, `w${k % 3}`);
+      recent.push(seq);
+      if (recent.length > 3) recent.shift();
+      expect(tree.tokens).toBeLessThanOrEqual(500);
+    }
+    for (const [k, seq] of recent.entries()) expect(tree.match(seq).perOwner.get(`w${(5000 - 3 + k) % 3}`)).toBe(40);
+    let tokens = 0;
+    tree.walk((n) => (tokens += n.edge.length));
+    expect(tokens).toBe(tree.tokens);
+    expect(decodeSnapshot(encodeSnapshot(tree))!.digest()).toBe(tree.digest());
+  });
+
   it('removeOwner reclaims nodes nobody owns', () => {
     const tree = new RadixTree();
     tree.insert([1, 2, 3, 4], 'a');

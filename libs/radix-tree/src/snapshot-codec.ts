@@ -1,6 +1,6 @@
 import { Reader, Writer } from './bytes';
 import { DEFAULT_TREE_LIMITS, type TreeCodecLimits } from './limits';
-import { RadixNode, RadixTree } from './radix-tree';
+import { RadixTree, type RadixNode } from './radix-tree';
 
 const MAGIC = 0x52; // 'R'
 const VERSION = 1;
@@ -12,7 +12,7 @@ const VERSION = 1;
  */
 export function encodeSnapshot(tree: RadixTree): Uint8Array {
   const owners = new Map<string, number>();
-  tree.walk((n) => n.owners.forEach((_, o) => owners.has(o) || owners.set(o, owners.size)));
+  tree.walk((n) => n.forEachOwner((o) => owners.has(tree.ownerName(o)) || owners.set(tree.ownerName(o), owners.size)));
   const w = new Writer();
   w.u8(MAGIC);
   w.u8(VERSION);
@@ -23,12 +23,12 @@ export function encodeSnapshot(tree: RadixTree): Uint8Array {
   tree.walk((n) => {
     w.varint(n.edge.length);
     for (const t of n.edge) w.varint(t);
-    w.varint(n.owners.size);
-    for (const [o, time] of n.owners) {
-      w.varint(owners.get(o)!);
+    w.varint(n.ownerCount);
+    n.forEachOwner((o, time) => {
+      w.varint(owners.get(tree.ownerName(o))!);
       w.varint(time);
-    }
-    w.varint(n.children?.size ?? 0);
+    });
+    w.varint(n.childCount);
   });
   return w.finish();
 }
@@ -66,21 +66,23 @@ export function decodeSnapshot(bytes: Uint8Array, limits: Partial<TreeCodecLimit
     }
     const nOwners = r.varint();
     if (nOwners === undefined || nOwners > ownerCount) return undefined;
-    const node = k === 0 ? tree.root : new RadixNode(edge, stack[stack.length - 1]?.node);
+    const held: [string, number][] = [];
     for (let i = 0; i < nOwners; i++) {
       const idx = r.varint();
       const time = r.varint();
       if (idx === undefined || time === undefined || idx >= ownerCount) return undefined;
-      node.owners.set(owners[idx], time);
+      held.push([owners[idx], time]);
     }
     const children = r.varint();
     if (children === undefined || children > nodeCount) return undefined;
+    let node = tree.root;
     if (k > 0) {
       const top = stack[stack.length - 1];
-      if (!top || top.pending === 0 || top.node.children?.has(edge[0])) return undefined;
+      if (!top || top.pending === 0 || top.node.child(edge[0])) return undefined;
       top.pending--;
-      tree.adoptChild(top.node, node);
+      node = tree.appendChild(top.node, edge);
     }
+    for (const [owner, time] of held) tree.setOwner(node, owner, time);
     while (stack.length > 0 && stack[stack.length - 1].pending === 0) stack.pop();
     if (children > 0) stack.push({ node, pending: children });
   }

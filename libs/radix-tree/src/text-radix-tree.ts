@@ -1,5 +1,5 @@
 import { DEFAULT_TREE_BUDGET_TOKENS } from './limits';
-import { RadixTree, type MatchResult, type TreeStats } from './radix-tree';
+import { RadixTree, type Recorded, type TreeMatch, type TreeStats } from './radix-tree';
 
 /**
  * The same tree over text (UTF-16 code units), for workers reached over HTTP without
@@ -16,8 +16,17 @@ export class TextRadixTree {
     this.tree.insert(codes(text), owner, time);
   }
 
-  match(text: string): MatchResult {
+  /** Matches `text`; the result's cursor records it with `recordFrom` without a second walk. */
+  match(text: string): TreeMatch {
     return this.tree.match(codes(text));
+  }
+
+  recordFrom(match: TreeMatch, owner: string, time?: number): Recorded {
+    return this.tree.recordFrom(match.cursor, owner, time);
+  }
+
+  withdraw(text: string, owner: string, recorded: Recorded): void {
+    this.tree.withdraw(codes(text), owner, recorded.time, recorded.heldBefore);
   }
 
   removeOwner(owner: string): void {
