@@ -45,8 +45,16 @@ function toolParserFor(opts: OutputParserOptions): ToolCallParser {
   return createToolCallParser(opts.toolParser, { tools, rng: opts.rng });
 }
 
+/** tool_choice required / named: the engine constrains the output from its first token. */
+function constrained(choice: ToolChoice | null | undefined, tools: readonly ToolDefinition[] | null | undefined): boolean {
+  return (tools ?? []).length > 0 && (choice === 'required' || (typeof choice === 'object' && choice !== null));
+}
+
 export function createOutputParser(opts: OutputParserOptions): OutputParser {
-  const reasoning = opts.reasoning ? createReasoningParser(opts.reasoning, opts.thinking) : new NoReasoning();
+  // Under a constraint the output is the constrained JSON from the first token, never inside
+  // reasoning, whatever the template opened.
+  const thinking = constrained(opts.toolChoice, opts.tools) ? { ...opts.thinking, startInReasoning: false } : opts.thinking;
+  const reasoning = opts.reasoning ? createReasoningParser(opts.reasoning, thinking) : new NoReasoning();
   const tools = toolParserFor(opts);
   return {
     push(text: string): OutputChunk {

@@ -30,6 +30,9 @@ export type HarmonyEvent =
   | { type: 'body'; text: string }
   | { type: 'end'; raw: string };
 
+/** Longest header accepted (role, channel, recipient, constraint). */
+const MAX_HEADER = 512;
+
 const OUTSIDE = [H.start, H.channel];
 const BODY_END = [H.end, H.call, H.ret, H.start, H.channel];
 
@@ -55,15 +58,16 @@ export class HarmonyStream {
     for (;;) {
       if (this.state === S.Header) {
         const i = buf.indexOf(H.message, pos);
-        if (i === -1) {
-          // The header is short: keep it whole until <|message|> arrives.
-          if (final) {
-            events.push({ type: 'text', text: this.header + buf.slice(pos) });
-            this.header = '';
-            return buf.length;
-          }
-          return pos;
+        // A header is short: keep it whole until <|message|> arrives. When none comes within
+        // MAX_HEADER characters the opening marker was not a header: it is text.
+        const tooLong = i === -1 ? buf.length - pos > MAX_HEADER : i - pos > MAX_HEADER;
+        if (tooLong || (i === -1 && final)) {
+          events.push({ type: 'text', text: this.header });
+          this.header = '';
+          this.state = S.Outside;
+          continue;
         }
+        if (i === -1) return pos;
         this.header += buf.slice(pos, i) + H.message;
         pos = i + H.message.length;
         events.push({ type: 'header', header: parseHeader(this.header) });

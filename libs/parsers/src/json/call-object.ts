@@ -181,7 +181,7 @@ export class CallObjectScanner {
     }
     if (this.opts.argKeys.includes(this.key) && !this.sawArgs) {
       this.sawArgs = true;
-      this.args = new JsonStreamer();
+      this.args = new JsonStreamer('{"');
       this.stringArgs = c === 34;
       this.raw = '';
       this.state = S.InArgs;

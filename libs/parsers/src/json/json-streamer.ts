@@ -38,6 +38,9 @@ export class JsonStreamer {
   /** The first character of the value: lets callers tell an object from a string, etc. */
   firstChar = '';
 
+  /** `allowedFirst`: characters the value may start with (e.g. '{'); others fail at once, unconsumed. */
+  constructor(private readonly allowedFirst?: string) {}
+
   get done(): boolean {
     return this.state === S.Done;
   }
@@ -253,7 +256,13 @@ export class JsonStreamer {
   }
 
   private startValue(ch: string): void {
-    if (this.firstChar === '') this.firstChar = ch;
+    if (this.firstChar === '') {
+      if (this.allowedFirst !== undefined && !this.allowedFirst.includes(ch)) {
+        this.markError();
+        return;
+      }
+      this.firstChar = ch;
+    }
     const c = ch.charCodeAt(0);
     if (c === 123 || c === 91) {
       this.out += this.held + ch;

@@ -3,7 +3,7 @@ import type { CallScanner } from '../call-driver';
 import { JsonStreamer } from './json-streamer';
 
 export class ArgsOnlyScanner implements CallScanner {
-  private readonly json = new JsonStreamer();
+  private readonly json = new JsonStreamer('{');
   private released = false;
   private notObject = false;
 

@@ -20,6 +20,9 @@ export interface BlockFormat {
   body(): CallScanner;
 }
 
+/** How far after a call's arguments the close marker may still be looked for. */
+const STRAY_LIMIT = 16;
+
 const enum S {
   Text,
   Body,
@@ -90,9 +93,16 @@ export class BlockToolParser extends ToolParserBase {
             this.state = S.Text;
             continue;
           }
-          const rest = buf.slice(pos);
-          if (!final && (close.startsWith(rest) || (trailer !== undefined && trailer.startsWith(rest)))) return pos;
-          this.state = S.Text; // a missing close marker is tolerated
+          // Stray characters before the close marker (an extra '}' is a common slip) are dropped
+          // when the marker follows within a few characters; a missing marker is tolerated.
+          const i = buf.indexOf(close, pos);
+          if (i !== -1 && i - pos <= STRAY_LIMIT) {
+            pos = i + close.length;
+            this.state = S.Text;
+            continue;
+          }
+          if (!final && i === -1 && buf.length - pos <= STRAY_LIMIT) return pos;
+          this.state = S.Text;
           continue;
         }
         default: {

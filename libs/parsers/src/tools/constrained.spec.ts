@@ -32,3 +32,11 @@ describe('output under a tool_choice constraint', () => {
     expect(parseEverySplit({ tools, toolChoice: { type: 'function', function: { name: 'get_time' } } }, 'Hello').content).toBe('Hello');
   });
 });
+
+describe('constraint and reasoning', () => {
+  it('under required the output is the JSON even when the template opened <think>', () => {
+    const r = parseEverySplit({ reasoning: 'qwen3', thinking: { startInReasoning: true }, tools, toolChoice: 'required' }, '[{"name": "get_time", "parameters": {}}]');
+    expect(r.reasoning).toBe('');
+    expect(r.calls).toEqual([{ name: 'get_time', arguments: {} }]);
+  });
+});

@@ -112,3 +112,17 @@ describe('call ids', () => {
     expect(ids('s2')).not.toEqual(a);
   });
 });
+
+describe('hermes slips', () => {
+  it('a stray brace before </tool_call> is dropped', () => {
+    const r = parseEverySplit(opts, '<tool_call>\n{"name": "get_time", "arguments": {}}}\n</tool_call>');
+    expect(r.calls).toEqual([{ name: 'get_time', arguments: {} }]);
+    expect(r.content).toBe('');
+  });
+
+  it('a missing </tool_call> is tolerated: following text is text', () => {
+    const r = parseEverySplit(opts, '<tool_call>{"name": "get_time", "arguments": {}}\nThe time is what it is, and more text follows here.');
+    expect(r.calls).toEqual([{ name: 'get_time', arguments: {} }]);
+    expect(r.content).toBe('The time is what it is, and more text follows here.');
+  });
+});

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { SeededRng } from '@drover/runtime';
 import { describe, expect, it } from 'vitest';
 import { createOutputParser } from '../output-parser';
-import { fold, parseEverySplit, shape } from '../testing/run-split';
+import { everySplit, fold, parseEverySplit, shape } from '../testing/run-split';
 import type { ToolDefinition, ToolParserKind } from '../types';
 
 const tools: ToolDefinition[] = [{ function: { name: 'f' } }, { function: { name: 'g' } }];
@@ -25,19 +25,19 @@ describe('malformed tool calls', () => {
   });
 
   it.each(['hermes', 'llama3_json', 'mistral', 'deepseek_v3', 'pythonic', 'harmony', 'kimi_k2'] as ToolParserKind[])(
-    '%s: any garbage, cut anywhere, gives valid arguments and the same result for every split',
+    '%s: fuzzed fragments of every format give valid arguments and the same result for every split',
     (kind) => {
-      const pieces = ['<tool_call>', '</tool_call>', '{"name": "f", ', '"arguments": ', '"parameters": ', '{"x": ', '[1, ', '"s\\"', '}', ']', ';', ',', ' ', '\n', '[TOOL_CALLS]', '[ARGS]', 'f(', 'a=1', ')', '<｜tool▁call▁begin｜>', '<｜tool▁sep｜>', '<｜tool▁call▁end｜>', '<|tool_call_begin|>', '<|tool_call_argument_begin|>', '<|tool_call_end|>', '<|channel|>', 'commentary to=functions.f', '<|message|>', '<|call|>', 'text', '```json'];
+      const pieces = ['<tool_call>', '</tool_call>', '{"name": "f", ', '"arguments": ', '"parameters": ', '{"x": ', '[1, ', '"s\\"', "'a'", 'True', '}', ']', ';', ',', ' ', '\n', '[TOOL_CALLS]', '[ARGS]', 'f(', 'a=1', ')', '<｜tool▁call▁begin｜>', '<｜tool▁sep｜>', 'function', '<｜tool▁call▁end｜>', '<|tool_call_begin|>', 'functions.f:0', '<|tool_call_argument_begin|>', '<|tool_call_end|>', '<|channel|>', '<|start|>', 'commentary to=functions.f', 'analysis', 'final', '<|message|>', '<|call|>', '<|end|>', '<think>', '</think>', 'text', '```json'];
+      const opts = { toolParser: kind, tools, reasoning: kind === 'harmony' ? ('harmony' as const) : ('qwen3' as const) };
       fc.assert(
-        fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 14 }), fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 5 }), (parts, cuts) => {
+        fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 14 }), (parts) => {
           const text = parts.join('');
-          const whole = fold(createOutputParser({ toolParser: kind, tools, rng: new SeededRng('t') }), [text]);
+          const whole = fold(createOutputParser({ ...opts, rng: new SeededRng('t') }), [text]);
           for (const call of whole.calls) expect(() => JSON.parse(call.function.arguments), call.function.arguments).not.toThrow();
-          const at = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-          const split = [0, ...at, text.length].slice(1).map((end, k, arr) => text.slice(k === 0 ? 0 : arr[k - 1], end));
-          split.unshift(text.slice(0, 0));
-          const again = fold(createOutputParser({ toolParser: kind, tools, rng: new SeededRng('t') }), split);
-          expect(JSON.stringify(shape(again))).toBe(JSON.stringify(shape(whole)));
+          const expected = JSON.stringify(shape(whole));
+          for (const split of everySplit(text)) {
+            expect(JSON.stringify(shape(fold(createOutputParser({ ...opts, rng: new SeededRng('t') }), split))), JSON.stringify(split)).toBe(expected);
+          }
         }),
         { numRuns: 300 },
       );

@@ -40,7 +40,7 @@ export class SeparatedCallScanner implements CallScanner {
   private state = S.Head;
   private head = '';
   private fenced = false;
-  private readonly json = new JsonStreamer();
+  private readonly json = new JsonStreamer('{');
   private released = false;
   private bad = false;
   name: string | undefined;
