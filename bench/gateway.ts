@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { request as httpRequest, Agent } from 'node:http';
 import { Tokenizer } from '@drover/tokenizer';
 import { WorkerClient } from '@drover/worker-proto';
+import { eventLoopP99Ms } from './lib/event-loop';
 
 export const description = 'gateway-added latency (c=1) and throughput (c=16) vs direct gRPC';
 
@@ -123,6 +124,14 @@ async function throughput(fn: (i: number) => Promise<void>, concurrency: number,
   return done / ((performance.now() - t0) / 1000);
 }
 
+/** Runs `count` calls of `fn` with `concurrency` in flight. */
+async function throughputCount(fn: (i: number) => Promise<void>, concurrency: number, count: number): Promise<void> {
+  let n = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (n < count) await fn(n++);
+  }));
+}
+
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const quick = args.includes('--quick');
   // --distinct-prompts: every request's message differs, so no render/tokenize cache helps.
@@ -135,11 +144,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const client = await WorkerClient.connect(worker.url);
   const gateway = await startGatewayProcess(worker.url);
   try {
-    log(`worker ${worker.url}, gateway ${gateway.url}; warming up`);
-    for (let i = 0; i < 50; i++) {
-      await gatewayChat(gateway.url);
-      await directChat(client, ids, i);
-    }
+    // Warm-up long enough for V8 to finish tiering up the request path: after only 50 requests
+    // the compiler threads were still busy and charged ~1.7 ms of CPU to every measured request
+    // (per-thread /proc figures: 3.8 ms/request after 50 warm-up requests, 2.3 ms after 500).
+    const warmup = quick ? 500 : 1500;
+    log(`worker ${worker.url}, gateway ${gateway.url}; warming up (${warmup} requests each)`);
+    await throughputCount((i) => gatewayChat(gateway.url, distinct ? 300_000 + i : undefined), 4, warmup);
+    await throughputCount((i) => directChat(client, ids, 300_000 + i), 4, warmup);
     log(`c=1: ${samples} requests each`);
     const cpuBefore = cpuSecondsOf(gateway.child.pid!);
     const { direct, gateway: viaGateway } = await timeInterleaved(
@@ -150,13 +161,17 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const cpuPerRequestMs = ((cpuSecondsOf(gateway.child.pid!) - cpuBefore) * 1000) / samples;
     log(`c=16: ${durationMs} ms each`);
     const directRps = await throughput((i) => directChat(client, ids, 100_000 + i), 16, durationMs);
+    await eventLoopP99Ms(gateway.url); // a scrape resets the gateway's event-loop delay histogram
     const gatewayRps = await throughput((i) => gatewayChat(gateway.url, distinct ? 200_000 + i : undefined), 16, durationMs);
+    const loopP99 = await eventLoopP99Ms(gateway.url);
     const round = (x: number) => Math.round(x * 1000) / 1000;
     return {
       added_p50_ms: round(percentile(viaGateway, 50) - percentile(direct, 50)),
       added_p99_ms: round(percentile(viaGateway, 99) - percentile(direct, 99)),
       // The gateway process's own CPU per request at c=1: robust to a noisy machine, unlike latency.
       gateway_cpu_ms_per_request: round(cpuPerRequestMs),
+      // The gateway's event-loop delay p99 during the c=16 run (its own monitorEventLoopDelay).
+      event_loop_p99_ms: round(loopP99),
       rps_c16: Math.round(gatewayRps),
       direct_rps_c16: Math.round(directRps),
       gateway_p50_ms: round(percentile(viaGateway, 50)),

@@ -10,7 +10,7 @@ import type { InferenceRequest } from '../inference/inference-types';
 import { CLOCK } from '../runtime/tokens';
 import { endSpan, startSpan } from '../observability/tracing';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
-import { chatChunk, chatCompletion, usageBody } from './openai-format';
+import { chatChunk, chatCompletion, chatContentChunks, usageBody } from './openai-format';
 import { chatCompletionSchema, type ChatCompletionBody } from './openai-schemas';
 import { requestScope } from './request-context';
 import { samplingFrom, stopStrings } from './sampling';
@@ -36,6 +36,7 @@ export class ChatController {
     if (this.proxy.serves(body.model)) {
       return this.proxy.forward({ api: 'chat', body: raw as Record<string, unknown>, routeText: canonicalChatText(body.messages), user: body.user }, req, reply);
     }
+    this.inference.requireModel(body.model);
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
     const id = `chatcmpl-${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 48)}`;
@@ -88,9 +89,10 @@ export class ChatController {
 
     const includeUsage = body.stream_options?.include_usage === true;
     const head = await firstEvent(events);
+    const contentChunk = chatContentChunks(id, created, body.model);
     await streamCompletion(head, events, new SseWriter(reply, requestId), {
       first: () => chatChunk(id, created, body.model, { role: 'assistant', content: '' }, null),
-      text: (t) => chatChunk(id, created, body.model, { content: t }, null),
+      text: contentChunk,
       end: (e) => chatChunk(id, created, body.model, {}, e.finishReason),
       usage: includeUsage ? (u) => ({ ...chatChunk(id, created, body.model, null, null), choices: [], usage: usageBody(u) }) : undefined,
     });

@@ -35,6 +35,7 @@ export class CompletionsController {
     if (this.proxy.serves(body.model)) {
       return this.proxy.forward({ api: 'completions', body: raw as Record<string, unknown>, routeText: canonicalPromptText(body.prompt), user: body.user }, req, reply);
     }
+    this.inference.requireModel(body.model);
     if (body.echo) throw new DroverError('unsupported', "'echo' is not supported.", { param: 'echo' });
     if (body.suffix) throw new DroverError('unsupported', "'suffix' is not supported.", { param: 'suffix' });
     const tokenizer = await this.tokenizers.forModel(body.model);

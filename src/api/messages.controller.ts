@@ -29,6 +29,7 @@ export class MessagesController {
   async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(messagesSchema, raw);
     this.proxy.requireGrpc(body.model, 'The Anthropic Messages API');
+    this.inference.requireModel(body.model);
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
     const id = `msg_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;

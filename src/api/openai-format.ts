@@ -37,6 +37,17 @@ export function chatChunk(id: string, created: number, model: string, delta: Rec
   };
 }
 
+/**
+ * The serialized chunk for one piece of streamed content: the same bytes as
+ * JSON.stringify(chatChunk(id, created, model, { content }, null)), with everything but the
+ * text serialized once per request instead of once per token.
+ */
+export function chatContentChunks(id: string, created: number, model: string): (content: string) => string {
+  const head = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"system_fingerprint":null,"choices":[{"index":0,"delta":{"content":`;
+  const tail = '},"logprobs":null,"finish_reason":null}]}';
+  return (content) => head + JSON.stringify(content) + tail;
+}
+
 export function textCompletion(id: string, created: number, model: string, choices: { text: string; reason: FinishReason }[], usage: Usage): Record<string, unknown> {
   return {
     id,

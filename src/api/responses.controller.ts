@@ -50,6 +50,7 @@ export class ResponsesController {
   async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = parseBody(responsesSchema, raw);
     this.proxy.requireGrpc(body.model, 'The Responses API');
+    this.inference.requireModel(body.model);
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
     const id = `resp_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;

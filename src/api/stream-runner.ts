@@ -30,14 +30,12 @@ export async function streamCompletion(
   /** false when more choices will follow on the same stream (no `[DONE]`, no end). */
   terminate = true,
 ): Promise<void> {
-  let started = false;
-  async function* all(): AsyncGenerator<InferenceEvent> {
-    if (head.done) return;
-    yield head.value;
-    yield* events;
-  }
   try {
-    for await (const e of all()) {
+    // The first event was already read (see firstEvent); the rest are pulled one by one, without
+    // another generator layer in between.
+    let next = head;
+    for (let started = false; !next.done; next = await events.next()) {
+      const e = next.value;
       if (sse.isClosed) {
         await events.return(undefined);
         return;

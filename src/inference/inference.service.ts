@@ -5,7 +5,7 @@ import { AdmissionService } from '../admission/admission.service';
 import type { GatewayConfig } from '../config/options';
 import { toDroverError } from '../errors/to-drover-error';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
-import { childContext, endSpan, injectInto, SpanKind, startSpan, traceIdOf, type Span } from '../observability/tracing';
+import { childContext, endSpan, injectInto, SpanKind, startSpan, traceIdOf, tracingEnabled, type Span } from '../observability/tracing';
 import { RoutingService, type RouteResult } from '../routing/routing.service';
 import { CLOCK, CONFIG, LOGGER, METRICS, RNG, TIMERS } from '../runtime/tokens';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
@@ -48,6 +48,14 @@ export class InferenceService {
   /** Requests this node finished successfully (the dashboard derives a rate from it). */
   get servedCount(): number {
     return this.served;
+  }
+
+  /**
+   * Refuses a model no connected worker serves, before any template, tokenizer or image work is
+   * spent on the request (an O(1) lookup in the catalog's current snapshot).
+   */
+  requireModel(model: string): void {
+    this.models.resolve(model);
   }
 
   /** Validates the token budget; returns max_new_tokens to send (the remaining context when unset). */
@@ -132,9 +140,11 @@ export class InferenceService {
 
   private route(req: InferenceRequest, tried: ReadonlySet<string>, attempt: number): RouteResult {
     // The model's own policy (PUT /admin/policies/:model), not just the node default.
+    const input = { model: req.model, tokens: req.routeIds ?? req.promptIds, headers: req.headers, user: req.user, exclude: tried };
+    if (!tracingEnabled()) return this.routing.select(input);
     const span = startSpan('route', req.trace, { 'drover.policy': this.routing.settingsFor(req.model).policy, 'drover.attempt': attempt });
     try {
-      const route = this.routing.select({ model: req.model, tokens: req.routeIds ?? req.promptIds, headers: req.headers, user: req.user, exclude: tried });
+      const route = this.routing.select(input);
       span.setAttributes({ 'drover.worker': route.worker.id, 'drover.match_ratio': route.matchRatio, 'drover.route_reason': route.reason });
       endSpan(span);
       return route;
@@ -155,7 +165,8 @@ export class InferenceService {
       eosTokenIds: served.eosTokenIds,
       ignoreEos: req.sampling.ignoreEos,
     });
-    const callSpan = startSpan('worker.generate', req.trace, { 'rpc.system': 'grpc', 'rpc.method': 'Generate', 'drover.worker': worker.id, 'server.address': worker.spec.url }, SpanKind.CLIENT);
+    const tracing = tracingEnabled();
+    const callSpan = tracing ? startSpan('worker.generate', req.trace, { 'rpc.system': 'grpc', 'rpc.method': 'Generate', 'drover.worker': worker.id, 'server.address': worker.spec.url }, SpanKind.CLIENT) : undefined;
     let decodeSpan: Span | undefined;
     // The attempt has its own abort: the client going away, or the first-token timeout.
     const attemptAbort = new AbortController();
@@ -189,7 +200,8 @@ export class InferenceService {
     let firstTokenAt: number | undefined;
     let outcome: 'ok' | 'failed' | 'neutral' = 'neutral';
     let failure: unknown;
-    const metadata = injectInto(childContext(req.trace, callSpan), { ...req.metadata });
+    // Off, the client's own traceparent is already in the request's metadata.
+    const metadata = callSpan ? injectInto(childContext(req.trace, callSpan), { ...req.metadata }) : req.metadata;
     this.routing.record({ model: req.model, tokens: req.routeIds ?? req.promptIds, headers: req.headers, user: req.user }, worker);
     const dispatch = this.registry.acquire(worker);
     try {
@@ -207,7 +219,7 @@ export class InferenceService {
             this.registry.firstToken(dispatch);
             this.timers.clearTimeout(ttftTimer);
             if (idleMs > 0) armIdle(idleMs);
-            decodeSpan = startSpan('detokenize', childContext(req.trace, callSpan));
+            if (callSpan) decodeSpan = startSpan('detokenize', childContext(req.trace, callSpan));
           }
           const decodeStart = this.clock.now();
           const step = decoder.push(ids);
@@ -264,8 +276,10 @@ export class InferenceService {
         decodeSpan.setAttribute('drover.completion_tokens', completionTokens);
         endSpan(decodeSpan);
       }
-      callSpan.setAttributes({ 'drover.prompt_tokens': usage.promptTokens, 'drover.cached_tokens': usage.cachedTokens });
-      endSpan(callSpan, failure);
+      if (callSpan) {
+        callSpan.setAttributes({ 'drover.prompt_tokens': usage.promptTokens, 'drover.cached_tokens': usage.cachedTokens });
+        endSpan(callSpan, failure);
+      }
     }
   }
 

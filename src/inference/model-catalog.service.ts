@@ -21,11 +21,45 @@ export interface ServedModel {
 /** The models this node serves: every model name a registered, connected worker reports. */
 @Injectable()
 export class ModelCatalogService {
+  private snapshot: { version: number; list: ServedModel[]; byName: Map<string, ServedModel> } | undefined;
+
   constructor(@Inject(WorkerRegistryService) private readonly registry: WorkerRegistryService) {}
 
+  /** The served models, sorted by id: rebuilt only when the registry changed, shared otherwise. */
   list(): ServedModel[] {
+    return this.current().list;
+  }
+
+  /** The kind serving a model, or undefined when no connected worker serves it. */
+  kindOf(model: string): WorkerKind | undefined {
+    return this.current().byName.get(model)?.kind;
+  }
+
+  /** The model, or undefined (O(1): requests for unknown models are refused before any work). */
+  find(model: string): ServedModel | undefined {
+    return this.current().byName.get(model);
+  }
+
+  resolve(model: string): ServedModel {
+    const found = this.current().byName.get(model);
+    if (!found) {
+      throw new DroverError('model_not_found', `The model '${model}' does not exist or you do not have access to it.`, { param: 'model' });
+    }
+    return found;
+  }
+
+  private current(): { list: ServedModel[]; byName: Map<string, ServedModel> } {
+    const version = this.registry.version;
+    if (this.snapshot?.version !== version) {
+      const list = this.build();
+      this.snapshot = { version, list, byName: new Map(list.map((m) => [m.id, m])) };
+    }
+    return this.snapshot;
+  }
+
+  private build(): ServedModel[] {
     const byName = new Map<string, ServedModel>();
-    for (const w of this.registry.list()) {
+    for (const w of this.registry.workersSnapshot()) {
       if (!w.model || !w.modelInfo) continue;
       const m = byName.get(w.model);
       const ctx = w.modelInfo.maxContextLength > 0 ? w.modelInfo.maxContextLength : Number.MAX_SAFE_INTEGER;
@@ -54,18 +88,5 @@ export class ModelCatalogService {
       }
     }
     return [...byName.values()].sort((a, b) => a.id.localeCompare(b.id));
-  }
-
-  /** The kind serving a model, or undefined when no connected worker serves it. */
-  kindOf(model: string): WorkerKind | undefined {
-    return this.list().find((m) => m.id === model)?.kind;
-  }
-
-  resolve(model: string): ServedModel {
-    const found = this.list().find((m) => m.id === model);
-    if (!found) {
-      throw new DroverError('model_not_found', `The model '${model}' does not exist or you do not have access to it.`, { param: 'model' });
-    }
-    return found;
   }
 }

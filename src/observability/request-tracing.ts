@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { context } from '@opentelemetry/api';
-import { childContext, endSpan, extractContext, SpanKind, startSpan, type Context } from './tracing';
+import { childContext, endSpan, extractContext, headersContext, SpanKind, startSpan, tracingEnabled, type Context } from './tracing';
 
 const TRACE = Symbol('drover.trace');
 
@@ -10,6 +10,8 @@ const TRACE = Symbol('drover.trace');
  */
 export function installRequestTracing(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (req, reply, done) => {
+    // Tracing off: no server span; the request's context is read from its headers on demand.
+    if (!tracingEnabled()) return done();
     const parent = extractContext(req.headers);
     const span = startSpan(`${req.method} ${req.routeOptions?.url ?? req.url.split('?')[0]}`, parent, {
       'http.request.method': req.method,
@@ -26,5 +28,7 @@ export function installRequestTracing(fastify: FastifyInstance): void {
 }
 
 export function traceContextOf(req: FastifyRequest): Context {
-  return (req as unknown as Record<symbol, Context>)[TRACE] ?? context.active();
+  const ctx = (req as unknown as Record<symbol, Context>)[TRACE];
+  if (ctx) return ctx;
+  return tracingEnabled() ? context.active() : headersContext(req.headers);
 }

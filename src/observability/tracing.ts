@@ -1,4 +1,4 @@
-import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, propagation, ROOT_CONTEXT, trace, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -48,12 +48,29 @@ export function extractContext(headers: Record<string, string | string[] | undef
   });
 }
 
-export function startSpan(name: string, parent: Context, attributes: Record<string, string | number | boolean> = {}, kind = SpanKind.INTERNAL): Span {
+/** True while an SDK exports spans; off, the request path skips building spans altogether. */
+export function tracingEnabled(): boolean {
+  return sdk !== undefined;
+}
+
+/** Stands in for every span while tracing is off and no trace came in: its methods do nothing. */
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+export function startSpan(name: string, parent: Context, attributes?: Record<string, string | number | boolean>, kind = SpanKind.INTERNAL): Span {
+  // Off, a span would be non-recording anyway: hand back the parent's (so an incoming trace id
+  // still reaches logs and workers) instead of allocating one per call.
+  if (!sdk) return trace.getSpan(parent) ?? NO_SPAN;
   return tracer.startSpan(name, { kind, attributes }, parent);
 }
 
 export function childContext(parent: Context, span: Span): Context {
+  if (!sdk) return parent;
   return trace.setSpan(parent, span);
+}
+
+/** The trace context of a request's headers: the root context when none came in (no parsing). */
+export function headersContext(headers: Record<string, string | string[] | undefined>): Context {
+  return headers.traceparent === undefined ? ROOT_CONTEXT : extractContext(headers);
 }
 
 /** Writes the W3C trace context of `ctx` into gRPC metadata so the engine continues the trace. */
@@ -69,6 +86,7 @@ export function traceIdOf(ctx: Context): string | undefined {
 }
 
 export function endSpan(span: Span, err?: unknown): void {
+  if (!sdk) return;
   if (err) {
     span.recordException(err instanceof Error ? err : new Error(String(err)));
     span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });

@@ -144,7 +144,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     const foreign = m.idsByKind[input.kind === 'http' ? 'grpc' : 'http'];
     const exclude = foreign.size === 0 ? input.exclude : new Set([...(input.exclude ?? []), ...foreign]);
     const decision = m.policy.select(m.view, { tokens: input.tokens, headers: input.headers, user: input.user, exclude }, this.rng);
-    const worker = decision ? this.registry.list().find((w) => w.id === decision.workerId) : undefined;
+    const worker = decision ? this.registry.find(decision.workerId) : undefined;
     if (!decision || !worker) {
       throw new DroverError('no_healthy_worker', `no healthy worker is available for model '${input.model}'`, { retryAfterSeconds: 1 });
     }

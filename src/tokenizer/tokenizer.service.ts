@@ -13,7 +13,7 @@ import { CONFIG, LOGGER, METRICS } from '../runtime/tokens';
 export class TokenizerService implements OnModuleInit {
   private loaded: Tokenizer | undefined;
 
-  private readonly reported = { l0: { hits: 0, misses: 0 }, l1: { hits: 0, misses: 0 } };
+  private readonly reported = { chat: { hits: 0, misses: 0 }, l0: { hits: 0, misses: 0 }, l1: { hits: 0, misses: 0 } };
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -28,7 +28,7 @@ export class TokenizerService implements OnModuleInit {
   private publishCacheStats(): void {
     if (!this.loaded) return;
     const stats = this.loaded.cacheStats();
-    for (const level of ['l0', 'l1'] as const) {
+    for (const level of ['chat', 'l0', 'l1'] as const) {
       const s = stats[level];
       const r = this.reported[level];
       this.metrics.inc('drover_tokenizer_cache_hits_total', { level }, s.hits - r.hits);

@@ -36,6 +36,8 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
   private readonly listeners: ((e: RegistryEvent) => void)[] = [];
   private healthTimer: TimerHandle | undefined;
   private readonly drainWaiters = new Map<string, (() => void)[]>();
+  private changes = 0;
+  private snapshot: { version: number; workers: WorkerRecord[] } | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -43,7 +45,9 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     @Inject(TIMERS) private readonly timers: Timers,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(METRICS) private readonly metrics: Metrics,
-  ) {}
+  ) {
+    (metrics as Metrics & { onScrape?: (hook: () => void) => void }).onScrape?.(() => this.publishLoadGauges());
+  }
 
   async onModuleInit(): Promise<void> {
     await Promise.all(
@@ -67,6 +71,21 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     return [...this.workers.values()];
   }
 
+  /**
+   * Bumped by every change that can alter what the registry serves (a worker added, updated,
+   * removed, connected, or its health or circuit changed): per-request readers keep snapshots
+   * keyed by it instead of rebuilding them.
+   */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** The worker list as of `version`, shared and read-only: no copy per request. */
+  workersSnapshot(): readonly WorkerRecord[] {
+    if (this.snapshot?.version !== this.changes) this.snapshot = { version: this.changes, workers: [...this.workers.values()] };
+    return this.snapshot.workers;
+  }
+
   find(id: string): WorkerRecord | undefined {
     return this.workers.get(id);
   }
@@ -79,11 +98,11 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
 
   /** Routable workers of a model, optionally of one kind only (the gRPC and HTTP paths never mix). */
   routable(model: string, kind?: WorkerKind): WorkerRecord[] {
-    return this.list().filter((w) => w.model === model && (kind === undefined || w.kind === kind) && isRoutable(w));
+    return this.workersSnapshot().filter((w) => w.model === model && (kind === undefined || w.kind === kind) && isRoutable(w));
   }
 
   hasRoutableWorker(): boolean {
-    return this.list().some(isRoutable);
+    return this.workersSnapshot().some(isRoutable);
   }
 
   /** Registers a worker. Connection problems leave it registered as not_ready (health checks retry). */
@@ -115,6 +134,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
       lastCheckedAt: undefined,
     };
     this.workers.set(record.id, record);
+    this.changes++;
     await this.connect(record);
     this.emit({ type: 'added', worker: record, origin });
     return record;
@@ -150,6 +170,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     this.emit({ type: 'updated', worker: record, origin: 'health' });
     await this.waitDrained(record, this.config.drainTimeoutMs);
     this.workers.delete(id);
+    this.changes++;
     record.client?.close();
     this.publishGauges();
     this.emit({ type: 'removed', worker: record, origin });
@@ -164,7 +185,6 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     w.inFlight++;
     w.awaitingFirstToken++;
     w.circuit.onSend();
-    this.publishLoad(w);
     return { worker: w, awaitingFirstToken: true, released: false };
   }
 
@@ -173,7 +193,6 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     if (!d.awaitingFirstToken || d.released) return;
     d.awaitingFirstToken = false;
     d.worker.awaitingFirstToken = Math.max(0, d.worker.awaitingFirstToken - 1);
-    this.publishLoad(d.worker);
   }
 
   /**
@@ -196,7 +215,6 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     else if (outcome === 'failed') w.circuit.onFailure();
     w.inFlight = Math.max(0, w.inFlight - 1);
     w.awaitingFirstToken = Math.min(w.awaitingFirstToken, w.inFlight);
-    this.publishLoad(w);
     if (w.inFlight === 0) {
       const waiters = this.drainWaiters.get(w.id);
       this.drainWaiters.delete(w.id);
@@ -204,9 +222,12 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     }
   }
 
-  private publishLoad(w: WorkerRecord): void {
-    this.metrics.set('drover_worker_in_flight', w.inFlight, { worker: w.id });
-    this.metrics.set('drover_worker_awaiting_first_token', w.awaitingFirstToken, { worker: w.id });
+  /** In-flight gauges are read at scrape time: counters on the request path, labels only per scrape. */
+  private publishLoadGauges(): void {
+    for (const w of this.workers.values()) {
+      this.metrics.set('drover_worker_in_flight', w.inFlight, { worker: w.id });
+      this.metrics.set('drover_worker_awaiting_first_token', w.awaitingFirstToken, { worker: w.id });
+    }
   }
 
   totalInFlight(): number {
@@ -231,6 +252,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
       record.protocol = client.protocol;
       record.modelInfo = info;
       record.model = record.spec.model ?? this.config.modelName ?? info.servedModelName;
+      this.changes++;
       await this.check(record);
       this.log.info({ worker: record.id, url: record.spec.url, protocol: client.protocol, model: record.model }, 'worker connected');
     } catch (err) {
@@ -244,6 +266,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
   private async connectHttp(record: WorkerRecord): Promise<void> {
     try {
       await connectHttpWorker(record, this.config.modelName, this.config.workerConnectTimeoutMs);
+      this.changes++;
       await this.check(record);
       this.log.info({ worker: record.id, url: record.spec.url, kind: 'http', model: record.model, upstreamModel: record.upstreamModel }, 'worker connected');
     } catch (err) {
@@ -329,6 +352,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
   }
 
   private emit(e: RegistryEvent): void {
+    this.changes++;
     for (const l of this.listeners) l(e);
   }
 }

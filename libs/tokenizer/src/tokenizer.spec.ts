@@ -90,4 +90,23 @@ describe('Tokenizer (Qwen3 files)', () => {
       { numRuns: 60, seed: 7 },
     );
   });
+
+  it('serves a repeated conversation from the chat cache with the same text and ids as a fresh render', async () => {
+    const messages: ChatMessage[] = [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: `cache probe ${Math.random()}` },
+    ];
+    const fresh = await Tokenizer.load(undefined, { chatCacheBytes: 0 });
+    const first = await tok.encodeChat(messages, { addGenerationPrompt: true });
+    const hitsBefore = tok.cacheStats().chat.hits;
+    const second = await tok.encodeChat(messages.map((m) => ({ ...m })), { addGenerationPrompt: true });
+    expect(tok.cacheStats().chat.hits).toBe(hitsBefore + 1);
+    expect(second).toEqual(first);
+    expect(await fresh.encodeChat(messages, { addGenerationPrompt: true })).toEqual(first);
+    // Any input that changes the render is a different key.
+    const other = await tok.encodeChat(messages, { addGenerationPrompt: true, extra: { enable_thinking: false } });
+    expect(other.text).not.toBe(first.text);
+    expect(tok.cacheStats().chat.hits).toBe(hitsBefore + 1);
+  });
 });
+

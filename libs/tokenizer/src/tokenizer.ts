@@ -32,6 +32,8 @@ export interface CacheStats {
 }
 
 export interface TokenizerCacheStats {
+  /** Whole conversations (messages, tools and template arguments) → rendered text and ids. */
+  chat: CacheStats;
   l0: CacheStats;
   l1: CacheStats;
 }
@@ -39,6 +41,7 @@ export interface TokenizerCacheStats {
 export interface TokenizerLoadOptions {
   l0CacheBytes?: number;
   l1CacheBytes?: number;
+  chatCacheBytes?: number;
 }
 
 /** The text of a model's tokenizer files; only tokenizer.json is required. */
@@ -66,6 +69,9 @@ function templateFromJson(text: string | undefined): string | undefined {
 
 const DEFAULT_L0_BYTES = 32 * 1024 * 1024;
 const DEFAULT_L1_BYTES = 64 * 1024 * 1024;
+const DEFAULT_CHAT_BYTES = 32 * 1024 * 1024;
+/** Template functions whose output changes over time: a template that calls one is never cached. */
+const TIME_DEPENDENT = /strftime_now|\bnow\s*\(/;
 
 /** Finds the bundled Qwen3 tokenizer directory (the package's exports map hides its files). */
 export function defaultTokenizerDir(): string {
@@ -88,6 +94,7 @@ export class Tokenizer {
   readonly specialTokenIds: ReadonlySet<number>;
   private readonly l0: LruByteCache<number[]>;
   private readonly l1: LruByteCache<number[]>;
+  private readonly chat: LruByteCache<{ text: string; ids: number[] }> | undefined;
   private readonly template: Template | undefined;
   private readonly boundaryTokens: string[];
   private readonly tokenToIdMap: Map<string, number>;
@@ -120,6 +127,10 @@ export class Tokenizer {
     const bos = tokenText(config.bos_token);
     this.bosTokenId = bos ? this.tokenToIdMap.get(bos) : undefined;
     this.template = typeof config.chat_template === 'string' ? new Template(config.chat_template) : undefined;
+    // Rendering the template is the largest CPU cost of a repeated prompt; its output depends only
+    // on the inputs, unless the template reads the clock.
+    const cacheable = typeof config.chat_template === 'string' && !TIME_DEPENDENT.test(config.chat_template);
+    this.chat = cacheable ? new LruByteCache(opts.chatCacheBytes ?? DEFAULT_CHAT_BYTES) : undefined;
     // Special tokens split the input before BPE, so encode(A + B) = encode(A) + encode(B) when B
     // starts with one: these are the L1 cache's safe cut points.
     this.boundaryTokens = added.filter((t) => t.special).map((t) => t.content);
@@ -201,6 +212,17 @@ export class Tokenizer {
    * special-token boundary, so a follow-up turn only encodes what is new.
    */
   async encodeChat(messages: ChatMessage[], opts: ChatTemplateOptions = {}): Promise<{ text: string; ids: number[] }> {
+    const key = this.chat ? chatKey(messages, opts) : undefined;
+    if (key !== undefined) {
+      const hit = this.chat!.get(key);
+      if (hit) return hit;
+    }
+    const out = await this.renderAndEncode(messages, opts);
+    if (key !== undefined) this.chat!.set(key, out, key.length * 2 + out.text.length * 2 + out.ids.length * 8 + 96);
+    return out;
+  }
+
+  private async renderAndEncode(messages: ChatMessage[], opts: ChatTemplateOptions): Promise<{ text: string; ids: number[] }> {
     const text = this.renderChat(messages, opts);
     // An identical prompt (retries, benchmarks, shared system-only prompts) is an L0 hit.
     const exact = this.l0.get(`0${text}`);
@@ -249,7 +271,8 @@ export class Tokenizer {
 
   cacheStats(): TokenizerCacheStats {
     const s = (c: LruByteCache<unknown>): CacheStats => ({ hits: c.hits, misses: c.misses, bytes: c.bytes, entries: c.size });
-    return { l0: s(this.l0), l1: s(this.l1) };
+    const none: CacheStats = { hits: 0, misses: 0, bytes: 0, entries: 0 };
+    return { chat: this.chat ? s(this.chat) : none, l0: s(this.l0), l1: s(this.l1) };
   }
 
   tokenToId(token: string): number | undefined {
@@ -273,4 +296,9 @@ export class Tokenizer {
     }
     return [...cuts].sort((a, b) => a - b);
   }
+}
+
+/** The exact inputs of a template render, as one string (messages first: they differ most). */
+function chatKey(messages: ChatMessage[], opts: ChatTemplateOptions): string {
+  return JSON.stringify([messages, opts.tools ?? null, opts.addGenerationPrompt ?? true, opts.extra ?? null]);
 }

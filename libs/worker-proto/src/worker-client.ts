@@ -1,5 +1,6 @@
 import { credentials, Metadata, status, type Client, type ClientReadableStream } from '@grpc/grpc-js';
 import { WorkerRpcError } from './errors';
+import { callEvents } from './call-events';
 import { enginePackages, lookup, SERVICES } from './proto-loader';
 import type { CallOptions, GenerateEvent, GenerateParams, KvEventBatch, ModelInfo, WorkerLoad, WorkerProtocol } from './types';
 import { collectTokenizerArchive } from './tokenizer-download';
@@ -27,7 +28,8 @@ export function parseWorkerUrl(url: string): ParsedUrl {
 
 function metadataOf(opts?: CallOptions): Metadata {
   const md = new Metadata();
-  for (const [k, v] of Object.entries(opts?.metadata ?? {})) md.set(k, v);
+  const given = opts?.metadata;
+  if (given) for (const k in given) md.set(k, given[k]);
   return md;
 }
 
@@ -89,9 +91,7 @@ export class WorkerClient {
     const onAbort = () => call.cancel();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      for await (const msg of call) {
-        const ev = fromGenerateResponse(msg);
-        if (!ev) continue;
+      for await (const ev of callEvents(call, fromGenerateResponse)) {
         if (ev.type === 'complete') finished = true;
         yield ev;
       }

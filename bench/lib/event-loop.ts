@@ -1,0 +1,21 @@
+import { request } from 'node:http';
+
+/**
+ * The gateway's event-loop delay p99 in ms since the previous call: read from its /metrics
+ * (prom-client's monitorEventLoopDelay gauge, whose histogram resets at every scrape).
+ */
+export function eventLoopP99Ms(gatewayUrl: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${gatewayUrl}/metrics`, { headers }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => {
+        const m = text.match(/^drover_process_nodejs_eventloop_lag_p99_seconds (\S+)$/m);
+        if (!m) return reject(new Error(`no event-loop p99 in /metrics (status ${res.statusCode})`));
+        resolve(Number(m[1]) * 1000);
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
