@@ -18,6 +18,9 @@ export interface CallObjectOptions {
   keysBeforeName?: readonly string[];
 }
 
+/** Longest tool name accepted (OpenAI allows 64 characters). */
+const MAX_NAME = 256;
+
 const enum S {
   Start,
   KeyOrEnd,
@@ -121,6 +124,7 @@ export class CallObjectScanner {
           continue;
         }
         this.nameRaw += s[i - 1];
+        if (this.nameRaw.length > MAX_NAME) this.state = S.Error; // not a tool name: decide now
         continue;
       }
       if (isWs(c)) {

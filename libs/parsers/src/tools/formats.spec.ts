@@ -114,3 +114,17 @@ for (const [kind, cases] of Object.entries(TABLE) as Array<[ToolParserKind, Case
     });
   });
 }
+
+describe('text that only starts like a call is released without waiting for the end', () => {
+  it('llama3_json: a JSON answer with a long "name" string is decided after 256 characters', () => {
+    const p = createOutputParser({ toolParser: 'llama3_json', tools, rng: new SeededRng('t') });
+    const out = p.push(`{"name": "${'a'.repeat(300)}`);
+    expect(out.content.length).toBeGreaterThan(256);
+    expect(out.calls).toEqual([]);
+  });
+
+  it('pythonic: a long bracketed identifier is decided after 256 characters', () => {
+    const p = createOutputParser({ toolParser: 'pythonic', tools, rng: new SeededRng('t') });
+    expect(p.push(`[${'a'.repeat(300)}`).content.length).toBeGreaterThan(256);
+  });
+});

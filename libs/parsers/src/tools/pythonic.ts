@@ -15,6 +15,8 @@ const START = '<|python_start|>';
 const END = '<|python_end|>';
 const IDENT_START = /[A-Za-z_]/;
 const IDENT = /[\w.]/;
+/** No tool name is longer: a longer identifier is prose, decided without holding it all. */
+const MAX_NAME = 256;
 
 const enum C {
   Name,
@@ -68,7 +70,7 @@ class PythonicCallScanner implements CallScanner {
           if (ch === '(' && this.nameText !== '') {
             this.name = this.nameText;
             this.state = C.Key;
-          } else if (this.nameText === '' ? IDENT_START.test(ch) : IDENT.test(ch)) this.nameText += ch;
+          } else if ((this.nameText === '' ? IDENT_START.test(ch) : IDENT.test(ch)) && this.nameText.length < MAX_NAME) this.nameText += ch;
           else return this.bad(i);
           break;
         case C.Key:
