@@ -202,7 +202,9 @@ export class InferenceService {
     let failure: unknown;
     // Off, the client's own traceparent is already in the request's metadata.
     const metadata = callSpan ? injectInto(childContext(req.trace, callSpan), { ...req.metadata }) : req.metadata;
-    this.routing.record({ model: req.model, tokens: req.routeIds ?? req.promptIds, headers: req.headers, user: req.user }, worker);
+    // Ownership is recorded at dispatch, so requests sharing the prefix find it while this one is
+    // still in prefill, and withdrawn below if the worker fails before producing anything.
+    const recorded = this.routing.record({ model: req.model, tokens: req.routeIds ?? req.promptIds, headers: req.headers, user: req.user }, worker, route);
     const dispatch = this.registry.acquire(worker);
     try {
       let sawChunk = false;
@@ -260,6 +262,7 @@ export class InferenceService {
       yield { type: 'end', finishReason, usage, workerId: worker.id, matchedStop };
     } catch (err) {
       failure = timedOut ?? err;
+      if (!req.signal.aborted && firstTokenAt === undefined) this.routing.withdraw(req.model, recorded);
       if (!req.signal.aborted) {
         outcome = countsAgainstWorker(failure) ? 'failed' : 'neutral';
         if (failure instanceof WorkerRpcError) this.metrics.inc('drover_worker_errors_total', { worker: worker.id, grpc_status: failure.grpcName });

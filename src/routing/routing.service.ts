@@ -1,6 +1,6 @@
 import { hasContentIds } from '@drover/multimodal';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { KvBlockIndex, PrefixShards, type TreeOp } from '@drover/radix-tree';
+import { KvBlockIndex, PrefixShards, type RecordedRoute, type ShardsMatch, type TreeOp } from '@drover/radix-tree';
 import { createPolicy, type RouteReason, type RoutingPolicy, type RoutingView, type WorkerView } from '@drover/routing';
 import { DroverError, type Clock, type Logger, type Metrics, type Rng, type Timers } from '@drover/runtime';
 import type { GatewayConfig, POLICIES } from '../config/options';
@@ -27,6 +27,8 @@ export interface RouteResult {
   worker: WorkerRecord;
   reason: RouteReason;
   matchRatio: number;
+  /** The tree walk the policy made for this request, reused by `record` (no second walk). */
+  prefixMatch?: ShardsMatch;
 }
 
 /** Per-model routing settings (PUT /admin/policies/:model; shared over the mesh). */
@@ -47,6 +49,8 @@ interface ModelRouting {
   /** The model's worker ids per kind (rebuilt with the view), to exclude the other kind. */
   idsByKind: Record<WorkerKind, Set<string>>;
   decisions: Record<RouteReason, number>;
+  /** The walk made by the view's `match` during the current `select` (select is synchronous). */
+  lastMatch?: { tokens: ArrayLike<number>; match: ShardsMatch };
 }
 
 /**
@@ -143,7 +147,10 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     const m = this.modelRouting(input.model);
     const foreign = m.idsByKind[input.kind === 'http' ? 'grpc' : 'http'];
     const exclude = foreign.size === 0 ? input.exclude : new Set([...(input.exclude ?? []), ...foreign]);
+    m.lastMatch = undefined;
     const decision = m.policy.select(m.view, { tokens: input.tokens, headers: input.headers, user: input.user, exclude }, this.rng);
+    const walked = m.lastMatch as ModelRouting['lastMatch'];
+    m.lastMatch = undefined;
     const worker = decision ? this.registry.find(decision.workerId) : undefined;
     if (!decision || !worker) {
       throw new DroverError('no_healthy_worker', `no healthy worker is available for model '${input.model}'`, { retryAfterSeconds: 1 });
@@ -151,14 +158,25 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     m.decisions[decision.reason]++;
     this.metrics.inc('drover_routing_decisions_total', { model: input.model, policy: m.policy.name, outcome: decision.reason });
     this.metrics.observe('drover_routing_match_ratio', decision.matchRatio, { model: input.model, policy: m.policy.name });
-    return { worker, reason: decision.reason, matchRatio: decision.matchRatio };
+    return { worker, reason: decision.reason, matchRatio: decision.matchRatio, prefixMatch: walked?.tokens === input.tokens ? walked.match : undefined };
   }
 
-  /** After a request is sent: the worker now holds the prompt (approximate mode), shared with the mesh. */
-  record(input: RouteInput, worker: WorkerRecord): void {
+  /**
+   * The request was dispatched to the worker: it now holds the prompt (approximate mode), shared
+   * with the mesh. Continues from the policy's own walk when there was one. Keep the result: a
+   * call that fails before its first token is taken back with `withdraw`.
+   */
+  record(input: RouteInput, worker: WorkerRecord, route?: RouteResult): RecordedRoute {
     const m = this.modelRouting(input.model);
-    const op = m.shards.record(input.tokens, worker.id);
-    this.emitOp(input.model, op);
+    const walked = route?.worker === worker ? route.prefixMatch : undefined;
+    const recorded = m.shards.recordFrom(walked ?? m.shards.match(input.tokens), worker.id);
+    this.emitOp(input.model, recorded.op);
+    return recorded;
+  }
+
+  /** The worker never produced output for a recorded request: it does not hold that prefix after all. */
+  withdraw(model: string, recorded: RecordedRoute): void {
+    this.emitOp(model, this.modelRouting(model).shards.withdraw(recorded));
   }
 
   /** Tree sizes and evictions, read at scrape time rather than on the request path. */
@@ -261,7 +279,9 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     return {
       workers,
       match: (tokens) => {
-        const approx = m.shards.match(tokens).perOwner;
+        const walk = m.shards.match(tokens);
+        m.lastMatch = { tokens, match: walk };
+        const approx = walk.perOwner;
         const exact = kvWorkers();
         // Image content ids exist only in the gateway's tree (engines hash image blocks their own way).
         if (exact.size === 0 || hasContentIds(tokens)) return approx;
