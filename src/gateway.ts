@@ -44,6 +44,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, metrics), adapter, {
     logger: ['error', 'warn'],
     abortOnError: false,
+    // JSON bodies keep their bytes (req.rawBody) next to the parsed value: the HTTP proxy forwards
+    // them as received instead of re-serialising. Free: Nest's parser reads a Buffer either way.
+    rawBody: true,
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (req, reply, done) => {

@@ -97,7 +97,7 @@ export class HttpProxyService {
         const worker = this.route(model, tokens, scope, p.user, tried, attempt);
         tried.add(worker.id);
         try {
-          const result = await this.attempt(p, model, stream, worker, tokens, scope, reply);
+          const result = await this.attempt(p, model, stream, worker, tokens, scope, req, reply);
           usage = result.usage;
           this.observe(model, worker, startedAt, result, scope.requestId, traceIdOf(scope.trace));
           return;
@@ -138,7 +138,7 @@ export class HttpProxyService {
   }
 
   /** One upstream call with in-flight counting, the circuit verdict, the routing record and a client span. */
-  private async attempt(p: ProxyRequest, model: string, stream: boolean, worker: WorkerRecord, tokens: Uint32Array, scope: ReturnType<typeof requestScope>, reply: FastifyReply): Promise<AttemptResult> {
+  private async attempt(p: ProxyRequest, model: string, stream: boolean, worker: WorkerRecord, tokens: Uint32Array, scope: ReturnType<typeof requestScope>, req: FastifyRequest, reply: FastifyReply): Promise<AttemptResult> {
     const path = PATHS[p.api];
     const span = startSpan('worker.http', scope.trace, { 'http.request.method': 'POST', 'url.path': path, 'drover.worker': worker.id, 'server.address': worker.spec.url }, SpanKind.CLIENT);
     const headers = injectInto(childContext(scope.trace, span), { ...scope.metadata });
@@ -149,7 +149,7 @@ export class HttpProxyService {
     const dispatch = this.registry.acquire(worker);
     try {
       const result = await proxyAttempt(
-        { worker, path, body: p.body, model, stream, requestId: scope.requestId, headers, clientSignal: scope.signal, requestTimeoutMs: this.config.requestTimeoutMs, ttftTimeoutMs: this.config.ttftTimeoutMs, streamIdleTimeoutMs: this.config.streamIdleTimeoutMs, onFirstByte: () => this.registry.firstToken(dispatch) },
+        { worker, path, body: p.body, raw: (req as { rawBody?: Buffer }).rawBody, model, stream, requestId: scope.requestId, headers, clientSignal: scope.signal, requestTimeoutMs: this.config.requestTimeoutMs, ttftTimeoutMs: this.config.ttftTimeoutMs, streamIdleTimeoutMs: this.config.streamIdleTimeoutMs, onFirstByte: () => this.registry.firstToken(dispatch) },
         reply,
         this.clock,
         this.timers,

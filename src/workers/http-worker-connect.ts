@@ -10,8 +10,15 @@ import type { WorkerRecord } from './worker-record';
  */
 export async function connectHttpWorker(record: WorkerRecord, modelNameOverride: string | undefined, timeoutMs: number): Promise<void> {
   const client = new HttpUpstreamClient(record.spec.url);
-  const models = await client.listModels(timeoutMs);
+  let models;
+  try {
+    models = await client.listModels(timeoutMs);
+  } catch (err) {
+    client.close();
+    throw err;
+  }
   const chosen = models.find((m) => m.id === record.spec.model) ?? models[0];
+  record.http?.close();
   record.http = client;
   record.upstreamModel = chosen.id;
   record.protocol = undefined;

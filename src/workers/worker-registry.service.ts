@@ -154,6 +154,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     if (reconnect) {
       record.client?.close();
       record.client = undefined;
+      record.http?.close();
       record.http = undefined;
       record.kind = workerKindOf(next.url);
       record.health = 'pending';
@@ -172,6 +173,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     this.workers.delete(id);
     this.changes++;
     record.client?.close();
+    record.http?.close();
     this.publishGauges();
     this.emit({ type: 'removed', worker: record, origin });
     this.log.info({ worker: id, url: record.spec.url }, 'worker removed');
