@@ -129,11 +129,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const roundMs = quick ? 700 : 1500;
   const rounds = 3;
   const dist = join(__dirname, '..');
-  // --cpu-prof DIR: the gateway writes a V8 CPU profile of the whole run into DIR when it exits.
+  // --cpu-prof DIR: the gateway and the floor proxy write V8 CPU profiles of the whole run into
+  // DIR when they exit (CPU.*.<pid>.*.cpuprofile; the pids are logged).
   const profDir = args.includes('--cpu-prof') ? args[args.indexOf('--cpu-prof') + 1] : undefined;
   const nodeArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
   const upstream = await startChild([join(__dirname, 'lib/proxy-upstream.js')], /^listening (http:\/\/\S+)$/m, 'upstream');
-  const floor = await startChild([join(__dirname, 'lib/proxy-floor.js'), upstream.url], /^listening (http:\/\/\S+)$/m, 'floor proxy');
+  const floor = await startChild([...nodeArgs, join(__dirname, 'lib/proxy-floor.js'), upstream.url], /^listening (http:\/\/\S+)$/m, 'floor proxy');
   const gateway = await startChild(
     [...nodeArgs, join(dist, 'src/main.js'), '--port', '0', '--worker-urls', upstream.url, '--model-name', MODEL, '--log-level', 'info', '--policy', 'round_robin'],
     // Its JSON log lines name the worker's URL too: the 'gateway listening' line carries its own.
@@ -209,8 +210,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   } finally {
     await Promise.all(all.map((t) => t.pool.destroy()));
     gateway.child.kill('SIGTERM');
-    if (profDir) await new Promise((r) => gateway.child.once('exit', r));
     floor.child.kill('SIGTERM');
+    if (profDir) {
+      log(`profiles in ${profDir}: gateway pid ${gateway.child.pid}, floor pid ${floor.child.pid}`);
+      await Promise.all([gateway, floor].map(({ child }) => new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)))));
+    }
     upstream.child.kill('SIGTERM');
   }
 }
