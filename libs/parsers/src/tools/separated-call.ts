@@ -45,7 +45,13 @@ export class SeparatedCallScanner implements CallScanner {
   private bad = false;
   name: string | undefined;
 
-  constructor(private readonly format: SeparatedCallFormat) {}
+  private readonly sepMarkers: readonly string[];
+  private readonly headMarkers: readonly string[];
+
+  constructor(private readonly format: SeparatedCallFormat) {
+    this.sepMarkers = [format.separator];
+    this.headMarkers = format.skipFrom ? [format.separator, format.skipFrom] : this.sepMarkers;
+  }
 
   get done(): boolean {
     return this.json.done && !this.bad;
@@ -82,7 +88,7 @@ export class SeparatedCallScanner implements CallScanner {
             continue;
           }
           if (sep === -1) {
-            const markers = f.skipFrom && this.state === S.Head ? [f.separator, f.skipFrom] : [f.separator];
+            const markers = f.skipFrom && this.state === S.Head ? this.headMarkers : this.sepMarkers;
             const end = s.length - partialMarkerLength(s, i, markers);
             if (this.state === S.Head) this.head += s.slice(i, end);
             if (this.head.length > 256) this.bad = true; // no name is this long: not a call
