@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { buildReport } from '../loadgen/report';
 import { runLoad } from '../loadgen/runner';
+import { BENCH_AUTH, BENCH_AUTH_ARGS } from './lib/bench-keys';
 
 export const description = 'resilience drill: worker killed and restarted under load; gateway SIGTERM drain under load';
 
@@ -36,10 +37,10 @@ function startProcess(args: string[], ready: RegExp): Promise<{ child: ChildProc
 
 const worker = (port: number) => startProcess([join(DIST, 'libs/mock-worker/src/cli.js'), '--port', String(port), '--decode-base-ms', '8', '--eos-probability', '0'], /(grpc:\/\/\S+)\nready/);
 const gateway = (urls: string[]) =>
-  startProcess([join(DIST, 'src/main.js'), '--port', '0', '--worker-urls', urls.join(','), '--shutdown-delay-ms', '500', '--shutdown-grace-ms', '10000', '--health-check-interval-ms', '500', '--retry-backoff-ms', '10'], /"url":"(http:\/\/[^"]+)"[^\n]*gateway listening/);
+  startProcess([join(DIST, 'src/main.js'), '--port', '0', '--worker-urls', urls.join(','), '--shutdown-delay-ms', '500', '--shutdown-grace-ms', '10000', '--health-check-interval-ms', '500', '--retry-backoff-ms', '10', ...BENCH_AUTH_ARGS], /"url":"(http:\/\/[^"]+)"[^\n]*gateway listening/);
 
 async function retries(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(`${url}/metrics`, { headers: BENCH_AUTH })).text();
   return [...text.matchAll(/drover_worker_retries_total\{[^}]*\} (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
 }
 

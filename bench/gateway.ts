@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { request as httpRequest, Agent } from 'node:http';
 import { Tokenizer } from '@drover/tokenizer';
 import { WorkerClient } from '@drover/worker-proto';
+import { BENCH_AUTH, BENCH_AUTH_ARGS } from './lib/bench-keys';
 import { eventLoopP99Ms } from './lib/event-loop';
 
 export const description = 'gateway-added latency (c=1) and throughput (c=16) vs direct gRPC';
@@ -63,7 +64,7 @@ function startWorkerProcess(): Promise<{ url: string; child: ChildProcess }> {
 function startGatewayProcess(workerUrl: string): Promise<{ url: string; child: ChildProcess }> {
   const main = join(__dirname, '../src/main.js');
   // The gateway logs JSON lines on stdout; its 'gateway listening' line carries the URL.
-  return startChild([main, '--port', '0', '--worker-urls', workerUrl, '--log-level', 'info', '--policy', 'round_robin'], /"url":"(http:\/\/[^"]+)"/, 'gateway');
+  return startChild([main, '--port', '0', '--worker-urls', workerUrl, '--log-level', 'info', '--policy', 'round_robin', ...BENCH_AUTH_ARGS], /"url":"(http:\/\/[^"]+)"/, 'gateway');
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -78,7 +79,7 @@ function gatewayChat(url: string, distinct?: number): Promise<void> {
   const messages = distinct === undefined ? MESSAGES : [{ role: 'user', content: `${MESSAGES[0].content} (#${distinct})` }];
   const body = JSON.stringify({ model: 'qwen3-mock', messages, max_tokens: MAX_TOKENS, stream: true, ignore_eos: true });
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}/v1/chat/completions`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = httpRequest(`${url}/v1/chat/completions`, { method: 'POST', agent, headers: { ...BENCH_AUTH, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
       res.on('end', () => (res.statusCode === 200 && text.includes('[DONE]') ? resolve() : reject(new Error(`status ${res.statusCode}: ${text.slice(0, 200)}`))));

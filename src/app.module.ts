@@ -3,6 +3,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { Logger, Metrics } from '@drover/runtime';
 import { AdmissionService } from './admission/admission.service';
+import { KeysController } from './auth/keys.controller';
+import { KeyStoreService } from './auth/key-store.service';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { MeshController } from './mesh/mesh.controller';
 import { MeshService } from './mesh/mesh.service';
@@ -36,10 +38,11 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [RuntimeModule.forRoot(config, logger, metrics)],
-      controllers: [ChatController, CompletionsController, MessagesController, ResponsesController, EmbeddingsController, ModelsController, TokenizeController, HealthController, WorkersController, MetricsController, DashboardController, AdminController, MeshController],
+      controllers: [ChatController, CompletionsController, MessagesController, ResponsesController, EmbeddingsController, ModelsController, TokenizeController, HealthController, WorkersController, MetricsController, DashboardController, AdminController, KeysController, MeshController],
       providers: [
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         LifecycleService,
+        KeyStoreService,
         AdmissionService,
         MeshService,
         ResponseStoreService,

@@ -14,6 +14,10 @@ import type { GatewayConfig } from './config/options';
 import { AdmissionService } from './admission/admission.service';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { MeshService } from './mesh/mesh.service';
+import { checkAuthConfig, NO_AUTH_BANNER } from './auth/auth-config';
+import { installAuth } from './auth/auth-hook';
+import { KeyStoreService } from './auth/key-store.service';
+import { credentialOf } from './auth/api-key';
 
 export interface RunningGateway {
   app: NestFastifyApplication;
@@ -27,6 +31,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds and starts one gateway node. Used by main.ts and by in-process e2e tests. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  checkAuthConfig(config);
+  if (!config.auth) process.stderr.write(`${NO_AUTH_BANNER}\n`);
   startTracing(config.otlpEndpoint, 'drover-gateway');
   const logs = bufferedStdout();
   const logger = pino({ level: config.logLevel, base: { service: 'drover-gateway' } }, logs.destination);
@@ -54,6 +60,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     reply.header('x-request-id', String(req.id));
     done();
   });
+  const keys = app.get(KeyStoreService);
+  installAuth(fastify, keys, config, logger);
   installHttpMetrics(fastify, metrics);
   installRequestTracing(fastify);
   await app.listen(config.port, config.host);
@@ -61,7 +69,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   // Optionally /metrics on its own port, so scraping can be firewalled apart from client traffic.
-  const metricsServer = config.metricsPort > 0 ? await serveMetrics(metrics, config.host, config.metricsPort) : undefined;
+  const metricsServer = config.metricsPort > 0 ? await serveMetrics(metrics, config.host, config.metricsPort, config.auth && config.metricsAuth ? keys : undefined) : undefined;
   const mesh = app.get(MeshService);
   const publicHost = ['0.0.0.0', '::'].includes(config.host) ? (config.meshAdvertise ?? '127.0.0.1') : config.host;
   await mesh.start(`http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`);
@@ -94,9 +102,15 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   return { app, url, port, shutdown };
 }
 
-function serveMetrics(metrics: PrometheusMetrics, host: string, port: number): Promise<Server> {
+/** `adminKeys`: with --metrics-auth, the metrics listener wants the admin key too. */
+function serveMetrics(metrics: PrometheusMetrics, host: string, port: number, adminKeys?: KeyStoreService): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') return void res.writeHead(404).end();
+    if (adminKeys) {
+      const token = credentialOf(req.headers);
+      const principal = token === undefined ? undefined : adminKeys.authenticate(token);
+      if (!principal?.admin) return void res.writeHead(principal ? 403 : 401, { 'www-authenticate': 'Bearer' }).end();
+    }
     void metrics.scrape().then((text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text));
   });
   return new Promise((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve(server)));

@@ -17,7 +17,16 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const gateway = await startGateway(config);
+  let gateway;
+  try {
+    gateway = await startGateway(config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   let signals = 0;
   const onSignal = (signal: string): void => {
     signals++;

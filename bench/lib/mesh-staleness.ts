@@ -22,6 +22,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { BENCH_AUTH, BENCH_AUTH_ARGS } from './bench-keys';
 
 /** dist/ (this file runs as dist/bench/lib/mesh-staleness.js). */
 const DIST = join(__dirname, '../..');
@@ -129,7 +130,7 @@ function stop(p: Proc): Promise<void> {
 
 async function getJson(url: string): Promise<Record<string, any> | undefined> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(url, { headers: BENCH_AUTH, signal: AbortSignal.timeout(2000) });
     return res.ok ? ((await res.json()) as Record<string, any>) : undefined;
   } catch {
     return undefined;
@@ -182,6 +183,7 @@ export async function processStaleness(samples: number, log: (line: string) => v
         '--mesh-key', 'drover-bench-staleness-key', '--mesh-timings', 'local',
         '--health-check-interval-ms', '1000',
         '--log-level', 'warn',
+        ...BENCH_AUTH_ARGS,
       ]);
       procs.push(proc);
     }
@@ -202,7 +204,7 @@ export async function processStaleness(samples: number, log: (line: string) => v
     const chat = (i: number) =>
       fetch(`${a}/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...BENCH_AUTH, 'content-type': 'application/json' },
         body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: prompt(i) }], max_tokens: 1 }),
         signal: AbortSignal.timeout(10_000),
       }).then(async (r) => {

@@ -2,6 +2,7 @@
  * What process mode reads from the running gateways: `/mesh/status`, the membership events each
  * gateway logs, and from those the no_false_positives verdicts.
  */
+import { SIM_AUTH } from './sim-keys';
 
 export interface MeshStatusView {
   node: string;
@@ -12,7 +13,7 @@ export interface MeshStatusView {
 
 export async function meshStatus(url: string): Promise<MeshStatusView | undefined> {
   try {
-    const res = await fetch(`${url}/mesh/status`, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(`${url}/mesh/status`, { headers: SIM_AUTH, signal: AbortSignal.timeout(1000) });
     return (await res.json()) as MeshStatusView;
   } catch {
     return undefined;

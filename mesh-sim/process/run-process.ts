@@ -8,6 +8,7 @@ import type { VirtualResult } from '../virtual/run-virtual';
 import { seededRandom } from './link-faults';
 import { MeshNet, type NetSnapshot } from './mesh-net';
 import { FalsePositiveWatch, meshStatus, type ExcuseWindow, type MeshStatusView } from './observe';
+import { SIM_ADMIN_KEY, SIM_AUTH } from './sim-keys';
 
 export interface ProcessOptions {
   nodes: number;
@@ -187,7 +188,7 @@ export async function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
       const name = `node-${i}`;
       gateways.push({
         name,
-        args: [join(DIST, 'src/main.js'), '--port', '0', '--node-name', name, '--worker-urls', workers.map((w) => w.url).join(','), '--mesh', ...meshNet.meshArgs(name, initial), '--mesh-key', key, '--mesh-timings', 'local', '--ttft-timeout-ms', '2000'],
+        args: [join(DIST, 'src/main.js'), '--port', '0', '--node-name', name, '--worker-urls', workers.map((w) => w.url).join(','), '--mesh', ...meshNet.meshArgs(name, initial), '--mesh-key', key, '--mesh-timings', 'local', '--ttft-timeout-ms', '2000', '--admin-key', SIM_ADMIN_KEY],
         alive: false,
         paused: false,
       });
@@ -454,7 +455,7 @@ export async function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
           try {
             const res = await fetch(`${g.url}/v1/chat/completions`, {
               method: 'POST',
-              headers: { 'content-type': 'application/json' },
+              headers: { ...SIM_AUTH, 'content-type': 'application/json' },
               body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'system', content: `group ${next % 8} `.repeat(200) }, { role: 'user', content: `q ${next}` }], max_tokens: 8 }),
               signal: AbortSignal.timeout(10_000),
             });

@@ -106,6 +106,11 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('meshTlsKey', 'string', 'Mesh sync mutual TLS: this node\'s PEM private key.'),
   spec('meshTlsServerName', 'string', 'Mesh sync mutual TLS: name to verify in peers\' certificates (default: the dialed address).'),
   spec('meshTimings', 'string', 'SWIM timing preset.', { default: 'lan', choices: ['lan', 'local'] }),
+  // ---- security: client keys, admin plane (issue 16) ----
+  spec('auth', 'bool', 'Require an API key on every client route and the admin key on every admin route. Only --no-auth turns this off (INSECURE: anyone who reaches the port can use and reconfigure the fleet).', { default: true }),
+  spec('apiKey', 'list', 'Bootstrap client API keys, comma-separated (sent as Authorization: Bearer KEY or x-api-key: KEY). More keys: POST /admin/keys.', { default: [] }),
+  spec('adminKey', 'string', 'The admin key: needed for every write to workers, policies, keys and the mesh, for /workers, /admin, /mesh and /dashboard (and /metrics with --metrics-auth). Also accepted as a client key.'),
+  spec('metricsAuth', 'bool', 'Put /metrics (and the --metrics-port listener) behind the admin key (default: open, for scrapers).', { default: false }),
   spec('kvEvents', 'bool', 'Subscribe to workers\' KV-cache events and route on their exact block index (else on the approximate tree).', { default: true }),
   spec('treeBudgetTokens', 'int', 'Routing tree budget per model, in tokens (all workers together).', { default: DEFAULT_TREE_BUDGET_TOKENS, min: 1024 }),
 ];
@@ -183,4 +188,9 @@ export interface GatewayConfig {
   meshDiscovery: 'static' | 'dns' | 'hyperswarm';
   meshHyperswarmBootstrap: string[];
   meshTimings: 'lan' | 'local';
+  // security (issue 16)
+  auth: boolean;
+  apiKey: string[];
+  adminKey?: string;
+  metricsAuth: boolean;
 }

@@ -43,6 +43,7 @@ function fromHttpException(e: HttpException): DroverError {
   const message = typeof response === 'string' ? response : ((response as { message?: string }).message ?? e.message);
   if (status === 404) return new DroverError('not_found', String(message));
   if (status === 401) return new DroverError('unauthorized', String(message));
+  if (status === 403) return new DroverError('forbidden', String(message));
   if (status === 429) return new DroverError('rate_limited', String(message));
   if (status >= 500) return new DroverError('internal', 'The server had an error while processing your request.');
   return new DroverError('invalid_request', Array.isArray(message) ? message.join('; ') : String(message));

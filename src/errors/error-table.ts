@@ -14,6 +14,7 @@ export const ERROR_TABLE: Record<DroverErrorCode, ErrorMapping> = {
   unsupported: { status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error' },
   worker_invalid_argument: { status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error' },
   unauthorized: { status: 401, openaiType: 'authentication_error', anthropicType: 'authentication_error' },
+  forbidden: { status: 403, openaiType: 'permission_error', anthropicType: 'permission_error' },
   model_not_found: { status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error' },
   not_found: { status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error' },
   queue_timeout: { status: 408, openaiType: 'timeout_error', anthropicType: 'api_error' },

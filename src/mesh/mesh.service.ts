@@ -6,6 +6,7 @@ import { createMeshNode, DnsDiscovery, GrpcSyncTransport, HyperswarmDiscovery, r
 import { type Clock, type Logger, type Metrics, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
 import { Keyring, lanConfig, localConfig, UdpTransport } from '@drover/swim';
 import { AdmissionService } from '../admission/admission.service';
+import { KeyStoreService } from '../auth/key-store.service';
 import type { GatewayConfig } from '../config/options';
 import { RoutingService } from '../routing/routing.service';
 import { CLOCK, CONFIG, LOGGER, METRICS, RNG, TIMERS } from '../runtime/tokens';
@@ -58,6 +59,7 @@ export class MeshService implements OnApplicationShutdown {
     @Inject(WorkerRegistryService) private readonly registry: WorkerRegistryService,
     @Inject(RoutingService) private readonly routing: RoutingService,
     @Inject(AdmissionService) private readonly admission: AdmissionService,
+    @Inject(KeyStoreService) private readonly keys: KeyStoreService,
   ) {}
 
   get enabled(): boolean {
@@ -231,7 +233,12 @@ export class MeshService implements OnApplicationShutdown {
     this.registry.onChange((e) => {
       if (e.type !== 'removed') doc.setHealth(`${e.worker.id}@${this.nodeName}`, { worker: e.worker.id, node: this.nodeName, health: e.worker.health, circuit: e.worker.circuit.state });
     });
+    // Client API keys (hashes and limits): created, rotated or revoked on any node, valid on all.
+    for (const [id, record] of this.keys.list()) doc.set('keys', id, JSON.parse(JSON.stringify(record)));
+    this.keys.onLocalChange((id, record) => doc.set('keys', id, JSON.parse(JSON.stringify(record))));
+    for (const [id, record] of doc.entries('keys')) this.keys.applyRemote(id, record);
     doc.onChange((c: RegistryChange) => {
+      if (!c.local && c.map === 'keys' && c.value) this.keys.applyRemote(c.id, c.value);
       if (!c.local && c.map === 'policies' && c.value) this.routing.setModelPolicy(c.id, c.value as never, false);
       if (c.local || c.map !== 'workers') return;
       void this.applyRemote(c.id, c.value as Record<string, unknown> | undefined).catch((err) =>

@@ -72,9 +72,18 @@ describe('docker-compose.yml', () => {
     expect(targets.map((t) => t.split(':')[0]).sort()).toEqual([...gateways].sort());
   });
 
-  /** A gateway's environment with compose's `${VAR:-default}` resolved to the default. */
+  /** A gateway's environment with compose's `${VAR:-default}` resolved to the default and `${VAR:?…}` (required) to a stand-in. */
   const gatewayEnv = (g: string): Record<string, string> =>
-    Object.fromEntries(Object.entries(services[g].environment as Record<string, unknown>).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
+    Object.fromEntries(
+      Object.entries(services[g].environment as Record<string, unknown>).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1').replace(/\$\{([A-Z_]+):\?[^}]*\}/g, 'set-by-operator-$1')]),
+    );
+
+  it('ships no default keys: the mesh and admin keys must come from the environment', () => {
+    for (const g of gateways) {
+      const env = services[g].environment as Record<string, string>;
+      for (const name of ['DROVER_MESH_KEY', 'DROVER_ADMIN_KEY']) expect(String(env[name]), `${g}: ${name}`).toMatch(/^\$\{[A-Z_]+:\?/);
+    }
+  });
   /** Container-side ports a service declares (`ports: ["host:container"]` and `expose`). */
   const containerPorts = (svc: any): number[] =>
     [...(svc.ports ?? []), ...(svc.expose ?? [])].map((p: unknown) => Number(String(p).split('/')[0].split(':').pop()));
@@ -195,9 +204,11 @@ describe('Kubernetes manifests', () => {
     expect(pod.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(preStopSleep * 1000 + config.shutdownDelayMs + config.shutdownGraceMs);
   });
 
-  it('reads the cluster key from a Secret and declares resources and scraping', () => {
-    const keyRef = container.env.find((e: any) => e.name === 'DROVER_MESH_KEY').valueFrom.secretKeyRef;
-    expect(find('Secret', keyRef.name).stringData).toHaveProperty(keyRef.key);
+  it('reads the mesh and admin keys from a Secret it does not ship (no default keys), and declares resources and scraping', () => {
+    for (const name of ['DROVER_MESH_KEY', 'DROVER_ADMIN_KEY', 'DROVER_API_KEY']) {
+      expect(container.env.find((e: any) => e.name === name).valueFrom.secretKeyRef.name, name).toBe('drover-secrets');
+    }
+    expect(docs.filter((d) => d.kind === 'Secret')).toEqual([]);
     for (const ref of container.env.filter((e: any) => e.valueFrom?.configMapKeyRef).map((e: any) => e.valueFrom.configMapKeyRef)) {
       expect(find('ConfigMap', ref.name).data).toHaveProperty(ref.key);
     }

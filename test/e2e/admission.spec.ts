@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdmissionService } from '../../src/admission/admission.service';
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
+import { ADMIN } from '../support/auth';
 
 interface Answer {
   status: number;
@@ -11,7 +12,7 @@ interface Answer {
 
 async function post(base: string, path: string, body: object, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Answer> {
   const t0 = Date.now();
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
   const text = await res.text();
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: JSON.parse(text) as Answer['body'], ms: Date.now() - t0 };
 }
@@ -23,7 +24,7 @@ async function holdSlot(base: string): Promise<{ stop(): Promise<void> }> {
   const ac = new AbortController();
   const res = await fetch(`${base}/v1/chat/completions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...ADMIN, 'content-type': 'application/json' },
     body: JSON.stringify(chat({ max_tokens: 20_000, stream: true, ignore_eos: true })),
     signal: ac.signal,
   });

@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../support/cluster';
+import { ADMIN } from '../support/auth';
 
 describe('gateway: Anthropic Messages through the official SDK', () => {
   let c: TestCluster;
@@ -33,12 +34,12 @@ describe('gateway: Anthropic Messages through the official SDK', () => {
   });
 
   it('reports errors in Anthropic shape', async () => {
-    const res = await fetch(`${c.gateway.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen3-mock', messages: [] }) });
+    const res = await fetch(`${c.gateway.url}/v1/messages`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen3-mock', messages: [] }) });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { type: string; error: { type: string; message: string } };
     expect(body.type).toBe('error');
     expect(body.error.type).toBe('invalid_request_error');
-    const missing = await fetch(`${c.gateway.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'nope', max_tokens: 3, messages: [{ role: 'user', content: 'x' }] }) });
+    const missing = await fetch(`${c.gateway.url}/v1/messages`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'nope', max_tokens: 3, messages: [{ role: 'user', content: 'x' }] }) });
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { type: string } }).error.type).toBe('not_found_error');
   });

@@ -5,6 +5,7 @@ import { testConfig } from '../support/config';
 import { waitFor } from '../support/cluster';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-openai-upstream';
 import { freeMeshPort } from '../support/process';
+import { ADMIN } from '../support/auth';
 
 interface WorkerRow {
   id: string;
@@ -22,7 +23,7 @@ const SLOW_PREFILL = { prefillTokensPerSec: 100, decodeBaseMs: 1 };
 const longPrompt = (tag: string): string => `${tag} `.repeat(90);
 
 async function workers(gw: RunningGateway): Promise<WorkerRow[]> {
-  return ((await (await fetch(`${gw.url}/workers`)).json()) as { data: WorkerRow[] }).data;
+  return ((await (await fetch(`${gw.url}/workers`, { headers: ADMIN })).json()) as { data: WorkerRow[] }).data;
 }
 
 async function row(gw: RunningGateway, url: string): Promise<WorkerRow> {
@@ -34,7 +35,7 @@ async function row(gw: RunningGateway, url: string): Promise<WorkerRow> {
 function chat(gw: RunningGateway, content: string, opts: { stream?: boolean; signal?: AbortSignal; maxTokens?: number; model?: string } = {}): Promise<Response> {
   return fetch(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...ADMIN, 'content-type': 'application/json' },
     body: JSON.stringify({ model: opts.model ?? 'qwen3-mock', messages: [{ role: 'user', content }], max_tokens: opts.maxTokens ?? 4, stream: opts.stream ?? false }),
     signal: opts.signal,
   });
@@ -87,14 +88,14 @@ describe('workers: requests awaiting their first token (one gateway)', () => {
   });
 
   it('a worker failing before its first token (retried elsewhere) leaves nothing counted on either', async () => {
-    const add = await fetch(`${gw.url}/workers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: failing.url }) });
+    const add = await fetch(`${gw.url}/workers`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ url: failing.url }) });
     expect(add.status).toBe(201);
     await waitFor(async () => (await row(gw, failing.url)).health === 'ready', 10_000, 'failing worker ready');
     // Short prompts: whichever worker is tried first, a failure on `failing` is retried on `slow`.
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => chat(gw, `retry ${i}`)));
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
     await settled(gw, 'retries');
-    expect(await (await fetch(`${gw.url}/metrics`)).text()).toMatch(/drover_worker_retries_total\{[^}]*\} [1-9]/);
+    expect(await (await fetch(`${gw.url}/metrics`, { headers: ADMIN })).text()).toMatch(/drover_worker_retries_total\{[^}]*\} [1-9]/);
   });
 
   it('a first-token timeout (attempt abandoned, no retry left) leaves nothing counted', async () => {

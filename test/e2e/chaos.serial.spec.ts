@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/gateway';
 import { testConfig } from '../support/config';
 import { startGatewayProcess, startWorkerProcess, type GatewayProcess, type WorkerProcess } from '../support/process';
+import { ADMIN, TEST_API_KEY } from '../support/auth';
 
 describe('resilience under real process faults', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -17,7 +18,7 @@ describe('resilience under real process faults', () => {
     cleanup.push(...workers.map((w) => () => w.kill()));
     const gw: RunningGateway = await startGateway(testConfig({ workerUrls: workers.map((w) => w.url), policy: 'round_robin', retryBackoffMs: 5 }));
     cleanup.push(() => gw.shutdown(0));
-    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'x', maxRetries: 0 });
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: TEST_API_KEY, maxRetries: 0 });
     // Non-streaming requests are buffered: the gateway may retry them even mid-generation.
     const requests = Array.from({ length: 30 }, (_, i) =>
       client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: `load ${i}` }], max_tokens: 40 }).then(
@@ -28,14 +29,14 @@ describe('resilience under real process faults', () => {
     // Kill only once worker 0 is serving some of them (on a loaded machine dispatch can lag).
     const victimUrl = workers[0].url;
     for (let i = 0; i < 200; i++) {
-      const list = (await (await fetch(`${gw.url}/workers`)).json()) as { data: { url: string; in_flight: number }[] };
+      const list = (await (await fetch(`${gw.url}/workers`, { headers: ADMIN })).json()) as { data: { url: string; in_flight: number }[] };
       if ((list.data.find((w) => w.url === victimUrl)?.in_flight ?? 0) > 0) break;
       await new Promise((r) => setTimeout(r, 10));
     }
     await workers[0].kill('SIGKILL');
     const results = await Promise.all(requests);
     expect(results.filter((r) => r !== 'ok')).toEqual([]);
-    const retries = await (await fetch(`${gw.url}/metrics`)).text();
+    const retries = await (await fetch(`${gw.url}/metrics`, { headers: ADMIN })).text();
     expect(retries).toMatch(/drover_worker_retries_total\{model="qwen3-mock"\} [1-9]/);
   });
 
@@ -44,7 +45,7 @@ describe('resilience under real process faults', () => {
     cleanup.push(() => worker.kill());
     const gw: GatewayProcess = await startGatewayProcess(['--worker-urls', worker.url, '--shutdown-delay-ms', '300', '--shutdown-grace-ms', '10000']);
     cleanup.push(() => gw.stop('SIGKILL'));
-    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'x', maxRetries: 0 });
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: TEST_API_KEY, maxRetries: 0 });
     await new Promise((r) => setTimeout(r, 300)); // first health check
     // SIGTERM only once every stream has its first chunk: on a loaded CI machine a fixed wait
     // lets some requests arrive after the signal, and those are (rightly) refused.
@@ -67,7 +68,7 @@ describe('resilience under real process faults', () => {
     await Promise.race([streaming, Promise.all(inflight)]);
     const exited = gw.stop('SIGTERM');
     await new Promise((r) => setTimeout(r, 50));
-    expect((await fetch(`${gw.url}/readiness`)).status).toBe(503);
+    expect((await fetch(`${gw.url}/readiness`, { headers: ADMIN })).status).toBe(503);
     await new Promise((r) => setTimeout(r, 350)); // past the shutdown delay: now closing
     const refused = await client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'late' }], max_tokens: 2 }).catch((e) => e);
     expect(refused.status).toBe(503);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../support/cluster';
+import { ADMIN } from '../support/auth';
 
 describe('gateway: chat completions through the official openai SDK', () => {
   let c: TestCluster;
@@ -91,9 +92,9 @@ describe('gateway: chat completions through the official openai SDK', () => {
   });
 
   it('echoes the x-request-id header, or generates one', async () => {
-    const given = await fetch(`${c.gateway.url}/v1/models`, { headers: { 'x-request-id': 'abc-123' } });
+    const given = await fetch(`${c.gateway.url}/v1/models`, { headers: { ...ADMIN, 'x-request-id': 'abc-123' } });
     expect(given.headers.get('x-request-id')).toBe('abc-123');
-    const generated = await fetch(`${c.gateway.url}/v1/models`);
+    const generated = await fetch(`${c.gateway.url}/v1/models`, { headers: ADMIN });
     expect(generated.headers.get('x-request-id')).toMatch(/^req-/);
   });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startMockWorker } from '@drover/mock-worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess, type GatewayProcess } from '../support/process';
+import { ADMIN } from '../support/auth';
 
 type MockWorker = Awaited<ReturnType<typeof startMockWorker>>;
 
@@ -19,9 +20,9 @@ describe('compiled gateway started with --config', () => {
   });
   afterAll(async () => worker?.close());
 
-  const models = async (g: GatewayProcess) => ((await (await fetch(`${g.url}/v1/models`)).json()) as { data: { id: string }[] }).data.map((m) => m.id);
+  const models = async (g: GatewayProcess) => ((await (await fetch(`${g.url}/v1/models`, { headers: ADMIN })).json()) as { data: { id: string }[] }).data.map((m) => m.id);
   const chat = (g: GatewayProcess, model: string) =>
-    fetch(`${g.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }) });
+    fetch(`${g.url}/v1/chat/completions`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }) });
 
   it('a YAML file names the workers and settings; the node serves them', async () => {
     const path = join(dir, 'drover.yaml');
@@ -30,7 +31,7 @@ describe('compiled gateway started with --config', () => {
     gateways.push(g);
     expect(await models(g)).toEqual(['from-yaml']);
     expect((await chat(g, 'from-yaml')).status).toBe(200);
-    const routing = (await (await fetch(`${g.url}/admin/routing`)).json()) as { policy: string; thresholds: { cache_threshold: number } };
+    const routing = (await (await fetch(`${g.url}/admin/routing`, { headers: ADMIN })).json()) as { policy: string; thresholds: { cache_threshold: number } };
     expect(routing.policy).toBe('round_robin');
     expect(routing.thresholds.cache_threshold).toBe(0.3);
   });

@@ -108,9 +108,17 @@ describe('npm run demo', () => {
     // Whatever it started (none today: nodes and workers run in the demo process) is tracked.
     const pids = [child.pid!, ...descendants(child.pid!)];
 
+    // Auth is on: the demo generated and printed a client key and an admin key; without one, 401.
+    const clientKey = /^\s+client API key\s+(\S+)$/m.exec(out)?.[1];
+    const adminKey = /^\s+admin key\s+(\S+)$/m.exec(out)?.[1];
+    expect(clientKey).toBeTruthy();
+    expect(adminKey).toBeTruthy();
+    expect(out).toContain(`-H 'authorization: Bearer ${clientKey}'`);
+    const anonymous = await fetch(`${nodes[1]}/v1/models`, { signal: AbortSignal.timeout(10_000) });
+    expect(anonymous.status).toBe(401);
     const res = await fetch(`${nodes[1]}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${clientKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'Hello!' }], max_tokens: 8 }),
       signal: AbortSignal.timeout(30_000),
     });
@@ -121,7 +129,7 @@ describe('npm run demo', () => {
 
     let members: { name: string; state: string }[] = [];
     await waitFor(async () => {
-      const status = (await (await fetch(`${nodes[2]}/mesh/status`)).json()) as { members: { name: string; state: string }[] };
+      const status = (await (await fetch(`${nodes[2]}/mesh/status`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as { members: { name: string; state: string }[] };
       members = status.members;
       return members.filter((m) => m.state === 'alive').length === 3;
     }, 20_000, '3 alive members in /mesh/status');

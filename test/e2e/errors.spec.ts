@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../support/cluster';
+import { ADMIN } from '../support/auth';
 
 interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string };
@@ -15,7 +16,7 @@ describe('gateway: errors in OpenAI shape with the right status', () => {
   async function post(path: string, body: string | object, headers: Record<string, string> = {}): Promise<{ status: number; body: ErrorBody }> {
     const res = await fetch(`${c.gateway.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { ...ADMIN, 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as ErrorBody };
@@ -89,7 +90,7 @@ describe('gateway: errors in OpenAI shape with the right status', () => {
   });
 
   it('unknown route → 404 in OpenAI shape', async () => {
-    const res = await fetch(`${c.gateway.url}/v1/nothing-here`);
+    const res = await fetch(`${c.gateway.url}/v1/nothing-here`, { headers: ADMIN });
     expect(res.status).toBe(404);
     expectShape((await res.json()) as ErrorBody);
   });

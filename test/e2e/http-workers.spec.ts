@@ -4,6 +4,7 @@ import { startGateway, type RunningGateway } from '../../src/gateway';
 import { testConfig } from '../support/config';
 import { waitFor } from '../support/cluster';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-openai-upstream';
+import { ADMIN } from '../support/auth';
 
 const MODEL = 'fake-model';
 
@@ -23,7 +24,7 @@ describe('gateway: OpenAI-compatible HTTP upstreams (proxied, routed on text)', 
     ]);
     gw = await startGateway(testConfig({ workerUrls: fakes.map((f) => f.url), retryBackoffMs: 1, retryBackoffMaxMs: 5 }));
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
-    const workers = (await (await fetch(`${gw.url}/workers`)).json()) as { data: { id: string; url: string }[] };
+    const workers = (await (await fetch(`${gw.url}/workers`, { headers: ADMIN })).json()) as { data: { id: string; url: string }[] };
     for (const w of workers.data) byId.set(w.id, fakes.find((f) => f.url === w.url)!);
     await waitFor(async () => (await workersView()).every((w) => w.health === 'ready'), 5000, 'all http workers ready');
   });
@@ -32,10 +33,10 @@ describe('gateway: OpenAI-compatible HTTP upstreams (proxied, routed on text)', 
     await Promise.all((fakes ?? []).map((f) => f.close()));
   });
 
-  const workersView = async () => ((await (await fetch(`${gw.url}/workers`)).json()) as { data: Record<string, any>[] }).data;
+  const workersView = async () => ((await (await fetch(`${gw.url}/workers`, { headers: ADMIN })).json()) as { data: Record<string, any>[] }).data;
   const totalPosts = () => fakes.reduce((n, f) => n + f.posts().length, 0);
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${gw.url}${path}`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
   it('registers http(s) workers with kind http, the upstream model and its max_model_len', async () => {
     const view = await workersView();
@@ -154,7 +155,7 @@ describe('gateway: OpenAI-compatible HTTP upstreams (proxied, routed on text)', 
       conv.fake.behavior.status = undefined;
       conv.fake.behavior.retryAfter = undefined;
     }
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gw.url}/metrics`, { headers: ADMIN })).text();
     expect(metrics).toMatch(new RegExp(`drover_worker_retries_total\\{model="${MODEL}"\\} [1-9]`));
     expect(metrics).toMatch(new RegExp(`drover_worker_errors_total\\{worker="${conv.id}",grpc_status="UNAVAILABLE"\\} [1-9]`));
   });
@@ -243,7 +244,7 @@ describe('gateway: OpenAI-compatible HTTP upstreams (proxied, routed on text)', 
       expect(err.type).toBe('invalid_request_error');
       expect(err.param).toBe(param);
     }
-    const broken = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":' });
+    const broken = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: '{"model":' });
     expect(broken.status).toBe(400);
     expect(totalPosts()).toBe(before);
   });
@@ -281,7 +282,7 @@ describe('gateway: HTTP upstreams under another model name, and the first-byte t
     fakes = await Promise.all([startFakeUpstream({ name: 'one' }), startFakeUpstream({ name: 'two' })]);
     gw = await startGateway(testConfig({ workerUrls: fakes.map((f) => f.url), modelName: 'alias', ttftTimeoutMs: 400, retryBackoffMs: 1, retryBackoffMaxMs: 5 }));
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
-    await waitFor(async () => ((await (await fetch(`${gw.url}/readiness`)).status) === 200), 5000, 'ready');
+    await waitFor(async () => ((await (await fetch(`${gw.url}/readiness`, { headers: ADMIN })).status) === 200), 5000, 'ready');
   });
   afterAll(async () => {
     await gw?.shutdown(0);
@@ -336,7 +337,7 @@ describe('gateway: an HTTP upstream that stalls mid-stream', () => {
   beforeAll(async () => {
     fake = await startFakeUpstream({ name: 'stall', behavior: { pieces: 6, stallAfterPieces: 2 } });
     gw = await startGateway(testConfig({ workerUrls: [fake.url], streamIdleTimeoutMs: 300 }));
-    await waitFor(async () => ((await (await fetch(`${gw.url}/readiness`)).status) === 200), 5000, 'ready');
+    await waitFor(async () => ((await (await fetch(`${gw.url}/readiness`, { headers: ADMIN })).status) === 200), 5000, 'ready');
   });
   afterAll(async () => {
     await gw?.shutdown(0);
@@ -347,7 +348,7 @@ describe('gateway: an HTTP upstream that stalls mid-stream', () => {
     const started = Date.now();
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...ADMIN, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'stall please' }], stream: true }),
     });
     expect(res.status).toBe(200);

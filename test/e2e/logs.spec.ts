@@ -2,6 +2,7 @@ import { startMockWorker, type MockWorker } from '@drover/mock-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess, type GatewayProcess } from '../support/process';
 import { waitFor } from '../support/cluster';
+import { ADMIN } from '../support/auth';
 
 describe('gateway process: structured logs', () => {
   let worker: MockWorker;
@@ -20,7 +21,7 @@ describe('gateway process: structured logs', () => {
     const traceId = '0af7651916cd43dd8448eb211c80319c';
     await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': 'log-test-1', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+      headers: { ...ADMIN, 'content-type': 'application/json', 'x-request-id': 'log-test-1', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
       body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: secret }], max_tokens: 3 }),
     });
     await waitFor(() => gw.logs.some((l) => l.requestId === 'log-test-1'), 5000, 'request log line');
@@ -37,7 +38,7 @@ describe('gateway process: structured logs', () => {
   });
 
   it('logs rejected requests with their request id', async () => {
-    await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'log-test-2' }, body: '{"model":1}' });
+    await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json', 'x-request-id': 'log-test-2' }, body: '{"model":1}' });
     await waitFor(() => gw.logs.some((l) => l.requestId === 'log-test-2'), 5000, 'rejection log line');
     expect(gw.logs.find((l) => l.requestId === 'log-test-2')!.status).toBe(400);
   });

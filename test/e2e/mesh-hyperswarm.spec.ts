@@ -2,6 +2,7 @@ import createTestnet from 'hyperdht/testnet';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { waitFor } from '../support/cluster';
 import { freeMeshPort, startGatewayProcess, type GatewayProcess } from '../support/process';
+import { ADMIN } from '../support/auth';
 
 describe('mesh discovery through hyperswarm (local DHT testnet on loopback)', () => {
   const nodes: GatewayProcess[] = [];
@@ -23,7 +24,7 @@ describe('mesh discovery through hyperswarm (local DHT testnet on loopback)', ()
 
   it('three gateways with no seeds find each other and form one membership', async () => {
     await waitFor(async () => {
-      const all = await Promise.all(nodes.map(async (n) => (await (await fetch(`${n.url}/mesh/status`)).json()) as { members: { state: string }[] }));
+      const all = await Promise.all(nodes.map(async (n) => (await (await fetch(`${n.url}/mesh/status`, { headers: ADMIN })).json()) as { members: { state: string }[] }));
       return all.every((s) => s.members.filter((m) => m.state === 'alive').length === 3);
     }, 30_000, 'hyperswarm membership');
   });

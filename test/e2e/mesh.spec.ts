@@ -3,6 +3,7 @@ import { startMockWorker, type MockWorker } from '@drover/mock-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/cluster';
 import { freeMeshPort, startGatewayProcess, type GatewayProcess } from '../support/process';
+import { ADMIN } from '../support/auth';
 
 const KEY = 'test-cluster-key';
 
@@ -20,7 +21,7 @@ describe('mesh: three gateway processes on loopback behave as one gateway', () =
       nodes.push(
         await startGatewayProcess(
           ['--mesh', '--mesh-port', String(ports[i]), '--mesh-seeds', seeds, '--mesh-key', KEY, '--mesh-timings', 'local', '--node-name', `node-${i}`, '--rate-limit-rpm', '8', '--no-kv-events'],
-          {},
+          { DROVER_API_KEY: ['a', 'k0', 'k1', 'k2', 'k3', 'limited-key'].join(',') },
         ),
       );
     }
@@ -30,7 +31,7 @@ describe('mesh: three gateway processes on loopback behave as one gateway', () =
     await Promise.all(workers.map((w) => w.close()));
   });
 
-  const json = async (url: string, init?: RequestInit) => (await (await fetch(url, init)).json()) as any;
+  const json = async (url: string, init?: RequestInit) => (await (await fetch(url, { ...init, headers: { ...ADMIN, ...(init?.headers as Record<string, string> | undefined) } })).json()) as any;
 
   it('forms one membership of three alive nodes', async () => {
     await waitFor(async () => {
@@ -41,7 +42,7 @@ describe('mesh: three gateway processes on loopback behave as one gateway', () =
 
   it('a worker added on node A is served by B and C', async () => {
     for (const w of workers) {
-      const res = await fetch(`${nodes[0].url}/workers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: w.url }) });
+      const res = await fetch(`${nodes[0].url}/workers`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ url: w.url }) });
       expect(res.status).toBe(201);
     }
     for (const n of nodes.slice(1)) {
@@ -57,10 +58,10 @@ describe('mesh: three gateway processes on loopback behave as one gateway', () =
       const w = (await json(`${nodes[2].url}/workers`)).data[0];
       return Object.keys(w.mesh_health).length === 3 && Object.values(w.mesh_health).every((v: any) => v.health === 'ready');
     }, 10_000, 'health verdicts from 3 nodes');
-    const put = await fetch(`${nodes[0].url}/admin/policies/qwen3-mock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ policy: 'cache_aware', cache_threshold: 0.25 }) });
+    const put = await fetch(`${nodes[0].url}/admin/policies/qwen3-mock`, { method: 'PUT', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ policy: 'cache_aware', cache_threshold: 0.25 }) });
     expect(put.status).toBe(200);
     await waitFor(async () => (await json(`${nodes[1].url}/admin/routing`)).models[0].settings.cacheThreshold === 0.25, 10_000, 'policy on node-1');
-    const bad = await fetch(`${nodes[0].url}/admin/policies/qwen3-mock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ policy: 'telepathy' }) });
+    const bad = await fetch(`${nodes[0].url}/admin/policies/qwen3-mock`, { method: 'PUT', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ policy: 'telepathy' }) });
     expect(bad.status).toBe(400);
   });
 
@@ -92,7 +93,7 @@ describe('mesh: three gateway processes on loopback behave as one gateway', () =
     for (let i = 0; i < 18; i++) {
       const res = await fetch(`${nodes[i % 3].url}/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer limited-key' },
+        headers: { ...ADMIN, 'content-type': 'application/json', authorization: 'Bearer limited-key' },
         body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: `rl ${i}` }], max_tokens: 1 }),
       });
       if (res.status === 200) ok++;
@@ -107,8 +108,46 @@ describe('mesh: three gateway processes on loopback behave as one gateway', () =
     expect(ok).toBeLessThanOrEqual(10);
   });
 
+  it('a key created on one node works on every node within a second, and a revoked key stops everywhere within a second', async () => {
+    const post = (url: string, key: string) =>
+      fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'k' }], max_tokens: 1 }) });
+    const created = await fetch(`${nodes[0].url}/admin/keys`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'mesh', rpm: 10_000 }) });
+    expect(created.status).toBe(201);
+    const { id, key } = (await created.json()) as { id: string; key: string };
+    for (const n of nodes) await waitFor(async () => (await post(n.url, key)).status === 200, 1000, `key ${id} accepted by ${n.url}`);
+    const listed = await json(`${nodes[2].url}/admin/keys`);
+    expect(listed.data.find((k: { id: string }) => k.id === id)).toMatchObject({ name: 'mesh', revoked: false });
+    expect((await fetch(`${nodes[1].url}/admin/keys/${id}`, { method: 'DELETE', headers: ADMIN })).status).toBe(200);
+    for (const n of nodes) await waitFor(async () => (await post(n.url, key)).status === 401, 1000, `key ${id} refused by ${n.url}`);
+  });
+
+  it("holds a key's token budget mesh-wide", async () => {
+    const created = await fetch(`${nodes[0].url}/admin/keys`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ rpm: 10_000, budget_tokens: 60 }) });
+    const { key } = (await created.json()) as { key: string };
+    await waitFor(async () => (await Promise.all(nodes.map((n) => fetch(`${n.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })))).every((r) => r.status === 200), 1000, 'key on every node');
+    let spent = 0;
+    let ok = 0;
+    let perRequest = 0;
+    for (let i = 0; i < 15; i++) {
+      const res = await fetch(`${nodes[i % 3].url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: `budget ${i}` }], max_tokens: 1 }),
+      });
+      if (res.status === 200) {
+        ok++;
+        perRequest = ((await res.json()) as { usage: { total_tokens: number } }).usage.total_tokens;
+        spent += perRequest;
+      } else expect(res.status).toBe(429);
+      await new Promise((r) => setTimeout(r, 150)); // spend rides the 50 ms load channel
+    }
+    expect(ok).toBeGreaterThan(0);
+    // Each node alone would admit until *its* count reached 60: three times as much.
+    expect(spent).toBeLessThan(60 + 2 * perRequest);
+  });
+
   it('exports mesh metrics that pass promtool', async () => {
-    const text = await (await fetch(`${nodes[0].url}/metrics`)).text();
+    const text = await (await fetch(`${nodes[0].url}/metrics`, { headers: ADMIN })).text();
     const { execFileSync } = await import('node:child_process');
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_CATALOG } from '../../src/observability/metric-catalog';
 import { CONFIG as CONFIG_TOKEN } from '../../src/runtime/tokens';
 import { startCluster, type TestCluster } from '../support/cluster';
+import { ADMIN } from '../support/auth';
 
 describe('gateway: Prometheus /metrics', () => {
   let c: TestCluster;
@@ -16,12 +17,12 @@ describe('gateway: Prometheus /metrics', () => {
     }
     const stream = await c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'stream' }], max_tokens: 4, stream: true });
     for await (const _ of stream) void _;
-    await fetch(`${c.gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' });
+    await fetch(`${c.gateway.url}/v1/chat/completions`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: '{bad' });
   });
   afterAll(async () => c?.close());
 
   it('passes promtool check metrics on a live scrape after traffic', async () => {
-    const res = await fetch(`${c.gateway.url}/metrics`);
+    const res = await fetch(`${c.gateway.url}/metrics`, { headers: ADMIN });
     expect(res.status).toBe(200);
     const text = await res.text();
     const file = join(mkdtempSync(join(tmpdir(), 'drover-metrics-')), 'scrape.txt');
@@ -43,7 +44,7 @@ describe('gateway: Prometheus /metrics', () => {
 
   it('also serves /metrics on its own port when asked', async () => {
     const port = c.gateway.app.get(CONFIG_TOKEN).metricsPort;
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: ADMIN });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('drover_http_requests_total');
   });

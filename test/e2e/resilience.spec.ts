@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { WorkerRegistryService } from '../../src/workers/worker-registry.service';
+import { ADMIN } from '../support/auth';
 
 describe('gateway resilience: retries, circuit breaker, first-token timeout', () => {
   let c: TestCluster;
@@ -59,7 +60,7 @@ describe('gateway resilience: retries, circuit breaker, first-token timeout', ()
         Array.from({ length: 3 }, async () => {
           const res = await fetch(`${c.gateway.url}/v1/chat/completions`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            headers: { ...ADMIN, 'content-type': 'application/json' },
             body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'stall' }], max_tokens: 8, stream: true }),
           });
           return { events: (await res.text()).split('\n\n').filter(Boolean) };
@@ -90,7 +91,7 @@ describe('gateway resilience: retries, circuit breaker, first-token timeout', ()
       await ask();
       return bad.circuit.state === 'open';
     }, 5000, 'circuit open');
-    const view = (await (await fetch(`${c.gateway.url}/workers/${bad.id}`)).json()) as { circuit: string };
+    const view = (await (await fetch(`${c.gateway.url}/workers/${bad.id}`, { headers: ADMIN })).json()) as { circuit: string };
     expect(view.circuit).toBe('open');
     c.workers[0].engine.faults.failRate = 0;
     await waitFor(async () => {
@@ -133,7 +134,7 @@ describe('gateway resilience: retries, circuit breaker, first-token timeout', ()
     expect(Math.max(...durations)).toBeGreaterThanOrEqual(290);
     expect(Date.now() - t0).toBeLessThan(5000);
     // No retries for this model: a request that lands on the failing worker now fails.
-    const put = await fetch(`${c.gateway.url}/admin/policies/qwen3-mock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ policy: 'round_robin', max_retries: 0 }) });
+    const put = await fetch(`${c.gateway.url}/admin/policies/qwen3-mock`, { method: 'PUT', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ policy: 'round_robin', max_retries: 0 }) });
     expect(put.status).toBe(200);
     // Let worker 0's circuit half-open so a request reaches it again.
     const results: unknown[] = [];

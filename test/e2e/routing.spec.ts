@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
+import { ADMIN } from '../support/auth';
 
 describe('gateway: cache-aware routing (default policy) over real workers', () => {
   let c: TestCluster;
@@ -8,7 +9,7 @@ describe('gateway: cache-aware routing (default policy) over real workers', () =
   });
   afterAll(async () => c?.close());
 
-  const admin = async () => (await (await fetch(`${c.gateway.url}/admin/routing`)).json()) as { policy: string; models: { model: string; treeNodes: number; decisions: Record<string, number>; kvEventWorkers: number }[] };
+  const admin = async () => (await (await fetch(`${c.gateway.url}/admin/routing`, { headers: ADMIN })).json()) as { policy: string; models: { model: string; treeNodes: number; decisions: Record<string, number>; kvEventWorkers: number }[] };
 
   it('uses cache_aware by default and sees every worker’s KV events', async () => {
     const a = await admin();

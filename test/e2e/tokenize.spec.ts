@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../support/cluster';
+import { ADMIN } from '../support/auth';
 
 describe('gateway: tokenize and detokenize', () => {
   let c: TestCluster;
@@ -9,7 +10,7 @@ describe('gateway: tokenize and detokenize', () => {
   afterAll(async () => c?.close());
 
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${c.gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${c.gateway.url}${path}`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as any };
   };
 

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
+import { ADMIN } from '../support/auth';
 
 interface OtlpSpan {
   traceId: string;
@@ -47,7 +48,7 @@ describe('gateway: OpenTelemetry traces continue into the worker', () => {
     const parentId = '00f067aa0ba902b7';
     const res = await fetch(`${c.gateway.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${parentId}-01` },
+      headers: { ...ADMIN, 'content-type': 'application/json', traceparent: `00-${traceId}-${parentId}-01` },
       body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'trace me' }], max_tokens: 3 }),
     });
     expect(res.status).toBe(200);

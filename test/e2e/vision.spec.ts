@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../support/cluster';
+import { ADMIN } from '../support/auth';
 
 const png = (width: number, height: number, rgb: [number, number, number]) =>
   sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
@@ -48,7 +49,7 @@ describe('vision: chat completions with images (Qwen2-VL preprocessing)', () => 
   const chat = async (messages: unknown, extra: Record<string, unknown> = {}) => {
     const res = await fetch(`${c.gateway.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...ADMIN, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'qwen3-mock', messages, max_tokens: 4, ...extra }),
     });
     return { status: res.status, worker: res.headers.get('x-drover-worker'), body: (await res.json()) as any };
@@ -97,7 +98,7 @@ describe('vision: chat completions with images (Qwen2-VL preprocessing)', () => 
     const messages = async (content: unknown) => {
       const res = await fetch(`${c.gateway.url}/v1/messages`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...ADMIN, 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'qwen3-mock', max_tokens: 3, messages: [{ role: 'user', content }] }),
       });
       return { status: res.status, body: (await res.json()) as any };
@@ -143,7 +144,7 @@ describe('vision: a text-only model', () => {
   it('refuses image parts with 400 and a clear message', async () => {
     const res = await fetch(`${c.gateway.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...ADMIN, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'qwen3-mock', messages: withImage(dataUrl(await png(56, 56, [0, 0, 0]))), max_tokens: 2 }),
     });
     const body = (await res.json()) as any;

@@ -5,6 +5,7 @@ import { startGateway, type RunningGateway } from '../../src/gateway';
 import { WorkerRegistryService } from '../../src/workers/worker-registry.service';
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { testConfig } from '../support/config';
+import { ADMIN } from '../support/auth';
 
 type MockWorker = Awaited<ReturnType<typeof startMockWorker>>;
 
@@ -16,7 +17,7 @@ describe('gateway in front of a vLLM-speaking worker', () => {
   afterAll(async () => c?.close());
 
   it('detects the vLLM contract and serves the model it reports', async () => {
-    const list = ((await (await fetch(`${c.gateway.url}/workers`)).json()) as { data: { protocol: string; model: string; health: string }[] }).data;
+    const list = ((await (await fetch(`${c.gateway.url}/workers`, { headers: ADMIN })).json()) as { data: { protocol: string; model: string; health: string }[] }).data;
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ protocol: 'vllm', model: 'qwen3-mock', health: 'ready' });
     expect((await c.client.models.list()).data.map((m) => m.id)).toEqual(['qwen3-mock']);

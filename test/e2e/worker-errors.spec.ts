@@ -4,6 +4,7 @@ import { WorkerRegistryService } from '../../src/workers/worker-registry.service
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { testConfig } from '../support/config';
 import { startWorkerCli, type WorkerCliProcess } from '../support/process';
+import { ADMIN } from '../support/auth';
 
 interface Answer {
   status: number;
@@ -13,7 +14,7 @@ interface Answer {
 }
 
 async function post(base: string, path: string, body: object): Promise<Answer> {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, contentType: res.headers.get('content-type'), retryAfter: res.headers.get('retry-after'), body: JSON.parse(text) as Answer['body'] };
 }

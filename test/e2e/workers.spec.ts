@@ -2,6 +2,7 @@ import { startMockWorker } from '@drover/mock-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/gateway';
 import { testConfig } from '../support/config';
+import { ADMIN } from '../support/auth';
 import { waitFor } from '../support/cluster';
 
 type MockWorker = Awaited<ReturnType<typeof startMockWorker>>;
@@ -23,7 +24,7 @@ describe('gateway: /workers CRUD and readiness', () => {
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${gw.url}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? { ...ADMIN } : { ...ADMIN, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

@@ -10,6 +10,7 @@ import { buildReport } from '../../loadgen/report';
 import { runLoad, type RunConfig } from '../../loadgen/runner';
 import { launchBrowser } from '../support/browser';
 import { startCluster, type TestCluster } from '../support/cluster';
+import { ADMIN, TEST_API_KEY } from '../support/auth';
 
 const run = promisify(execFile);
 const CLI = join(__dirname, '../../dist/loadgen/cli.js');
@@ -21,14 +22,14 @@ describe('loadgen against a gateway with mock workers', () => {
   });
   afterAll(async () => c?.close());
 
-  const base = (): RunConfig => ({ urls: [c.gateway.url], model: 'qwen3-mock', api: 'chat', stream: true, maxTokens: 8, seed: 3, timeoutMs: 10_000, workload: 'multiturn', spread: 'request', maxConnections: 32 });
+  const base = (): RunConfig => ({ urls: [c.gateway.url], model: 'qwen3-mock', api: 'chat', stream: true, maxTokens: 8, seed: 3, timeoutMs: 10_000, workload: 'multiturn', spread: 'request', maxConnections: 32, apiKey: TEST_API_KEY });
 
   it('counts exactly what the workers served, and measures ITL near the engine step', async () => {
     const before = c.workers.map((w) => w.engine.loads());
     const { samples, elapsedMs, offeredRps } = await runLoad({ ...base(), concurrency: 4, requests: 24 });
     const r = buildReport(samples, elapsedMs, offeredRps, {});
     expect(r.requests).toEqual({ sent: 24, ok: 24, failed: 0 });
-    const metrics = await (await fetch(`${c.gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${c.gateway.url}/metrics`, { headers: ADMIN })).text();
     const served = [...metrics.matchAll(/drover_inference_requests_total\{[^}]*\} (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
     expect(served).toBe(24);
     expect(before.length).toBe(2);
@@ -70,7 +71,7 @@ describe('loadgen against a gateway with mock workers', () => {
 
   it('the CLI writes the documented JSON and an HTML report that renders in Chromium', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'loadgen-'));
-    const out = await run(process.execPath, [CLI, '--url', c.gateway.url, '--model', 'qwen3-mock', '--requests', '10', '--concurrency', '3', '--max-tokens', '4', '--json', join(dir, 'r.json'), '--html', join(dir, 'r.html'), '--quiet']);
+    const out = await run(process.execPath, [CLI, '--url', c.gateway.url, '--api-key', TEST_API_KEY, '--model', 'qwen3-mock', '--requests', '10', '--concurrency', '3', '--max-tokens', '4', '--json', join(dir, 'r.json'), '--html', join(dir, 'r.html'), '--quiet']);
     expect(out.stdout).toContain('requests   sent 10, ok 10');
     const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
     for (const key of ['requests', 'ttft_ms', 'itl_ms', 'e2e_ms', 'rps_achieved', 'output_tokens_per_s', 'cached_token_ratio', 'errors', 'per_url', 'timeline']) expect(json, key).toHaveProperty(key);

@@ -1,8 +1,9 @@
 import { loadConfig } from '../../src/config/load-config';
 import type { GatewayConfig } from '../../src/config/options';
+import { TEST_ADMIN_KEY, TEST_API_KEY } from './auth';
 
-/** A gateway config for tests: loopback, a free port, quiet logs, fast health checks. */
+/** A gateway config for tests: loopback, a free port, quiet logs, fast health checks, the test keys. */
 export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
   const base = loadConfig(['--port', '0', '--log-level', 'silent', '--health-check-interval-ms', '200'], {});
-  return { ...base, ...overrides };
+  return { ...base, apiKey: [TEST_API_KEY], adminKey: TEST_ADMIN_KEY, ...overrides };
 }

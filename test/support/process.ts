@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { TEST_ADMIN_KEY, TEST_API_KEY } from './auth';
 
 const ROOT = join(__dirname, '../..');
 
@@ -8,14 +9,19 @@ export interface GatewayProcess {
   child: ChildProcess;
   /** Every JSON log line the process printed so far. */
   logs: Record<string, unknown>[];
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the compiled gateway (dist/src/main.js) as a child process and waits for its URL. */
+/**
+ * Starts the compiled gateway (dist/src/main.js) as a child process and waits for its URL. It gets
+ * the test keys through the environment (DROVER_API_KEY, DROVER_ADMIN_KEY) unless `env` says otherwise.
+ */
 export function startGatewayProcess(args: string[], env: Record<string, string> = {}): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js'), '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    env: { ...process.env, DROVER_API_KEY: TEST_API_KEY, DROVER_ADMIN_KEY: TEST_ADMIN_KEY, ...env },
   });
   const logs: Record<string, unknown>[] = [];
   let buffer = '';
@@ -38,6 +44,7 @@ export function startGatewayProcess(args: string[], env: Record<string, string> 
               url: String(entry.url),
               child,
               logs,
+              stderr: () => stderr,
               stop: (signal = 'SIGTERM') =>
                 new Promise((res) => {
                   if (child.exitCode !== null || child.signalCode !== null) return res(child.exitCode);

@@ -21,6 +21,7 @@ export type DroverErrorCode =
   | 'queue_timeout'
   | 'shutting_down'
   | 'unauthorized'
+  | 'forbidden'
   | 'internal';
 
 export interface DroverErrorOptions {

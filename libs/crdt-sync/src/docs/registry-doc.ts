@@ -5,8 +5,8 @@ import { compareEpoch } from './epoch';
 import { compareLww, HybridTimestamps, type JsonValue, type LwwEntry, toStored } from './lww';
 import { entryKey, LwwIndex, type WinnerChange } from './lww-index';
 
-/** The replicated maps of the registry document. */
-export const REGISTRY_MAPS = ['workers', 'policies', 'health'] as const;
+/** The replicated maps of the registry document (`keys`: client API keys, hashed, by key id). */
+export const REGISTRY_MAPS = ['workers', 'policies', 'health', 'keys'] as const;
 export type RegistryMapName = (typeof REGISTRY_MAPS)[number];
 
 export interface RegistryChange {
@@ -64,7 +64,7 @@ interface DocState {
 
 /**
  * The low-churn, multi-writer state of the mesh as one Yjs document: the worker registry, per-model
- * policy config and per-node health verdicts. Entries are LWW by (ts, by). The document grows with
+ * policy config, per-node health verdicts and client API keys (hashes and limits). Entries are LWW by (ts, by). The document grows with
  * every overwrite even with gc on (ARCHITECTURE §4), so past a bound it is compacted: rebuilt from
  * its live entries into a new epoch, which peers adopt (merging in whatever they wrote meanwhile).
  */
