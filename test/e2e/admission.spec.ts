@@ -113,7 +113,7 @@ describe('admission: concurrency cap with a bounded queue', () => {
 describe('admission: per-API-key rate limits', () => {
   let c: TestCluster;
   beforeAll(async () => {
-    c = await startCluster({ workers: 1, worker: { decodeBaseMs: 1 }, gateway: { rateLimitRpm: 3, rateLimitTpm: 40 } });
+    c = await startCluster({ workers: 1, worker: { decodeBaseMs: 1 }, gateway: { rateLimitRpm: 3, rateLimitTpm: 40, apiKey: ['key-a', 'key-b', 'key-c'] } });
   });
   afterAll(async () => c?.close());
 
