@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { startGateway, type RunningGateway } from '../../src/gateway';
 import { testConfig } from '../support/config';
+import { ADMIN } from '../support/auth';
 import { lenmlModelDir } from '../support/model-dirs';
 
 type MockWorker = Awaited<ReturnType<typeof startMockWorker>>;
@@ -32,7 +33,7 @@ describe('models: several models with their own tokenizers, side by side', () =>
   });
 
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as any };
   };
 
@@ -76,7 +77,7 @@ describe('models: several models with their own tokenizers, side by side', () =>
   });
 
   it('lists every model with its capabilities and where its tokenizer came from', async () => {
-    const res = await fetch(`${gateway.url}/v1/models`);
+    const res = await fetch(`${gateway.url}/v1/models`, { headers: ADMIN });
     const list = ((await res.json()) as { data: any[] }).data;
     const byId = Object.fromEntries(list.map((m) => [m.id, m]));
     // This package's Llama template predates tool definitions; Qwen3's renders them.
