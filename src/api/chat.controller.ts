@@ -6,14 +6,16 @@ import { canonicalChatText } from '../inference/canonical-text';
 import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
 import { IMAGE_PLACEHOLDER_TEXT, VisionService, type ImageRef } from '../multimodal/vision.service';
-import type { InferenceRequest } from '../inference/inference-types';
+import type { InferenceRequest, TokenLogprob } from '../inference/inference-types';
 import { CLOCK } from '../runtime/tokens';
 import { endSpan, startSpan } from '../observability/tracing';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { chatChunk, chatCompletion, chatContentChunks, usageBody } from './openai-format';
 import { chatCompletionSchema, type ChatCompletionBody } from './openai-schemas';
 import { requestScope } from './request-context';
-import { samplingFrom, stopStrings } from './sampling';
+import { logprobsRequest, samplingFrom, stopStrings } from './sampling';
+import { chatLogprobContent } from './logprobs-format';
+import { extensionConstraints, responseFormatConstraint, singleConstraint } from './structured-output';
 import { SseWriter } from './sse';
 import { parseBody } from './validation';
 import { firstEvent, streamCompletion } from './stream-runner';
@@ -37,6 +39,8 @@ export class ChatController {
       return this.proxy.forward({ api: 'chat', body: raw as Record<string, unknown>, routeText: canonicalChatText(body.messages), user: body.user }, req, reply);
     }
     this.inference.requireModel(body.model);
+    const constraint = singleConstraint([responseFormatConstraint(body.response_format), ...extensionConstraints(body)]);
+    const logprobs = logprobsRequest(body);
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
     const id = `chatcmpl-${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 48)}`;
@@ -69,20 +73,28 @@ export class ChatController {
       ...prompt,
       promptText: encoded.text,
       maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
-      sampling: samplingFrom(body),
+      sampling: { ...samplingFrom(body), ...constraint },
       stop: stopStrings(body.stop),
       skipSpecialTokens: body.skip_special_tokens ?? true,
       user: body.user,
       buffered: !body.stream,
+      logprobs,
     };
+    const topN = logprobs?.topN ?? 0;
+    const lpBody = (entries: TokenLogprob[] | undefined) => (logprobs ? { content: chatLogprobContent(tokenizer, entries ?? [], topN), refusal: null } : null);
     const events = this.inference.generate(request);
 
     if (!body.stream) {
       let text = '';
+      let lps: TokenLogprob[] = [];
       for await (const e of events) {
-        if (e.type === 'text') text += e.text;
-        else if (e.type === 'reset') text = '';
-        else reply.header('x-drover-worker', e.workerId).send(chatCompletion(id, created, body.model, text, e.finishReason, e.usage));
+        if (e.type === 'text') {
+          text += e.text;
+          if (e.logprobs) lps.push(...e.logprobs);
+        } else if (e.type === 'reset') {
+          text = '';
+          lps = [];
+        } else reply.header('x-drover-worker', e.workerId).send(chatCompletion(id, created, body.model, text, e.finishReason, e.usage, lpBody(lps)));
       }
       return;
     }
@@ -92,7 +104,8 @@ export class ChatController {
     const contentChunk = chatContentChunks(id, created, body.model);
     await streamCompletion(head, events, new SseWriter(reply, requestId), {
       first: () => chatChunk(id, created, body.model, { role: 'assistant', content: '' }, null),
-      text: contentChunk,
+      // Without logprobs every content chunk is pre-serialized (the hot path).
+      text: logprobs ? (t, e) => chatChunk(id, created, body.model, { content: t }, null, lpBody(e.logprobs)) : contentChunk,
       end: (e) => chatChunk(id, created, body.model, {}, e.finishReason),
       usage: includeUsage ? (u) => ({ ...chatChunk(id, created, body.model, null, null), choices: [], usage: usageBody(u) }) : undefined,
     });

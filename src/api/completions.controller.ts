@@ -4,14 +4,16 @@ import { DroverError, type Clock } from '@drover/runtime';
 import { canonicalPromptText } from '../inference/canonical-text';
 import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
-import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
+import type { FinishReason, InferenceRequest, TokenLogprob, Usage } from '../inference/inference-types';
 import { CLOCK } from '../runtime/tokens';
 import type { Tokenizer } from '@drover/tokenizer';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { textChunk, textCompletion, usageBody } from './openai-format';
 import { completionSchema, type CompletionBody } from './openai-schemas';
 import { requestScope } from './request-context';
+import { completionLogprobs } from './logprobs-format';
 import { samplingFrom, stopStrings } from './sampling';
+import { extensionConstraints, responseFormatConstraint, singleConstraint } from './structured-output';
 import { SseWriter } from './sse';
 import { firstEvent, streamCompletion } from './stream-runner';
 import { parseBody } from './validation';
@@ -38,6 +40,8 @@ export class CompletionsController {
     this.inference.requireModel(body.model);
     if (body.echo) throw new DroverError('unsupported', "'echo' is not supported.", { param: 'echo' });
     if (body.suffix) throw new DroverError('unsupported', "'suffix' is not supported.", { param: 'suffix' });
+    const constraint = singleConstraint([responseFormatConstraint(body.response_format as Record<string, unknown> | undefined), ...extensionConstraints(body)]);
+    const topN = body.logprobs ?? undefined;
     const tokenizer = await this.tokenizers.forModel(body.model);
     const prompts = await this.promptsOf(body, tokenizer);
     const scope = requestScope(req, reply);
@@ -49,7 +53,8 @@ export class CompletionsController {
       model: body.model,
       tokenizer,
       maxTokens: body.max_tokens ?? 16,
-      sampling: samplingFrom(body),
+      sampling: { ...samplingFrom(body), ...constraint },
+      logprobs: topN === undefined ? undefined : { topN },
       stop: stopStrings(body.stop),
       skipSpecialTokens: body.skip_special_tokens ?? true,
       user: body.user,
@@ -64,7 +69,10 @@ export class CompletionsController {
     for (const r of requests) this.inference.checkBudget(r.model, r.promptIds.length, r.maxTokens);
 
     if (!body.stream) {
-      const results = await Promise.all(requests.map((r) => this.collect(r)));
+      const results = (await Promise.all(requests.map((r) => this.collect(r)))).map((r) => ({
+        ...r,
+        logprobs: topN === undefined ? undefined : completionLogprobs(tokenizer, r.logprobs, topN, 0),
+      }));
       const usage: Usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
       for (const r of results) {
         usage.promptTokens += r.usage.promptTokens;
@@ -82,13 +90,19 @@ export class CompletionsController {
     const events = this.inference.generate(requests[0]);
     const head = await firstEvent(events);
     const sse = new SseWriter(reply, requestId);
+    let offset = 0;
     for (let i = 0; i < requests.length; i++) {
       index = i;
+      offset = 0;
       const ev = i === 0 ? events : this.inference.generate(requests[i]);
       const h = i === 0 ? head : await firstEvent(ev);
       const last = i === requests.length - 1;
       await streamCompletion(h, ev, sse, {
-        text: (t) => textChunk(id, created, body.model, index, t, null),
+        text: (t, e) => {
+          const lp = topN === undefined ? null : completionLogprobs(tokenizer, e.logprobs ?? [], topN, offset);
+          offset += t.length;
+          return textChunk(id, created, body.model, index, t, null, lp);
+        },
         end: (e) => {
           total.promptTokens += e.usage.promptTokens;
           total.completionTokens += e.usage.completionTokens;
@@ -100,12 +114,17 @@ export class CompletionsController {
     }
   }
 
-  private async collect(r: InferenceRequest): Promise<{ text: string; reason: FinishReason; usage: Usage }> {
+  private async collect(r: InferenceRequest): Promise<{ text: string; reason: FinishReason; usage: Usage; logprobs: TokenLogprob[] }> {
     let text = '';
+    let logprobs: TokenLogprob[] = [];
     for await (const e of this.inference.generate(r)) {
-      if (e.type === 'text') text += e.text;
-      else if (e.type === 'reset') text = '';
-      else return { text, reason: e.finishReason, usage: e.usage };
+      if (e.type === 'text') {
+        text += e.text;
+        if (e.logprobs) logprobs.push(...e.logprobs);
+      } else if (e.type === 'reset') {
+        text = '';
+        logprobs = [];
+      } else return { text, reason: e.finishReason, usage: e.usage, logprobs };
     }
     throw new DroverError('internal', 'the request ended without a result');
   }

@@ -14,26 +14,26 @@ function finish(reason: FinishReason | null): 'stop' | 'length' | null {
   return reason === null ? null : reason === 'length' ? 'length' : 'stop';
 }
 
-export function chatCompletion(id: string, created: number, model: string, text: string, reason: FinishReason, usage: Usage): Record<string, unknown> {
+export function chatCompletion(id: string, created: number, model: string, text: string, reason: FinishReason, usage: Usage, logprobs: unknown = null): Record<string, unknown> {
   return {
     id,
     object: 'chat.completion',
     created,
     model,
     system_fingerprint: null,
-    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finish(reason) }],
+    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs, finish_reason: finish(reason) }],
     usage: usageBody(usage),
   };
 }
 
-export function chatChunk(id: string, created: number, model: string, delta: Record<string, unknown> | null, reason: FinishReason | null): Record<string, unknown> {
+export function chatChunk(id: string, created: number, model: string, delta: Record<string, unknown> | null, reason: FinishReason | null, logprobs: unknown = null): Record<string, unknown> {
   return {
     id,
     object: 'chat.completion.chunk',
     created,
     model,
     system_fingerprint: null,
-    choices: delta === null ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finish(reason) }],
+    choices: delta === null ? [] : [{ index: 0, delta, logprobs, finish_reason: finish(reason) }],
   };
 }
 
@@ -48,25 +48,25 @@ export function chatContentChunks(id: string, created: number, model: string): (
   return (content) => head + JSON.stringify(content) + tail;
 }
 
-export function textCompletion(id: string, created: number, model: string, choices: { text: string; reason: FinishReason }[], usage: Usage): Record<string, unknown> {
+export function textCompletion(id: string, created: number, model: string, choices: { text: string; reason: FinishReason; logprobs?: unknown }[], usage: Usage): Record<string, unknown> {
   return {
     id,
     object: 'text_completion',
     created,
     model,
     system_fingerprint: null,
-    choices: choices.map((c, index) => ({ index, text: c.text, logprobs: null, finish_reason: finish(c.reason) })),
+    choices: choices.map((c, index) => ({ index, text: c.text, logprobs: c.logprobs ?? null, finish_reason: finish(c.reason) })),
     usage: usageBody(usage),
   };
 }
 
-export function textChunk(id: string, created: number, model: string, index: number, text: string, reason: FinishReason | null): Record<string, unknown> {
+export function textChunk(id: string, created: number, model: string, index: number, text: string, reason: FinishReason | null, logprobs: unknown = null): Record<string, unknown> {
   return {
     id,
     object: 'text_completion',
     created,
     model,
     system_fingerprint: null,
-    choices: [{ index, text, logprobs: null, finish_reason: finish(reason) }],
+    choices: [{ index, text, logprobs, finish_reason: finish(reason) }],
   };
 }

@@ -45,7 +45,9 @@ export const chatCompletionSchema = z.looseObject({
   max_completion_tokens: positiveInt,
   tools: z.array(z.unknown()).nullable().optional(),
   tool_choice: z.unknown().optional(),
-  response_format: z.looseObject({ type: z.enum(['text', 'json_object', 'json_schema']) }).nullable().optional(),
+  response_format: z.looseObject({ type: z.enum(['text', 'json_object', 'json_schema', 'structural_tag']) }).nullable().optional(),
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
   chat_template_kwargs: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -53,6 +55,7 @@ export const completionSchema = z.looseObject({
   ...samplingFields,
   prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number().int().min(0)).min(1), z.array(z.array(z.number().int().min(0)).min(1)).min(1)]),
   echo: z.boolean().nullable().optional(),
+  logprobs: z.number().int().min(0).max(20).nullable().optional(),
   suffix: z.string().nullable().optional(),
 });
 

@@ -19,6 +19,8 @@ export const responsesSchema = z.looseObject({
   previous_response_id: z.string().nullable().optional(),
   user: z.string().optional(),
   metadata: z.record(z.string(), z.string()).nullable().optional(),
+  text: z.looseObject({ format: z.looseObject({ type: z.enum(['text', 'json_object', 'json_schema']) }).optional() }).nullable().optional(),
+  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
 });
 
 export type ResponsesBody = z.infer<typeof responsesSchema>;

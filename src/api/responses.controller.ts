@@ -5,12 +5,14 @@ import { openAiErrorBody } from '../errors/error-body';
 import { toDroverError } from '../errors/to-drover-error';
 import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
-import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
+import type { FinishReason, InferenceRequest, TokenLogprob, Usage } from '../inference/inference-types';
 import { CLOCK } from '../runtime/tokens';
 import type { StoredResponse } from '../storage/response-store';
 import { ResponseStoreService } from '../storage/response-store.service';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
+import { chatLogprobContent } from './logprobs-format';
 import { requestScope } from './request-context';
+import { responseFormatConstraint, singleConstraint } from './structured-output';
 import { responsesSchema, type ResponsesBody } from './responses-schemas';
 import { SseWriter } from './sse';
 import { parseBody } from './validation';
@@ -56,6 +58,9 @@ export class ResponsesController {
     const id = `resp_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;
     const itemId = `msg_${id.slice(5)}`;
     const createdAt = Math.floor(this.clock.now() / 1000);
+    // Responses' text.format carries the schema directly ({type, name, schema, strict}).
+    const constraint = singleConstraint([responseFormatConstraint(body.text?.format, 'text.format')]);
+    const topN = body.top_logprobs ?? undefined;
     const conversation = await this.conversationFor(body);
     const tokenizer = await this.tokenizers.forModel(body.model);
     const encoded = await tokenizer.encodeChat(conversation, { addGenerationPrompt: true });
@@ -66,15 +71,18 @@ export class ResponsesController {
       promptIds: encoded.ids,
       promptText: encoded.text,
       maxTokens: body.max_output_tokens ?? undefined,
-      sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined },
+      sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, ...constraint },
+      logprobs: topN === undefined ? undefined : { topN },
       stop: [],
       skipSpecialTokens: true,
       user: body.user,
       buffered: !body.stream,
     };
     const events = this.inference.generate(request);
+    let lps: TokenLogprob[] = [];
+    const lpOf = (entries: TokenLogprob[] | undefined) => (topN === undefined ? [] : chatLogprobContent(tokenizer, entries ?? [], topN));
     const build = (status: string, text: string, reason: FinishReason | null, usage: Usage | null) =>
-      responseObject(id, itemId, createdAt, body, status, text, reason, usage);
+      responseObject(id, itemId, createdAt, body, status, text, reason, usage, lpOf(lps));
     const finish = async (text: string, reason: FinishReason, usage: Usage) => {
       const final = build(reason === 'length' ? 'incomplete' : 'completed', text, reason, usage);
       if (body.store !== false) {
@@ -86,9 +94,13 @@ export class ResponsesController {
     if (!body.stream) {
       let text = '';
       for await (const e of events) {
-        if (e.type === 'text') text += e.text;
-        else if (e.type === 'reset') text = '';
-        else reply.send(await finish(text, e.finishReason, e.usage));
+        if (e.type === 'text') {
+          text += e.text;
+          if (e.logprobs) lps.push(...e.logprobs);
+        } else if (e.type === 'reset') {
+          text = '';
+          lps = [];
+        } else reply.send(await finish(text, e.finishReason, e.usage));
       }
       return;
     }
@@ -112,11 +124,12 @@ export class ResponsesController {
         if (sse.isClosed) break;
         if (e.type === 'text') {
           text += e.text;
-          emit('response.output_text.delta', { ...where, delta: e.text, logprobs: [] });
+          if (e.logprobs) lps.push(...e.logprobs);
+          emit('response.output_text.delta', { ...where, delta: e.text, logprobs: lpOf(e.logprobs) });
         } else if (e.type === 'end') {
           const final = await finish(text, e.finishReason, e.usage);
-          emit('response.output_text.done', { ...where, text, logprobs: [] });
-          emit('response.content_part.done', { ...where, part: { type: 'output_text', text, annotations: [] } });
+          emit('response.output_text.done', { ...where, text, logprobs: lpOf(lps) });
+          emit('response.content_part.done', { ...where, part: { type: 'output_text', text, annotations: [], logprobs: lpOf(lps) } });
           emit('response.output_item.done', { output_index: 0, item: (final.output as unknown[])[0] });
           emit(final.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: final });
         }
@@ -149,7 +162,7 @@ export class ResponsesController {
   }
 }
 
-function responseObject(id: string, itemId: string, createdAt: number, body: ResponsesBody, status: string, text: string, reason: FinishReason | null, usage: Usage | null): Record<string, unknown> {
+function responseObject(id: string, itemId: string, createdAt: number, body: ResponsesBody, status: string, text: string, reason: FinishReason | null, usage: Usage | null, logprobs: unknown[] = []): Record<string, unknown> {
   const done = status !== 'in_progress';
   return {
     id,
@@ -161,7 +174,7 @@ function responseObject(id: string, itemId: string, createdAt: number, body: Res
     instructions: body.instructions ?? null,
     max_output_tokens: body.max_output_tokens ?? null,
     model: body.model,
-    output: done ? [{ id: itemId, type: 'message', status: status === 'completed' ? 'completed' : 'incomplete', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }] : [],
+    output: done ? [{ id: itemId, type: 'message', status: status === 'completed' ? 'completed' : 'incomplete', role: 'assistant', content: [{ type: 'output_text', text, annotations: [], logprobs }] }] : [],
     parallel_tool_calls: false,
     previous_response_id: body.previous_response_id ?? null,
     store: body.store !== false,
@@ -169,7 +182,8 @@ function responseObject(id: string, itemId: string, createdAt: number, body: Res
     top_p: body.top_p ?? 1,
     tool_choice: 'auto',
     tools: [],
-    text: { format: { type: 'text' } },
+    text: { format: body.text?.format ?? { type: 'text' } },
+    top_logprobs: body.top_logprobs ?? null,
     metadata: body.metadata ?? {},
     usage: usage
       ? {

@@ -35,6 +35,14 @@ export function samplingFrom(body: SamplingBody): InferenceRequest['sampling'] {
   };
 }
 
+/** Chat's `logprobs` / `top_logprobs` → what to ask the engine for (top_logprobs needs logprobs, as OpenAI says). */
+export function logprobsRequest(body: { logprobs?: boolean | null; top_logprobs?: number | null }): { topN: number } | undefined {
+  if (body.top_logprobs !== undefined && body.top_logprobs !== null && body.logprobs !== true) {
+    throw new DroverError('invalid_request', "'top_logprobs' needs 'logprobs' set to true.", { param: 'top_logprobs' });
+  }
+  return body.logprobs === true ? { topN: body.top_logprobs ?? 0 } : undefined;
+}
+
 export function stopStrings(stop: string | string[] | null | undefined): string[] {
   if (stop === undefined || stop === null) return [];
   const list = Array.isArray(stop) ? stop : [stop];

@@ -5,7 +5,7 @@ import type { SseWriter } from './sse';
 
 export interface ChunkBuilders {
   first?: () => unknown;
-  text: (text: string) => unknown;
+  text: (text: string, event: Extract<InferenceEvent, { type: 'text' }>) => unknown;
   end: (e: Extract<InferenceEvent, { type: 'end' }>) => unknown;
   usage?: (u: Usage) => unknown;
 }
@@ -42,7 +42,7 @@ export async function streamCompletion(
       }
       if (!started && build.first) sse.data(build.first());
       started = true;
-      if (e.type === 'text') sse.data(build.text(e.text));
+      if (e.type === 'text') sse.data(build.text(e.text, e));
       else if (e.type === 'end') {
         sse.data(build.end(e));
         if (build.usage) sse.data(build.usage(e.usage));

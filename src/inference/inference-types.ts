@@ -37,6 +37,8 @@ export interface InferenceRequest {
   metadata: Record<string, string>;
   /** The request span's context: inference spans are its children. */
   trace: Context;
+  /** Output log-probabilities wanted, with this many top alternatives per token. */
+  logprobs?: { topN: number };
   /**
    * The client sees nothing until the end (non-streaming): a failure even after output started can
    * be retried from scratch on another worker (the consumer gets a `reset` event first).
@@ -44,7 +46,15 @@ export interface InferenceRequest {
   buffered?: boolean;
 }
 
+/** One generated token's log-probability, and its most likely alternatives when asked. */
+export interface TokenLogprob {
+  id: number;
+  logprob: number;
+  top: { id: number; logprob: number }[];
+}
+
 export type InferenceEvent =
-  | { type: 'text'; text: string }
+  /** `logprobs`: the tokens whose text this event completes (when the request asked for them). */
+  | { type: 'text'; text: string; logprobs?: TokenLogprob[] }
   | { type: 'reset' }
   | { type: 'end'; finishReason: FinishReason; usage: Usage; workerId: string; matchedStop?: string | number };

@@ -11,7 +11,8 @@ import { CLOCK, CONFIG, LOGGER, METRICS, RNG, TIMERS } from '../runtime/tokens';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import type { WorkerRecord } from '../workers/worker-record';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
-import type { FinishReason, InferenceEvent, InferenceRequest, Usage } from './inference-types';
+import type { FinishReason, InferenceEvent, InferenceRequest, TokenLogprob, Usage } from './inference-types';
+import { tokenLogprobs } from './token-logprobs';
 import { ModelCatalogService } from './model-catalog.service';
 import { backoffMs, countsAgainstWorker, FirstTokenTimeout, isRetryable, StreamIdleTimeout, WorkerTimeout } from './retry-policy';
 
@@ -193,6 +194,9 @@ export class InferenceService {
     };
 
     let completionTokens = 0;
+    const pendingLogprobs: TokenLogprob[] = [];
+    // The token that ended the output (EOS, a stop token) has no text: clients see no logprob for it.
+    const endIds = req.logprobs ? new Set([...(req.sampling.ignoreEos ? [] : served.eosTokenIds), ...(req.sampling.stopTokenIds ?? [])]) : undefined;
     let decodeMs = 0;
     let usage: Usage = { promptTokens: req.promptIds.length, completionTokens: 0, cachedTokens: 0 };
     let finishReason: FinishReason | undefined;
@@ -213,6 +217,7 @@ export class InferenceService {
         // Streaming workers send every token in chunks; a worker that only sends `complete`
         // carries the whole output there.
         const ids = event.type === 'chunk' ? event.tokenIds : sawChunk ? [] : event.outputIds;
+        if (req.logprobs && event.logprobs && (event.type === 'chunk' || !sawChunk)) pendingLogprobs.push(...tokenLogprobs(event.logprobs, endIds));
         sawChunk ||= event.type === 'chunk';
         if (ids.length > 0) {
           lastOutputAt = this.clock.now();
@@ -229,7 +234,7 @@ export class InferenceService {
           completionTokens += ids.length;
           if (step.text) {
             progress.emitted = true;
-            yield { type: 'text', text: step.text };
+            yield pendingLogprobs.length > 0 ? { type: 'text', text: step.text, logprobs: pendingLogprobs.splice(0) } : { type: 'text', text: step.text };
           }
           if (step.finished) {
             finishReason = 'stop';
@@ -247,9 +252,9 @@ export class InferenceService {
       if (req.signal.aborted) return;
       outcome = 'ok';
       const tail = decoder.finished ? '' : decoder.flush();
-      if (tail) {
-        progress.emitted = true;
-        yield { type: 'text', text: tail };
+      if (tail || pendingLogprobs.length > 0) {
+        progress.emitted ||= tail.length > 0;
+        yield pendingLogprobs.length > 0 ? { type: 'text', text: tail, logprobs: pendingLogprobs.splice(0) } : { type: 'text', text: tail };
       }
       usage.completionTokens = completionTokens;
       finishReason ??= 'stop';
@@ -313,6 +318,7 @@ export class InferenceService {
         sampling: { ...req.sampling, maxNewTokens, skipSpecialTokens: req.skipSpecialTokens },
         stream: true,
         multimodal: req.multimodal,
+        logprobs: req.logprobs,
       },
       { signal, deadlineMs: this.config.requestTimeoutMs, metadata },
     );

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_ENGINE_CONFIG } from './engine-config';
+import { loadReplies, type ScriptedReply } from './server/mock-replies';
 import { startMockWorker, type MockWorker } from './server/mock-server';
 
 const HELP = `usage: npm run worker -- [options]
@@ -21,6 +22,10 @@ Starts mock SGLang-compatible (or vLLM-compatible) gRPC workers with a simulated
   --tokenizer-dir DIR        the served model's Hugging Face files (tokenizer.json,
                              tokenizer_config.json, ...): output uses its tokens and EOS, and
                              GetTokenizer sends them (default: the bundled Qwen3 tokenizer)
+  --replies FILE             scripted replies: JSON lines {"match": "...", "reply": "..."}; the
+                             first entry whose match occurs in the text of the prompt's last
+                             message is the output, tokenized with the served model's tokenizer
+                             and streamed token by token (no match: the usual generated text)
   --vision                   serve a vision model (supports_vision; Generate accepts images as
                              Qwen2-VL pixel_values + image_grid_thw and validates them)
 Engine (cost model and cache):
@@ -63,6 +68,7 @@ async function main(): Promise<void> {
     echo: { type: 'boolean', default: false },
     vision: { type: 'boolean', default: false },
     'tokenizer-dir': { type: 'string' },
+    replies: { type: 'string' },
     'fail-rate': { type: 'string', default: '0' },
     'fail-status': { type: 'string', default: '14' },
     'stall-after-tokens': { type: 'string', default: '0' },
@@ -106,6 +112,12 @@ async function main(): Promise<void> {
   const maxContextLength = int('max-context-length', 1);
   const crashAfterRequests = int('crash-after-requests');
   const faults = { failRate: num('fail-rate'), failStatus: int('fail-status'), stallAfterTokens: int('stall-after-tokens'), unhealthy: values.unhealthy === true };
+  let replies: ScriptedReply[] = [];
+  try {
+    replies = values.replies === undefined ? [] : loadReplies(String(values.replies));
+  } catch (err) {
+    fail(`--replies: ${(err as Error).message}`);
+  }
   const workers: MockWorker[] = [];
   for (let i = 0; i < count; i++) {
     const w = await startMockWorker({
@@ -118,6 +130,7 @@ async function main(): Promise<void> {
       echo: values.echo === true,
       vision: values.vision === true,
       tokenizerDir: values['tokenizer-dir'] as string | undefined,
+      replies,
       crashAfterRequests,
       seed: values.seed as string | undefined,
       faults,

@@ -12,6 +12,8 @@ export interface EngineRequest {
   ignoreEos?: boolean;
   /** Seeds the output; without it the prompt's own hash does (same prompt → same answer). */
   seed?: number;
+  /** The output to produce, token by token, then EOS (scripted replies, constrained output). */
+  script?: number[];
 }
 
 export interface TokenCounts {
@@ -293,6 +295,8 @@ export class MockEngine {
 
   private nextToken(a: Active): number {
     if (this.config.echo) return a.req.inputIds[a.output.length];
+    const script = a.req.script;
+    if (script) return a.output.length < script.length ? script[a.output.length] : this.config.eosTokenId;
     const canStop = !a.req.ignoreEos && a.output.length >= (a.req.minNewTokens ?? 0);
     if (canStop && a.rng.next() < this.config.eosProbability) return this.config.eosTokenId;
     return this.vocabulary[a.rng.int(this.vocabulary.length)];

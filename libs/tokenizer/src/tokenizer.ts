@@ -265,6 +265,11 @@ export class Tokenizer {
     return { text, ids };
   }
 
+  /** One token's raw bytes (special tokens included): what logprobs report as `bytes`. */
+  tokenBytes(id: number): Uint8Array {
+    return this.bytes.bytes([id], false);
+  }
+
   createDecoder(opts: DecoderOptions = {}): IncrementalDecoder {
     return new IncrementalDecoder(this.bytes, opts);
   }

@@ -17,8 +17,20 @@ export interface SamplingOptions {
   ignoreEos?: boolean;
   n?: number;
   seed?: number;
+  /** Structured output: at most one of these (the engines' `constraint` oneof). */
   jsonSchema?: string;
   regex?: string;
+  /** EBNF grammar: SGLang's ebnf_grammar, vLLM's grammar. */
+  ebnf?: string;
+  structuralTag?: string;
+}
+
+/** Log-probabilities of the generated tokens, and the `topN` most likely at each position. */
+export interface OutputLogprobs {
+  tokenLogprobs: number[];
+  tokenIds: number[];
+  /** Per position when top logprobs were asked: values and token ids, most likely first. */
+  top: { values: number[]; tokenIds: number[] }[];
 }
 
 export interface GenerateParams {
@@ -29,6 +41,8 @@ export interface GenerateParams {
   stream: boolean;
   /** Images, preprocessed by the gateway (placeholder tokens already expanded in inputIds). */
   multimodal?: MultimodalInput;
+  /** Ask for output log-probabilities (with this many top alternatives per token; 0: none). */
+  logprobs?: { topN: number };
 }
 
 /** A tensor as the engines take it: little-endian bytes, a shape and a numpy-style dtype name. */
@@ -50,7 +64,7 @@ export interface MultimodalInput {
 }
 
 export type GenerateEvent =
-  | { type: 'chunk'; tokenIds: number[]; promptTokens: number; completionTokens: number; cachedTokens: number; index: number }
+  | { type: 'chunk'; tokenIds: number[]; promptTokens: number; completionTokens: number; cachedTokens: number; index: number; logprobs?: OutputLogprobs }
   | {
       type: 'complete';
       outputIds: number[];
@@ -61,6 +75,8 @@ export type GenerateEvent =
       matchedTokenId?: number;
       matchedStopStr?: string;
       index: number;
+      /** Cumulative (engines fill it for non-streaming requests). */
+      logprobs?: OutputLogprobs;
     };
 
 export interface ModelInfo {

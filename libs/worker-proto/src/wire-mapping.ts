@@ -1,4 +1,4 @@
-import type { GenerateEvent, GenerateParams, KvEvent, KvEventBatch, ModelInfo, MultimodalInput, SamplingOptions, TensorData, WorkerLoad, WorkerProtocol } from './types';
+import type { GenerateEvent, GenerateParams, KvEvent, KvEventBatch, ModelInfo, MultimodalInput, OutputLogprobs, SamplingOptions, TensorData, WorkerLoad, WorkerProtocol } from './types';
 
 /**
  * Builds the wire GenerateRequest for each contract. proto3 zero values are not the semantic
@@ -15,10 +15,17 @@ export function toGenerateRequest(protocol: WorkerProtocol, p: GenerateParams): 
       stream: p.stream,
       logprob_start_len: -1,
     };
+    if (p.logprobs) {
+      req.return_logprob = true;
+      req.top_logprobs_num = p.logprobs.topN;
+    }
     if (p.multimodal) req.mm_inputs = sglangMultimodal(p.multimodal);
     return req;
   }
-  const req: Record<string, unknown> = { request_id: p.requestId, tokenized, sampling_params: vllmSampling(s), stream: p.stream };
+  const sampling = vllmSampling(s);
+  // vLLM: logprobs = how many top alternatives (0: only the sampled token's).
+  if (p.logprobs) sampling.logprobs = p.logprobs.topN;
+  const req: Record<string, unknown> = { request_id: p.requestId, tokenized, sampling_params: sampling, stream: p.stream };
   if (p.multimodal) req.mm_inputs = vllmMultimodal(p.multimodal);
   return req;
 }
@@ -66,6 +73,8 @@ function sglangSampling(s: SamplingOptions): Record<string, unknown> {
   if (s.maxNewTokens !== undefined) out.max_new_tokens = s.maxNewTokens;
   if (s.jsonSchema !== undefined) out.json_schema = s.jsonSchema;
   else if (s.regex !== undefined) out.regex = s.regex;
+  else if (s.ebnf !== undefined) out.ebnf_grammar = s.ebnf;
+  else if (s.structuralTag !== undefined) out.structural_tag = s.structuralTag;
   // SGLang takes the seed through custom params (its SamplingParams has no seed field).
   if (s.seed !== undefined) out.custom_params = { fields: { seed: { number_value: s.seed } } };
   return out;
@@ -92,6 +101,8 @@ function vllmSampling(s: SamplingOptions): Record<string, unknown> {
   if (s.seed !== undefined) out.seed = s.seed;
   if (s.jsonSchema !== undefined) out.json_schema = s.jsonSchema;
   else if (s.regex !== undefined) out.regex = s.regex;
+  else if (s.ebnf !== undefined) out.grammar = s.ebnf;
+  else if (s.structuralTag !== undefined) out.structural_tag = s.structuralTag;
   return out;
 }
 
@@ -99,7 +110,9 @@ function vllmSampling(s: SamplingOptions): Record<string, unknown> {
 export function fromGenerateResponse(msg: any): GenerateEvent | undefined {
   if (msg.chunk) {
     const c = msg.chunk;
-    return { type: 'chunk', tokenIds: c.token_ids ?? [], promptTokens: c.prompt_tokens ?? 0, completionTokens: c.completion_tokens ?? 0, cachedTokens: c.cached_tokens ?? 0, index: c.index ?? 0 };
+    const ev: GenerateEvent = { type: 'chunk', tokenIds: c.token_ids ?? [], promptTokens: c.prompt_tokens ?? 0, completionTokens: c.completion_tokens ?? 0, cachedTokens: c.cached_tokens ?? 0, index: c.index ?? 0 };
+    if (c.output_logprobs) ev.logprobs = fromLogprobs(c.output_logprobs);
+    return ev;
   }
   if (msg.complete) {
     const c = msg.complete;
@@ -114,9 +127,18 @@ export function fromGenerateResponse(msg: any): GenerateEvent | undefined {
     };
     if (c.matched_stop === 'matched_token_id') ev.matchedTokenId = c.matched_token_id;
     if (c.matched_stop === 'matched_stop_str') ev.matchedStopStr = c.matched_stop_str;
+    if (c.output_logprobs && (c.output_logprobs.token_ids ?? []).length > 0) ev.logprobs = fromLogprobs(c.output_logprobs);
     return ev;
   }
   return undefined;
+}
+
+function fromLogprobs(l: any): OutputLogprobs {
+  return {
+    tokenLogprobs: l.token_logprobs ?? [],
+    tokenIds: l.token_ids ?? [],
+    top: (l.top_logprobs ?? []).map((t: any) => ({ values: t.values ?? [], tokenIds: t.token_ids ?? [] })),
+  };
 }
 
 export function fromModelInfo(m: any): ModelInfo {

@@ -5,6 +5,10 @@ import { MockEngine, type EngineInit } from '../mock-engine';
 import { qwen3TokenizerPath, qwen3WordVocabulary } from '../vocabulary';
 import { checkVisionInputs } from './mock-vision';
 import { mockModelFiles, tokenizerChunks } from './mock-model-files';
+import { ConstraintError, readConstraint, type MockConstraint } from './mock-constraints';
+import { mockLogprobs } from './mock-logprobs';
+import { MockOutputPlanner } from './mock-output';
+import { loadReplies, type ScriptedReply } from './mock-replies';
 
 export interface MockWorkerOptions extends EngineInit {
   port: number;
@@ -26,6 +30,11 @@ export interface MockWorkerOptions extends EngineInit {
    * these files. Default: the bundled Qwen3 tokenizer.
    */
   tokenizerDir?: string;
+  /**
+   * Scripted replies (or the path of a JSON-lines file of them): the first whose `match` occurs in
+   * the prompt's last message is the output, tokenized with the served model's tokenizer.
+   */
+  replies?: ScriptedReply[] | string;
 }
 
 export interface MockWorker {
@@ -47,10 +56,11 @@ const EOS_IDS = [151645, 151643];
  * by a MockEngine on the system clock.
  */
 export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWorker> {
-  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, protocol = 'sglang', crashAfterRequests = 0, vision = false, metadataHistory = 100, seed, tokenizerDir, ...engineInit } = opts;
+  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, protocol = 'sglang', crashAfterRequests = 0, vision = false, metadataHistory = 100, seed, tokenizerDir, replies, ...engineInit } = opts;
   const vllm = protocol === 'vllm';
   const modelFiles = tokenizerDir ? mockModelFiles(tokenizerDir) : undefined;
   const eosIds = modelFiles ? modelFiles.eosTokenIds : EOS_IDS;
+  const planner = new MockOutputPlanner(() => modelFiles ?? mockModelFiles(), typeof replies === 'string' ? loadReplies(replies) : (replies ?? []));
   const engine = new MockEngine(
     { clock: new SystemClock(), timers: new SystemTimers(), rng: new SeededRng(seed ?? `mock-worker:${port}:${process.pid}`) },
     { vocabulary: engineInit.vocabulary ?? modelFiles?.wordIds ?? qwen3WordVocabulary(), ...(modelFiles && eosIds.length > 0 ? { eosTokenId: eosIds[0] } : {}), ...engineInit },
@@ -93,51 +103,80 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
         }
         inputIds = check.cacheIds;
       }
+      let constraint: MockConstraint | undefined;
+      try {
+        constraint = readConstraint(sp);
+      } catch (err) {
+        if (!(err instanceof ConstraintError)) throw err;
+        call.emit('error', { code: status.INVALID_ARGUMENT, details: err.message });
+        return;
+      }
+      // SGLang: return_logprob + top_logprobs_num; vLLM: sampling_params.logprobs (its top count).
+      const wantLogprobs = vllm ? sp._logprobs === 'logprobs' : r.return_logprob === true;
+      const topN = Math.max(0, Number((vllm ? sp.logprobs : r.top_logprobs_num) ?? 0));
+      const vocabulary = engineInit.vocabulary ?? modelFiles?.wordIds ?? qwen3WordVocabulary();
+      let emitted = 0;
       let done = false;
       call.on('cancelled', () => {
         if (done) return;
         done = true;
         engine.abort(requestId);
       });
-      engine.submit(
-        {
-          requestId,
-          inputIds,
-          maxNewTokens: (vllm ? sp.max_tokens : sp.max_new_tokens) ?? undefined,
-          minNewTokens: (vllm ? sp.min_tokens : sp.min_new_tokens) ?? 0,
-          stopTokenIds: sp.stop_token_ids ?? [],
-          ignoreEos: sp.ignore_eos ?? false,
-          seed: typeof seedValue === 'number' ? seedValue : undefined,
-        },
-        {
-          onTokens(ids, c) {
-            if (done) return;
-            call.write(reply({ chunk: { token_ids: ids, prompt_tokens: c.promptTokens, completion_tokens: c.completionTokens, cached_tokens: c.cachedTokens, index: 0 } }));
-          },
-          onComplete(res) {
-            if (done) return;
-            done = true;
-            const complete: Record<string, unknown> = {
-              output_ids: r.stream ? [] : res.outputIds,
-              finish_reason: res.finishReason,
-              prompt_tokens: res.promptTokens,
-              completion_tokens: res.completionTokens,
-              cached_tokens: res.cachedTokens,
-              index: 0,
-            };
-            if (res.matchedTokenId !== undefined) complete.matched_token_id = res.matchedTokenId;
-            call.write(reply({ complete }));
-            call.end();
-          },
-          onError(code, message) {
-            if (done) return;
-            done = true;
-            const trailers = new Metadata();
-            if (engine.faults.retryAfterMs > 0) trailers.set('retry-after-ms', String(engine.faults.retryAfterMs));
-            call.emit('error', { code, details: message, metadata: trailers });
-          },
+      const promptIds: number[] = r.tokenized?.input_ids ?? [];
+      planner.script(promptIds, constraint).then(
+        (script) => submit(script),
+        (err: Error) => {
+          done = true;
+          call.emit('error', { code: status.INTERNAL, details: `could not read the prompt: ${err.message}` });
         },
       );
+      const submit = (script: number[] | undefined) => {
+        if (done) return;
+        engine.submit(
+          {
+            requestId,
+            inputIds,
+            maxNewTokens: (vllm ? sp.max_tokens : sp.max_new_tokens) ?? undefined,
+            minNewTokens: (vllm ? sp.min_tokens : sp.min_new_tokens) ?? 0,
+            stopTokenIds: sp.stop_token_ids ?? [],
+            ignoreEos: sp.ignore_eos ?? false,
+            seed: typeof seedValue === 'number' ? seedValue : undefined,
+            script,
+          },
+          {
+            onTokens(ids, c) {
+              if (done) return;
+              const chunk: Record<string, unknown> = { token_ids: ids, prompt_tokens: c.promptTokens, completion_tokens: c.completionTokens, cached_tokens: c.cachedTokens, index: 0 };
+              if (wantLogprobs) chunk.output_logprobs = mockLogprobs(ids, emitted, topN, vocabulary);
+              emitted += ids.length;
+              call.write(reply({ chunk }));
+            },
+            onComplete(res) {
+              if (done) return;
+              done = true;
+              const complete: Record<string, unknown> = {
+                output_ids: r.stream ? [] : res.outputIds,
+                finish_reason: res.finishReason,
+                prompt_tokens: res.promptTokens,
+                completion_tokens: res.completionTokens,
+                cached_tokens: res.cachedTokens,
+                index: 0,
+              };
+              if (res.matchedTokenId !== undefined) complete.matched_token_id = res.matchedTokenId;
+              if (wantLogprobs && !r.stream) complete.output_logprobs = mockLogprobs(res.outputIds, 0, topN, vocabulary);
+              call.write(reply({ complete }));
+              call.end();
+            },
+            onError(code, message) {
+              if (done) return;
+              done = true;
+              const trailers = new Metadata();
+              if (engine.faults.retryAfterMs > 0) trailers.set('retry-after-ms', String(engine.faults.retryAfterMs));
+              call.emit('error', { code, details: message, metadata: trailers });
+            },
+          },
+          );
+      };
     },
     HealthCheck: unary(() => (engine.faults.unhealthy ? { healthy: false, message: 'unhealthy (fault injection)' } : { healthy: true, message: 'ok' })),
     Abort: unary((req: any) => {
