@@ -2,6 +2,7 @@ import { startMockWorker } from '@drover/mock-worker';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/gateway';
+import { CLIENT } from '../support/auth';
 import { testConfig } from '../support/config';
 
 type MockWorker = Awaited<ReturnType<typeof startMockWorker>>;
@@ -29,7 +30,7 @@ describe('structured output and logprobs, on both engine contracts', () => {
   });
 
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { ...CLIENT, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as any };
   };
   const messages = [{ role: 'user' as const, content: 'Name a city.' }];
