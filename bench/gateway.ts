@@ -16,8 +16,9 @@ import { Tokenizer } from '@drover/tokenizer';
 import { WorkerClient } from '@drover/worker-proto';
 import { BENCH_AUTH, BENCH_AUTH_ARGS } from './lib/bench-keys';
 import { eventLoopP99Ms } from './lib/event-loop';
+import { runLong } from './lib/gateway-long';
 
-export const description = 'gateway-added latency (c=1) and throughput (c=16) vs direct gRPC';
+export const description = 'gateway-added latency (c=1) and throughput (c=16) vs direct gRPC; --long: 20k-character prompts at c=32, tokenizer threads on/off';
 
 const MAX_TOKENS = 8;
 const MESSAGES = [{ role: 'user' as const, content: 'Give me a short answer about latency.' }];
@@ -134,6 +135,7 @@ async function throughputCount(fn: (i: number) => Promise<void>, concurrency: nu
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
+  if (args.includes('--long')) return runLong(args);
   const quick = args.includes('--quick');
   // --distinct-prompts: every request's message differs, so no render/tokenize cache helps.
   const distinct = args.includes('--distinct-prompts');

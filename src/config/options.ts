@@ -44,6 +44,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('policy', 'string', 'Routing policy.', { default: 'cache_aware', choices: POLICIES }),
   spec('tokenizer', 'string', 'Directory with tokenizer.json and tokenizer_config.json (default: the bundled Qwen3 tokenizer).'),
   spec('modelConfig', 'map', 'Per-model local model directories (tokenizer.json, tokenizer_config.json, ...): name=path, comma-separated or repeated (a map in the config file). Those models use these files instead of asking their workers (GetTokenizer).', { default: {} }),
+  spec('tokenizerThreads', 'int', 'Worker threads that render and tokenize long prompts off the event loop: -1 one per core, 0 off (everything inline).', { default: -1, min: -1, max: 64 }),
+  spec('tokenizerOffloadChars', 'int', 'Prompts (or texts) of at least this many characters are tokenized on the worker threads; shorter ones inline, where a thread hop would cost more.', { default: 4096, min: 1 }),
   spec('modelName', 'string', 'Serve every worker under this model name instead of the name the worker reports.'),
   spec('workerConnectTimeoutMs', 'int', 'Time allowed to reach a worker and detect its protocol.', { default: 5000, min: 1 }),
   spec('requestTimeoutMs', 'int', 'Total time allowed for one inference request.', { default: 600_000, min: 1 }),
@@ -125,6 +127,8 @@ export interface GatewayConfig {
   /** Model name → local directory with its tokenizer files. */
   modelConfig: Record<string, string>;
   modelName?: string;
+  tokenizerThreads: number;
+  tokenizerOffloadChars: number;
   workerConnectTimeoutMs: number;
   requestTimeoutMs: number;
   healthCheckIntervalMs: number;

@@ -1,5 +1,6 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import type { Tokenizer } from '@drover/tokenizer';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { availableParallelism } from 'node:os';
+import { TokenizerPool, type Tokenizer } from '@drover/tokenizer';
 import type { Logger, Metrics } from '@drover/runtime';
 import type { GatewayConfig } from '../config/options';
 import { ModelBundleService } from '../models/model-bundles.service';
@@ -10,8 +11,10 @@ import { CONFIG, LOGGER, METRICS } from '../runtime/tokens';
  * configured directory, else the bundled Qwen3 one) for requests that name no model.
  */
 @Injectable()
-export class TokenizerService implements OnModuleInit {
+export class TokenizerService implements OnModuleInit, OnApplicationShutdown {
   private loaded: Tokenizer | undefined;
+  /** Long prompts render and tokenize here, off the event loop (--tokenizer-threads). */
+  private readonly pool: TokenizerPool | undefined;
 
   private readonly reported = { chat: { hits: 0, misses: 0 }, l0: { hits: 0, misses: 0 }, l1: { hits: 0, misses: 0 } };
 
@@ -22,6 +25,18 @@ export class TokenizerService implements OnModuleInit {
     @Inject(ModelBundleService) private readonly bundles: ModelBundleService,
   ) {
     (metrics as Metrics & { onScrape?: (hook: () => void) => void }).onScrape?.(() => this.publishCacheStats());
+    const threads = config.tokenizerThreads === -1 ? availableParallelism() : config.tokenizerThreads;
+    if (threads > 0 && TokenizerPool.available()) this.pool = new TokenizerPool({ size: threads, thresholdChars: config.tokenizerOffloadChars });
+    else if (threads > 0) log.warn({}, 'tokenizer threads unavailable (compiled tokenizer module not found): long prompts are tokenized on the event loop');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  private withPool(t: Tokenizer): Tokenizer {
+    t.setOffload(this.pool);
+    return t;
   }
 
   /** Cache counters are cumulative in the tokenizer: export their growth since the last scrape. */
@@ -50,7 +65,7 @@ export class TokenizerService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.loaded = this.bundles.fallback.tokenizer;
+    this.loaded = this.withPool(this.bundles.fallback.tokenizer);
     this.log.info({ tokenizer: this.loaded.name, vocab: this.loaded.vocabSize, tokenizerDir: this.config.tokenizer ?? 'bundled' }, 'tokenizer loaded');
   }
 
@@ -60,7 +75,7 @@ export class TokenizerService implements OnModuleInit {
    */
   forModel(model: string): Tokenizer | Promise<Tokenizer> {
     const b = this.bundles.bundle(model);
-    return 'then' in b ? b.then((x) => x.tokenizer) : b.tokenizer;
+    return 'then' in b ? b.then((x) => this.withPool(x.tokenizer)) : this.withPool(b.tokenizer);
   }
 
   get tokenizer(): Tokenizer {

@@ -2,3 +2,4 @@ export { Tokenizer, defaultTokenizerDir, type ChatMessage, type ChatTemplateOpti
 export { IncrementalDecoder, type DecoderOptions, type DecodeStep } from './incremental-decoder';
 export { ByteDecoder, type AddedToken } from './byte-decoder';
 export { LruByteCache } from './lru-byte-cache';
+export { TokenizerPool, DEFAULT_OFFLOAD_CHARS, type TokenizerOffload, type TokenizerPoolOptions } from './tokenizer-pool';

@@ -6,6 +6,7 @@ import { Tokenizer as HfTokenizer } from 'tokenizers';
 import { ByteDecoder, type AddedToken } from './byte-decoder';
 import { IncrementalDecoder, type DecoderOptions } from './incremental-decoder';
 import { LruByteCache } from './lru-byte-cache';
+import type { TokenizerOffload } from './tokenizer-pool';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool' | 'developer';
@@ -99,6 +100,10 @@ export class Tokenizer {
   private readonly boundaryTokens: string[];
   private readonly tokenToIdMap: Map<string, number>;
   private readonly idToTokenList: string[];
+  /** Long inputs go here instead of the event loop (see TokenizerPool); unset: all inline. */
+  private offload: TokenizerOffload | undefined;
+  /** The files this tokenizer was built from (a pool thread builds its own copy from them). */
+  files!: TokenizerFiles;
 
   private constructor(
     readonly name: string,
@@ -162,7 +167,9 @@ export class Tokenizer {
     const extraEos = generation.eos_token_id === undefined ? [] : ([] as number[]).concat(generation.eos_token_id);
     const added = (json.added_tokens ?? []).map((t) => ({ id: t.id, content: t.content, special: t.special }));
     const hf = HfTokenizer.fromString(files.tokenizerJson);
-    return new Tokenizer(name, hf, new ByteDecoder(json.model.vocab, added), config, json.model.vocab, added, opts, extraEos);
+    const tokenizer = new Tokenizer(name, hf, new ByteDecoder(json.model.vocab, added), config, json.model.vocab, added, opts, extraEos);
+    tokenizer.files = files;
+    return tokenizer;
   }
 
   /** The bundled Qwen3 tokenizer, loaded once per process. */
@@ -180,8 +187,14 @@ export class Tokenizer {
     return this.bytes.size;
   }
 
+  /** Sends inputs of at least `offload.thresholdChars` characters to another thread. */
+  setOffload(offload: TokenizerOffload | undefined): void {
+    this.offload = offload;
+  }
+
   async encode(text: string, opts: { addSpecialTokens?: boolean } = {}): Promise<number[]> {
     const add = opts.addSpecialTokens ?? false;
+    if (this.offload && text.length >= this.offload.thresholdChars) return this.offload.encode(this, text, add);
     const key = `${add ? 1 : 0}${text}`;
     const cached = this.l0.get(key);
     if (cached) return cached;
@@ -212,6 +225,10 @@ export class Tokenizer {
    * special-token boundary, so a follow-up turn only encodes what is new.
    */
   async encodeChat(messages: ChatMessage[], opts: ChatTemplateOptions = {}): Promise<{ text: string; ids: number[] }> {
+    // Long inputs go to the pool uncached: serializing a long conversation into a key costs a
+    // copy of it, and distinct long prompts would churn the cache (and the old generation of the
+    // heap) for little gain; the pool threads keep prefix caches for their follow-up turns.
+    if (this.offload && contentChars(messages, opts) >= this.offload.thresholdChars) return this.offload.encodeChat(this, messages, opts);
     const key = this.chat ? chatKey(messages, opts) : undefined;
     if (key !== undefined) {
       const hit = this.chat!.get(key);
@@ -301,6 +318,14 @@ export class Tokenizer {
     }
     return [...cuts].sort((a, b) => a - b);
   }
+}
+
+/** How much text a render and encode would chew through (message content and tool schemas). */
+function contentChars(messages: ChatMessage[], opts: ChatTemplateOptions): number {
+  let n = 0;
+  for (const m of messages) n += m.content?.length ?? 0;
+  if (opts.tools && opts.tools.length > 0) n += JSON.stringify(opts.tools).length;
+  return n;
 }
 
 /** The exact inputs of a template render, as one string (messages first: they differ most). */
