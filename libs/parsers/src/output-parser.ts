@@ -72,6 +72,7 @@ export function createOutputParser(opts: OutputParserOptions): OutputParser {
         calls: [...t.calls, ...f.calls],
         finishReason: f.finishReason,
         malformed: f.malformed,
+        unknownTools: f.unknownTools,
       };
     },
   };

@@ -76,6 +76,8 @@ export interface ToolFlush extends ToolChunk {
   finishReason: 'tool_calls' | null;
   /** Calls whose text broke off or was malformed after the name was sent (arguments repaired). */
   malformed: number;
+  /** Calls to names the request's tools did not offer (kept as calls; see docs/parsers.md). */
+  unknownTools: number;
 }
 
 export interface ToolCallParser {
@@ -101,6 +103,7 @@ export interface OutputChunk {
 export interface OutputFlush extends OutputChunk {
   finishReason: 'tool_calls' | null;
   malformed: number;
+  unknownTools: number;
 }
 
 export interface OutputParser {

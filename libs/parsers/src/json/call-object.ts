@@ -62,11 +62,6 @@ export class CallObjectScanner {
     return this.state === S.Error;
   }
 
-  /** Whether the arguments value started (so a failure after it needs repair()). */
-  get argsStarted(): boolean {
-    return this.args !== null;
-  }
-
   /** Argument text released since the last call. */
   drainArgs(): string {
     const o = this.argsOut;

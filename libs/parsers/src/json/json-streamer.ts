@@ -228,7 +228,9 @@ export class JsonStreamer {
     }
     if (expectValue) {
       if (this.stack.length === 0 && this.firstChar === '') return '{}';
-      if (this.lastTokenOpensValue()) suffix += 'null';
+      // Inside a container a value is awaited only right after ':' (array items wait in ArrItem
+      // with their comma held, objects start in ObjFirst).
+      if (this.stack.length > 0) suffix += 'null';
     }
     return suffix + this.closers();
   }
@@ -241,12 +243,6 @@ export class JsonStreamer {
     const r = this.repair();
     this.state = saved;
     return r;
-  }
-
-  private lastTokenOpensValue(): boolean {
-    // In S.Value inside a container we are right after a ':' (array items start in ArrItem and
-    // have their comma held, objects start in ObjFirst). At top level nothing was released yet.
-    return this.stack.length > 0;
   }
 
   private closers(): string {

@@ -36,7 +36,7 @@ export abstract class ToolParserBase implements ToolCallParser {
     this.buf = '';
     this.sink.end();
     const out = this.sink.take();
-    return { ...out, finishReason: this.sink.count > 0 ? 'tool_calls' : null, malformed: this.sink.malformed };
+    return { ...out, finishReason: this.sink.count > 0 ? 'tool_calls' : null, malformed: this.sink.malformed, unknownTools: this.sink.unknown };
   }
 
   /** Consumes what can be decided; returns the index of the first unconsumed character. */

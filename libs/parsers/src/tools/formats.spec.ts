@@ -128,3 +128,26 @@ describe('text that only starts like a call is released without waiting for the 
     expect(p.push(`[${'a'.repeat(300)}`).content.length).toBeGreaterThan(256);
   });
 });
+
+/** No lone surrogate (String.prototype.isWellFormed is newer than the project's lib setting). */
+function wellFormed(s: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
+describe('characters outside the BMP', () => {
+  it('whole code points in give whole code points out, for every parser', () => {
+    const text = 'Météo 🌦️ <tool_call>{"name": "get_weather", "arguments": {"city": "東京 🗼"}}</tool_call>';
+    const kinds: ToolParserKind[] = ['hermes', 'llama3_json', 'mistral', 'deepseek_v3', 'pythonic', 'harmony', 'kimi_k2'];
+    const cps = Array.from(text);
+    for (const kind of kinds) {
+      for (let cut = 0; cut <= cps.length; cut++) {
+        const p = createOutputParser({ toolParser: kind, tools, reasoning: 'qwen3', rng: new SeededRng('t') });
+        const outs = [p.push(cps.slice(0, cut).join('')), p.push(cps.slice(cut).join('')), p.flush()];
+        for (const o of outs) {
+          expect(wellFormed(o.content), `${kind} cut ${cut}`).toBe(true);
+          for (const d of o.calls) expect(wellFormed(d.argumentsDelta ?? '')).toBe(true);
+        }
+      }
+    }
+  });
+});

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { SeededRng } from '@drover/runtime';
+import { createOutputParser } from '../output-parser';
 import { parseEverySplit } from '../testing/run-split';
 import type { ToolDefinition } from '../types';
 
@@ -89,6 +91,9 @@ describe('hermes tool calls', () => {
   it('a call to a tool the request did not offer is still a call (the tag is unambiguous)', () => {
     const r = parseEverySplit(opts, '<tool_call>{"name": "launch", "arguments": {}}</tool_call>');
     expect(r.calls).toEqual([{ name: 'launch', arguments: {} }]);
+    const p = createOutputParser({ toolParser: 'hermes', tools, rng: new SeededRng('u') });
+    p.push('<tool_call>{"name": "launch", "arguments": {}}</tool_call><tool_call>{"name": "get_time"}</tool_call>');
+    expect(p.flush().unknownTools).toBe(1);
   });
 
   it('without tools in the request nothing is parsed', () => {

@@ -7,6 +7,6 @@ export class PassThroughToolParser implements ToolCallParser {
   }
 
   flush(): ToolFlush {
-    return { text: '', calls: [], finishReason: null, malformed: 0 };
+    return { text: '', calls: [], finishReason: null, malformed: 0, unknownTools: 0 };
   }
 }

@@ -39,7 +39,6 @@ export function plainName(head: string): string | undefined {
 export class SeparatedCallScanner implements CallScanner {
   private state = S.Head;
   private head = '';
-  private fenced = false;
   private readonly json = new JsonStreamer('{');
   private released = false;
   private bad = false;
@@ -127,7 +126,6 @@ export class SeparatedCallScanner implements CallScanner {
           if (rest.length < 7 && at + rest.length === s.length && FENCES[0].startsWith(rest)) return at; // maybe ```json
           const fence = FENCES.find((x) => s.startsWith(x, at));
           if (fence) {
-            this.fenced = true;
             i = at + fence.length;
             this.state = S.Args;
             continue;
@@ -143,10 +141,5 @@ export class SeparatedCallScanner implements CallScanner {
       }
     }
     return i;
-  }
-
-  /** Whether the arguments sat in a code fence whose closing ``` should follow. */
-  get inFence(): boolean {
-    return this.fenced;
   }
 }
