@@ -18,15 +18,18 @@ export const description = 'HTTP passthrough: Drover vs a bare Fastify+undici pr
 
 /**
  * Requests per target before anything is measured. Measured on the project machine (the
- * `warmup_gateway_p50_ms` field shows it per 250 requests): Drover's p50 falls for the first
- * ~750 requests as V8 optimises the request path (Fastify, Nest, routing, JSON, undici) and is
- * flat from there; 1,500 leaves a margin.
+ * `warmup_gateway_p50_ms` field shows Drover's p50 per block of 500): with 1,500 the p50 was still
+ * falling at the end (2.7 → 0.9 ms per 250, then 0.7 ms measured) as V8 optimised Fastify, Nest,
+ * zod, routing and undici; it levels off after ~2,500. 4,000 leaves a margin.
  */
-const WARMUP = 1500;
-const WARMUP_BLOCK = 250;
-const MODEL = 'bench-model';
-const BODY = JSON.stringify({
-  model: MODEL,
+const WARMUP = 4000;
+const WARMUP_BLOCK = 500;
+/** The model the upstream serves (lib/proxy-upstream.ts), and the name Drover gives it with --rename. */
+const UPSTREAM_MODEL = 'bench-upstream';
+const RENAMED = 'bench-model';
+const body = (model: string): string =>
+  JSON.stringify({
+  model,
   messages: [
     { role: 'system', content: 'You are a helpful assistant. Answer briefly.' },
     { role: 'user', content: 'Give me a short answer about latency in HTTP proxies, in one sentence.' },
@@ -75,10 +78,11 @@ function cpuSecondsOf(pid: number): number {
 interface Target {
   name: 'direct' | 'floor' | 'gateway';
   pool: Pool;
+  body: string;
 }
 
 async function chat(t: Target): Promise<void> {
-  const res = await t.pool.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: BODY });
+  const res = await t.pool.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: t.body });
   const text = await res.body.text();
   if (res.statusCode !== 200 || !text.includes('"chat.completion"')) throw new Error(`${t.name}: status ${res.statusCode}: ${text.slice(0, 200)}`);
 }
@@ -124,6 +128,9 @@ async function eventLoopP99(gatewayUrl: string): Promise<number | undefined> {
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const quick = args.includes('--quick');
+  // --rename: Drover serves the upstream's model under another name, so it must rewrite the model
+  // in the request and the answer (parse and re-serialise) instead of forwarding bytes as they are.
+  const rename = args.includes('--rename');
   const samples = quick ? 300 : 2000;
   const warmup = quick ? 500 : WARMUP;
   const roundMs = quick ? 700 : 1500;
@@ -136,15 +143,15 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const upstream = await startChild([join(__dirname, 'lib/proxy-upstream.js')], /^listening (http:\/\/\S+)$/m, 'upstream');
   const floor = await startChild([...nodeArgs, join(__dirname, 'lib/proxy-floor.js'), upstream.url], /^listening (http:\/\/\S+)$/m, 'floor proxy');
   const gateway = await startChild(
-    [...nodeArgs, join(dist, 'src/main.js'), '--port', '0', '--worker-urls', upstream.url, '--model-name', MODEL, '--log-level', 'info', '--policy', 'round_robin'],
+    [...nodeArgs, join(dist, 'src/main.js'), '--port', '0', '--worker-urls', upstream.url, ...(rename ? ['--model-name', RENAMED] : []), '--log-level', 'info', '--policy', 'round_robin'],
     // Its JSON log lines name the worker's URL too: the 'gateway listening' line carries its own.
     /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"gateway listening"/,
     'gateway',
   );
   const pools = { connections: 32, pipelining: 1, keepAliveTimeout: 60_000 };
-  const direct: Target = { name: 'direct', pool: new Pool(upstream.url, pools) };
-  const viaFloor: Target = { name: 'floor', pool: new Pool(floor.url, pools) };
-  const viaGateway: Target = { name: 'gateway', pool: new Pool(gateway.url, pools) };
+  const direct: Target = { name: 'direct', pool: new Pool(upstream.url, pools), body: body(UPSTREAM_MODEL) };
+  const viaFloor: Target = { name: 'floor', pool: new Pool(floor.url, pools), body: body(UPSTREAM_MODEL) };
+  const viaGateway: Target = { name: 'gateway', pool: new Pool(gateway.url, pools), body: body(rename ? RENAMED : UPSTREAM_MODEL) };
   const all = [direct, viaFloor, viaGateway];
   try {
     await waitForWorker(viaGateway);
@@ -206,6 +213,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       warmup_gateway_p50_ms: warmupCurve,
       samples,
       warmup,
+      model: rename ? 'renamed' : 'same',
     };
   } finally {
     await Promise.all(all.map((t) => t.pool.destroy()));

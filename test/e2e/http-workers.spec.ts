@@ -74,6 +74,20 @@ describe('gateway: OpenAI-compatible HTTP upstreams (proxied, routed on text)', 
     expect(response.headers.get('x-request-id')).toBe('http-chat-1');
   });
 
+  it('forwards the client body as the bytes it sent (formatting, key order and escapes kept), not re-serialised', async () => {
+    const sent = `{ "messages" : [ {"content": "caf\\u00e9 \\"bytes\\"", "role":"user"} ],\n  "model": "${MODEL}", "max_tokens": 3 }`;
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: sent });
+    expect(res.status).toBe(200);
+    const fake = byId.get(res.headers.get('x-drover-worker')!)!;
+    const got = fake.posts().at(-1)!;
+    expect(got.raw).toBe(sent);
+    expect(got.body.messages[0].content).toBe('café "bytes"');
+    // The answer is the upstream's JSON as it was sent (the fake writes compact JSON).
+    const text = await res.text();
+    expect(text).toBe(JSON.stringify(JSON.parse(text)));
+    expect(JSON.parse(text).choices[0].message.content).toBe(fake.answer());
+  });
+
   it('streams a chat: the upstream SSE events pass through, with usage and [DONE]', async () => {
     const { data: stream, response } = await client.chat.completions
       .create({ model: MODEL, messages: [{ role: 'user', content: 'streaming hello' }], stream: true, stream_options: { include_usage: true } })

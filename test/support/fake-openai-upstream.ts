@@ -33,6 +33,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body: any;
+  /** The body's bytes as received (UTF-8). */
+  raw: string;
   /** The answer was fully written. */
   finished: boolean;
   /** The connection closed before the answer was complete (the gateway aborted it). */
@@ -128,7 +130,7 @@ export async function startFakeUpstream(opts: { name: string; model?: string; ma
   };
 
   const server = createServer((req, res) => {
-    const rec: RecordedRequest = { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0], headers: req.headers, body: undefined, finished: false, closedEarly: false };
+    const rec: RecordedRequest = { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0], headers: req.headers, body: undefined, raw: '', finished: false, closedEarly: false };
     requests.push(rec);
     open.add(res);
     res.on('finish', () => (rec.finished = true));
@@ -140,6 +142,7 @@ export async function startFakeUpstream(opts: { name: string; model?: string; ma
     req.setEncoding('utf8');
     req.on('data', (c: string) => (raw += c));
     req.on('end', () => {
+      rec.raw = raw;
       try {
         rec.body = raw ? JSON.parse(raw) : {};
       } catch {
