@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { BENCH_AUTH, BENCH_AUTH_ARGS } from './lib/bench-keys';
 
 export const description = 'HTTP passthrough: Drover vs a bare Fastify+undici proxy vs direct (c=1, c=16)';
 
@@ -37,6 +38,8 @@ const body = (model: string): string =>
   max_tokens: 16,
   temperature: 0,
 });
+
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 function log(msg: string): void {
   process.stderr.write(`[bench proxy] ${msg}\n`);
@@ -79,10 +82,12 @@ interface Target {
   name: 'direct' | 'floor' | 'gateway';
   pool: Pool;
   body: string;
+  /** The gateway's bearer key (auth is on, as in production); the upstream and the floor take none. */
+  headers: Record<string, string>;
 }
 
 async function chat(t: Target): Promise<void> {
-  const res = await t.pool.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: t.body });
+  const res = await t.pool.request({ method: 'POST', path: '/v1/chat/completions', headers: t.headers, body: t.body });
   const text = await res.body.text();
   if (res.statusCode !== 200 || !text.includes('"chat.completion"')) throw new Error(`${t.name}: status ${res.statusCode}: ${text.slice(0, 200)}`);
 }
@@ -120,7 +125,7 @@ async function load(t: Target, concurrency: number, durationMs: number): Promise
 
 /** The gateway's event-loop delay p99 (s) since the previous scrape: prom-client resets it on every collect. */
 async function eventLoopP99(gatewayUrl: string): Promise<number | undefined> {
-  const res = await fetch(`${gatewayUrl}/metrics`);
+  const res = await fetch(`${gatewayUrl}/metrics`, { headers: BENCH_AUTH });
   const text = await res.text();
   const m = /^drover_process_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
   return m ? Number(m[1]) : undefined;
@@ -143,15 +148,15 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const upstream = await startChild([join(__dirname, 'lib/proxy-upstream.js')], /^listening (http:\/\/\S+)$/m, 'upstream');
   const floor = await startChild([...nodeArgs, join(__dirname, 'lib/proxy-floor.js'), upstream.url], /^listening (http:\/\/\S+)$/m, 'floor proxy');
   const gateway = await startChild(
-    [...nodeArgs, join(dist, 'src/main.js'), '--port', '0', '--worker-urls', upstream.url, ...(rename ? ['--model-name', RENAMED] : []), '--log-level', 'info', '--policy', 'round_robin'],
+    [...nodeArgs, join(dist, 'src/main.js'), '--port', '0', '--worker-urls', upstream.url, ...(rename ? ['--model-name', RENAMED] : []), '--log-level', 'info', '--policy', 'round_robin', ...BENCH_AUTH_ARGS],
     // Its JSON log lines name the worker's URL too: the 'gateway listening' line carries its own.
     /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"gateway listening"/,
     'gateway',
   );
   const pools = { connections: 32, pipelining: 1, keepAliveTimeout: 60_000 };
-  const direct: Target = { name: 'direct', pool: new Pool(upstream.url, pools), body: body(UPSTREAM_MODEL) };
-  const viaFloor: Target = { name: 'floor', pool: new Pool(floor.url, pools), body: body(UPSTREAM_MODEL) };
-  const viaGateway: Target = { name: 'gateway', pool: new Pool(gateway.url, pools), body: body(rename ? RENAMED : UPSTREAM_MODEL) };
+  const direct: Target = { name: 'direct', pool: new Pool(upstream.url, pools), body: body(UPSTREAM_MODEL), headers: JSON_TYPE };
+  const viaFloor: Target = { name: 'floor', pool: new Pool(floor.url, pools), body: body(UPSTREAM_MODEL), headers: JSON_TYPE };
+  const viaGateway: Target = { name: 'gateway', pool: new Pool(gateway.url, pools), body: body(rename ? RENAMED : UPSTREAM_MODEL), headers: { ...JSON_TYPE, ...BENCH_AUTH } };
   const all = [direct, viaFloor, viaGateway];
   try {
     await waitForWorker(viaGateway);

@@ -4,7 +4,7 @@ import { startGateway, type RunningGateway } from '../../src/gateway';
 import { testConfig } from '../support/config';
 import { waitFor } from '../support/cluster';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-openai-upstream';
-import { ADMIN } from '../support/auth';
+import { ADMIN, CLIENT } from '../support/auth';
 
 const MODEL = 'fake-model';
 
@@ -76,7 +76,7 @@ describe('gateway: OpenAI-compatible HTTP upstreams (proxied, routed on text)', 
 
   it('forwards the client body as the bytes it sent (formatting, key order and escapes kept), not re-serialised', async () => {
     const sent = `{ "messages" : [ {"content": "caf\\u00e9 \\"bytes\\"", "role":"user"} ],\n  "model": "${MODEL}", "max_tokens": 3 }`;
-    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: sent });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { ...CLIENT, 'content-type': 'application/json' }, body: sent });
     expect(res.status).toBe(200);
     const fake = byId.get(res.headers.get('x-drover-worker')!)!;
     const got = fake.posts().at(-1)!;
