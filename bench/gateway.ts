@@ -8,8 +8,7 @@
  *   - concurrency 1: p50/p99 of end-to-end latency, gateway vs direct gRPC → added latency;
  *   - concurrency 16: requests/s through the gateway and directly.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { request as httpRequest, Agent } from 'node:http';
 import { Tokenizer } from '@drover/tokenizer';
@@ -17,64 +16,30 @@ import { WorkerClient } from '@drover/worker-proto';
 import { BENCH_AUTH, BENCH_AUTH_ARGS } from './lib/bench-keys';
 import { eventLoopP99Ms } from './lib/event-loop';
 import { runLong } from './lib/gateway-long';
+import { cpuSecondsOf, percentile, startChild } from './lib/children';
 
 export const description = 'gateway-added latency (c=1) and throughput (c=16) vs direct gRPC; --long: 20k-character prompts at c=32, tokenizer threads on/off';
 
 const MAX_TOKENS = 8;
 const MESSAGES = [{ role: 'user' as const, content: 'Give me a short answer about latency.' }];
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 function log(msg: string): void {
   process.stderr.write(`[bench gateway] ${msg}\n`);
-}
-
-/** A child process started from `args`, resolved with the first stdout match of `pattern`. */
-function startChild(args: string[], pattern: RegExp, what: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000);
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      const m = buf.match(pattern);
-      if (m) {
-        clearTimeout(timer);
-        // Keep draining the child's logs but stop scanning them: re-matching a growing buffer on
-        // every request's log line once cost this process more CPU than the requests, and a pipe
-        // nobody empties would block the child's synchronous log writes.
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve({ url: m[1], child });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
-  });
 }
 
 function startWorkerProcess(): Promise<{ url: string; child: ChildProcess }> {
   const cli = join(__dirname, '../libs/mock-worker/src/cli.js');
   const engine = ['--prefill-tokens-per-sec', '1000000000', '--decode-base-ms', '0', '--decode-per-running-ms', '0'];
-  return startChild([cli, '--port', '0', '--model', 'qwen3-mock', ...engine], /^(grpc:\/\/\S+)\nready/m, 'mock worker');
+  return startChild([cli, '--port', '0', '--model', 'qwen3-mock', ...engine], /^(grpc:\/\/\S+)\nready/m, 'mock worker', log);
 }
 
 function startGatewayProcess(workerUrl: string): Promise<{ url: string; child: ChildProcess }> {
   const main = join(__dirname, '../src/main.js');
   // The gateway logs JSON lines on stdout; its 'gateway listening' line carries the URL.
-  return startChild([main, '--port', '0', '--worker-urls', workerUrl, '--log-level', 'info', '--policy', 'round_robin', ...BENCH_AUTH_ARGS], /"url":"(http:\/\/[^"]+)"/, 'gateway');
+  return startChild([main, '--port', '0', '--worker-urls', workerUrl, '--log-level', 'info', '--policy', 'round_robin', ...BENCH_AUTH_ARGS], /"url":"(http:\/\/[^"]+)"/, 'gateway', log);
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-/** CPU seconds (user + system) a child process has used so far, from /proc (Linux; USER_HZ is 100). */
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 function gatewayChat(url: string, distinct?: number): Promise<void> {
   const messages = distinct === undefined ? MESSAGES : [{ role: 'user', content: `${MESSAGES[0].content} (#${distinct})` }];
@@ -135,7 +100,7 @@ async function throughputCount(fn: (i: number) => Promise<void>, concurrency: nu
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  if (args.includes('--long')) return runLong(args);
+  if (args.includes('--long')) return runLong(args, BENCH_AUTH_ARGS, BENCH_AUTH);
   const quick = args.includes('--quick');
   // --distinct-prompts: every request's message differs, so no render/tokenize cache helps.
   const distinct = args.includes('--distinct-prompts');
