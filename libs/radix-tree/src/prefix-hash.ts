@@ -10,8 +10,33 @@ export interface PrefixHash {
   b: number;
 }
 
-export function prefixKey(h: PrefixHash): string {
-  return `${h.a.toString(36)}.${h.b.toString(36)}`;
+/**
+ * An in-memory index key for a prefix hash: both halves folded into a 32-bit integer (a small
+ * integer to V8, so the index is a Map over numbers that need no boxing, not strings built per
+ * stride). Never on the wire (ops carry `a` and `b`); a holder found by key is checked against
+ * the full 64-bit hash before use, so a collision costs a lost hint, never a wrong prefix.
+ */
+export function prefixKey(h: PrefixHash): number {
+  return prefixKeyOf(h.a, h.b);
+}
+
+export function prefixKeyOf(a: number, b: number): number {
+  return (a ^ Math.imul(b, 0x9e3779b1)) | 0;
+}
+
+/** Writes the key of every stride-aligned prefix of `seq` into `out` (grown as needed); returns the buffer and the count. */
+export function prefixKeys(seq: ArrayLike<number>, out: Int32Array): { keys: Int32Array; count: number } {
+  const count = Math.floor(seq.length / PREFIX_STRIDE);
+  const keys = out.length >= count ? out : new Int32Array(Math.max(count, out.length * 2));
+  let a = 0x811c9dc5;
+  let b = 0x1b873593;
+  for (let i = 0; i < count * PREFIX_STRIDE; i++) {
+    const t = seq[i];
+    a = Math.imul(a ^ t, 0x01000193) >>> 0;
+    b = Math.imul(b ^ (t + i), 0x5bd1e995) >>> 0;
+    if ((i + 1) % PREFIX_STRIDE === 0) keys[(i + 1) / PREFIX_STRIDE - 1] = prefixKeyOf(a, b);
+  }
+  return { keys, count };
 }
 
 /** Calls `at(length, hash)` for every multiple of the stride up to `seq.length` (or `limit`). */

@@ -1,8 +1,9 @@
 import { applyOp, decodeOps, encodeOps, type TreeOp } from './ops-codec';
 import { RadixTree, type MatchCursor, type MatchResult } from './radix-tree';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec';
+import { PrefixIndex } from './prefix-index';
 import { treeDigest } from './digest';
-import { forEachPrefixHash, prefixKey, PREFIX_STRIDE, rollPrefixHash, ROLLING_START, type PrefixHash, type RollingPrefixHash } from './prefix-hash';
+import { hashPrefix, prefixKeys, prefixKey, PREFIX_STRIDE, rollPrefixHash, ROLLING_START, type PrefixHash, type RollingPrefixHash } from './prefix-hash';
 import type { RadixNode } from './radix-tree';
 
 /** A match over every shard; `cursor` points into the local shard (for `recordFrom`). */
@@ -44,7 +45,7 @@ export class PrefixShards {
    * origin → prefix hash → a sequence starting with that prefix, or the tree node whose path does
    * (after a snapshot, so indexing copies nothing). Resolves `insert_ref` ops.
    */
-  private readonly prefixes = new Map<string, Map<string, Uint32Array | RadixNode>>();
+  private readonly prefixes = new Map<string, PrefixIndex<Uint32Array | RadixNode>>();
   /**
    * Compact ops whose base prefix was unknown when they arrived. Each waits (bounded) for its base:
    * ops of different origins arrive in no common order, and a node may reference a prefix it
@@ -54,8 +55,10 @@ export class PrefixShards {
   unresolvedOps = 0;
   droppedOps = 0;
   /** prefix key → ops waiting for it, in arrival order (insertion order of the map is age). */
-  private readonly pending = new Map<string, { origin: string; op: Extract<TreeOp, { kind: 'insert_ref' }> }[]>();
+  private readonly pending = new Map<number, { origin: string; op: Extract<TreeOp, { kind: 'insert_ref' }> }[]>();
   private pendingCount = 0;
+  /** Reused buffer for the prefix keys of the sequence being remembered. */
+  private keyScratch: Int32Array = new Int32Array(64);
 
   constructor(readonly budgetTokens: number) {
     this.local = new RadixTree(budgetTokens);
@@ -73,7 +76,7 @@ export class PrefixShards {
    * the op to append to this node's shard and what `withdraw` needs to undo it.
    */
   recordFrom(match: ShardsMatch, worker: string): RecordedRoute {
-    const seq = Uint32Array.from(match.cursor.seq);
+    const seq = match.cursor.seq instanceof Uint32Array ? match.cursor.seq.slice() : Uint32Array.from(match.cursor.seq);
     const time = this.local.now + 1;
     // What the mesh already knows of the prompt (a shared system prompt, the conversation so far,
     // whichever node routed it) travels as a hash; peers resolve it against the ops they hold.
@@ -196,7 +199,7 @@ export class PrefixShards {
     this.pending.set(key, list);
     this.pendingCount++;
     while (this.pendingCount > MAX_PENDING_OPS) {
-      const [oldest, ops] = this.pending.entries().next().value as [string, unknown[]];
+      const [oldest, ops] = this.pending.entries().next().value as [number, unknown[]];
       ops.shift();
       this.pendingCount--;
       this.droppedOps++;
@@ -205,7 +208,7 @@ export class PrefixShards {
   }
 
   /** Applies the ops that were waiting for any of `keys` (ops are commutative: late is fine). */
-  private release(keys: Iterable<string>): void {
+  private release(keys: Iterable<number>): void {
     if (this.pendingCount === 0) return;
     const ready: { origin: string; op: TreeOp }[] = [];
     for (const key of keys) {
@@ -234,46 +237,58 @@ export class PrefixShards {
   private resolve(origin: string, base: PrefixHash, baseLen: number, suffix: Uint32Array): Uint32Array | undefined {
     const key = prefixKey(base);
     // The sender may reference a prefix it learned from any node: its own ops, ours, or a third node's.
-    let found = this.prefixes.get(origin)?.get(key);
-    if (!found) for (const index of this.prefixes.values()) if ((found = index.get(key))) break;
-    if (!found) return undefined;
-    const holder = found instanceof Uint32Array ? found : pathOf(found);
-    if (holder.length < baseLen) return undefined;
+    const own = this.prefixes.get(origin);
+    const holder = this.holderOf(own?.get(key), base, baseLen) ?? this.searchOthers(own, key, base, baseLen);
+    if (!holder) return undefined;
     const seq = new Uint32Array(baseLen + suffix.length);
     seq.set(holder.subarray(0, baseLen));
     seq.set(suffix, baseLen);
     return seq;
   }
 
+  private searchOthers(skip: PrefixIndex<Uint32Array | RadixNode> | undefined, key: number, base: PrefixHash, baseLen: number): Uint32Array | undefined {
+    for (const index of this.prefixes.values()) {
+      if (index === skip) continue;
+      const holder = this.holderOf(index.get(key), base, baseLen);
+      if (holder) return holder;
+    }
+    return undefined;
+  }
+
+  /**
+   * The tokens an index entry holds, if they really start with the prefix: the key is 53 bits of the
+   * 64-bit hash, and a tree node indexed after a snapshot may have changed since.
+   */
+  private holderOf(found: Uint32Array | RadixNode | undefined, base: PrefixHash, baseLen: number): Uint32Array | undefined {
+    if (!found) return undefined;
+    const holder = found instanceof Uint32Array ? found : pathOf(found);
+    if (holder.length < baseLen) return undefined;
+    const check = hashPrefix(holder, baseLen);
+    return check.a === base.a && check.b === base.b ? holder : undefined;
+  }
+
   private remember(origin: string, seq: Uint32Array): void {
     let index = this.prefixes.get(origin);
     if (!index) {
-      index = new Map();
+      index = new PrefixIndex(MAX_PREFIXES_PER_ORIGIN);
       this.prefixes.set(origin, index);
     }
-    const map = index;
-    const added: string[] = [];
-    forEachPrefixHash(seq, (_len, h) => {
-      const key = prefixKey(h);
-      map.delete(key);
-      map.set(key, seq);
-      if (this.pendingCount > 0) added.push(key);
-    });
-    while (map.size > MAX_PREFIXES_PER_ORIGIN) map.delete(map.keys().next().value as string);
-    this.release(added);
+    const { keys, count } = prefixKeys(seq, this.keyScratch);
+    this.keyScratch = keys;
+    index.seeAll(keys, count, seq);
+    if (this.pendingCount > 0) this.release(keys.slice(0, count));
   }
 
   /** After a snapshot: index every stride-aligned prefix of the origin's tree (one pass, no copies). */
   private indexTree(origin: string, tree: RadixTree): void {
-    const index = new Map<string, Uint32Array | RadixNode>();
+    const index = new PrefixIndex<Uint32Array | RadixNode>(MAX_PREFIXES_PER_ORIGIN);
     this.prefixes.set(origin, index);
     const visit = (node: RadixNode, state: RollingPrefixHash): void => {
       const next = rollPrefixHash(state, node.edge, (_len, h) => index.set(prefixKey(h), node));
       node.forEachChild((child) => visit(child, next));
     };
     visit(tree.root, ROLLING_START);
-    while (index.size > MAX_PREFIXES_PER_ORIGIN) index.delete(index.keys().next().value as string);
-    if (this.pendingCount > 0) this.release([...this.pending.keys()].filter((k) => index.has(k)));
+    if (this.pendingCount > 0) this.release([...this.pending.keys()].filter((k) => index.get(k) !== undefined));
   }
 }
 

@@ -413,17 +413,18 @@ export class RadixTree {
     this.version++;
   }
 
+  /** Unlinks `node` from its parent; its own parent link stays (a prefix index may still read its path). */
   private detach(node: RadixNode): void {
     node.parent?.removeChild(node);
-    node.parent = undefined;
     this.nodeCount--;
     this.tokenCount -= node.len;
     this.version++;
   }
 
+  /** Whether `node` is still reachable from the root (a detached node keeps its parent link). */
   private isAttached(node: RadixNode): boolean {
-    for (let n: RadixNode | undefined = node; n; n = n.parent) if (n === this.root) return true;
-    return false;
+    for (let n = node; n !== this.root; n = n.parent) if (!n.parent || n.parent.child(n.key) !== n) return false;
+    return true;
   }
 
   private anyChildHeldBy(node: RadixNode, o: number): boolean {

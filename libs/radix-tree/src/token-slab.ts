@@ -25,7 +25,9 @@ export class TokenSlab {
   write(node: RadixNode, seq: ArrayLike<number>, from: number, n: number): void {
     const chunk = this.room(n);
     const at = this.at;
-    for (let k = 0; k < n; k++) chunk[at + k] = seq[from + k];
+    // A native copy pays off past a few dozen tokens (below, the view it needs costs more than the loop).
+    if (n > 64 && seq instanceof Uint32Array) chunk.set(seq.subarray(from, from + n), at);
+    else for (let k = 0; k < n; k++) chunk[at + k] = seq[from + k];
     this.place(node, chunk, at, n);
   }
 
