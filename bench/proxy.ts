@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { BENCH_AUTH, BENCH_AUTH_ARGS } from './lib/bench-keys';
+import { BENCH_AUTH, BENCH_AUTH_ARGS, BENCH_LOOPBACK_WORKERS } from './lib/bench-keys';
 
 export const description = 'HTTP passthrough: Drover vs a bare Fastify+undici proxy vs direct (c=1, c=16)';
 
@@ -148,7 +148,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const upstream = await startChild([join(__dirname, 'lib/proxy-upstream.js')], /^listening (http:\/\/\S+)$/m, 'upstream');
   const floor = await startChild([...nodeArgs, join(__dirname, 'lib/proxy-floor.js'), upstream.url], /^listening (http:\/\/\S+)$/m, 'floor proxy');
   const gateway = await startChild(
-    [...nodeArgs, join(dist, 'src/main.js'), '--port', '0', '--worker-urls', upstream.url, ...(rename ? ['--model-name', RENAMED] : []), '--log-level', 'info', '--policy', 'round_robin', ...BENCH_AUTH_ARGS],
+    [...nodeArgs, join(dist, 'src/main.js'), '--port', '0', '--worker-urls', upstream.url, ...(rename ? ['--model-name', RENAMED] : []), '--log-level', 'info', '--policy', 'round_robin', ...BENCH_AUTH_ARGS, ...BENCH_LOOPBACK_WORKERS],
     // Its JSON log lines name the worker's URL too: the 'gateway listening' line carries its own.
     /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"gateway listening"/,
     'gateway',

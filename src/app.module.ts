@@ -5,6 +5,7 @@ import type { Logger, Metrics } from '@drover/runtime';
 import { AdmissionService } from './admission/admission.service';
 import { KeysController } from './auth/keys.controller';
 import { KeyStoreService } from './auth/key-store.service';
+import { EgressService } from './egress/egress.service';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { MeshController } from './mesh/mesh.controller';
 import { MeshService } from './mesh/mesh.service';
@@ -43,6 +44,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         LifecycleService,
         KeyStoreService,
+        EgressService,
         AdmissionService,
         MeshService,
         ResponseStoreService,

@@ -7,3 +7,6 @@ import { randomBytes } from 'node:crypto';
 export const BENCH_ADMIN_KEY = randomBytes(24).toString('base64url');
 export const BENCH_AUTH_ARGS = ['--admin-key', BENCH_ADMIN_KEY];
 export const BENCH_AUTH = { authorization: `Bearer ${BENCH_ADMIN_KEY}` } as const;
+
+/** Bench upstreams run on loopback, which the worker egress policy refuses unless allowed. */
+export const BENCH_LOOPBACK_WORKERS = ['--egress-allow-workers', '127.0.0.0/8,::1'];

@@ -191,3 +191,13 @@ meshSeeds:
     expect(loadConfig(['--config', file('comments.yaml', '# port: 1\n')], {}).port).toBe(8080);
   });
 });
+
+describe('security settings', () => {
+  it('reads keys from flags and env, auth on unless --no-auth, and validates egress CIDRs up front', () => {
+    const c = loadConfig(['--api-key', 'k1,k2'], { DROVER_ADMIN_KEY: 'adm' });
+    expect(c).toMatchObject({ auth: true, apiKey: ['k1', 'k2'], adminKey: 'adm', metricsAuth: false, egressAllowWorkers: [], egressAllowImages: [] });
+    expect(loadConfig(['--no-auth'], {}).auth).toBe(false);
+    expect(loadConfig(['--egress-allow-workers', '10.0.0.0/8,::1'], {}).egressAllowWorkers).toEqual(['10.0.0.0/8', '::1']);
+    expect(() => loadConfig(['--egress-allow-images', '10.0.0.0/40,example.com'], {})).toThrow(/--egress-allow-images: '10.0.0.0\/40': prefix must be 0..32[\s\S]*'example.com' is not an IP/);
+  });
+});

@@ -1,5 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parseCidr } from '../egress/address-policy';
 import { OPTION_SPECS, type GatewayConfig, type OptionSpec } from './options';
 
 export class ConfigError extends Error {
@@ -39,6 +40,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     problems.push(`config file ${configPath}: unknown key '${key}'${meant ? ` (did you mean '${meant.key}'?)` : ''}`);
   }
   checkMeshTls(merged, problems);
+  checkCidrs(merged, problems);
   checkMesh(merged, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return merged as unknown as GatewayConfig;
@@ -55,6 +57,19 @@ function checkMesh(merged: Raw, problems: string[]): void {
   if (merged.meshDiscovery === 'hyperswarm' && merged.meshKey === undefined) problems.push('--mesh-discovery hyperswarm needs --mesh-key (the topic is derived from it)');
   const advertise = String(merged.meshAdvertise ?? merged.meshBind ?? '');
   if (WILDCARD_HOSTS.has(advertise)) problems.push(`--mesh-bind ${String(merged.meshBind)} is a wildcard: set --mesh-advertise to an address peers can reach`);
+}
+
+/** Egress allow-lists must parse now, not at the first image or worker. */
+function checkCidrs(merged: Raw, problems: string[]): void {
+  for (const [key, flag] of [['egressAllowWorkers', '--egress-allow-workers'], ['egressAllowImages', '--egress-allow-images']] as const) {
+    for (const entry of (merged[key] as string[] | undefined) ?? []) {
+      try {
+        parseCidr(entry);
+      } catch (err) {
+        problems.push(`${flag}: ${(err as Error).message}`);
+      }
+    }
+  }
 }
 
 /** Mesh mTLS needs all three PEM files, and each must be readable, or the node would fail later at join. */

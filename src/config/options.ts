@@ -112,6 +112,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('auth', 'bool', 'Require an API key on every client route and the admin key on every admin route. Only --no-auth turns this off (INSECURE: anyone who reaches the port can use and reconfigure the fleet).', { default: true }),
   spec('apiKey', 'list', 'Bootstrap client API keys, comma-separated (sent as Authorization: Bearer KEY or x-api-key: KEY). More keys: POST /admin/keys.', { default: [] }),
   spec('adminKey', 'string', 'The admin key: needed for every write to workers, policies, keys and the mesh, for /workers, /admin, /mesh and /dashboard (and /metrics with --metrics-auth). Also accepted as a client key.'),
+  spec('egressAllowWorkers', 'list', 'HTTP workers: CIDRs (or addresses) they may be at although loopback, link-local, private, CGNAT and metadata ranges are refused by default, e.g. 10.0.0.0/8 for a private GPU network, 127.0.0.0/8 for local workers.', { default: [] }),
+  spec('egressAllowImages', 'list', 'Remote image URLs: CIDRs (or addresses) they may point at although loopback, link-local, private, CGNAT and metadata ranges are refused by default.', { default: [] }),
   spec('metricsAuth', 'bool', 'Put /metrics (and the --metrics-port listener) behind the admin key (default: open, for scrapers).', { default: false }),
   spec('kvEvents', 'bool', 'Subscribe to workers\' KV-cache events and route on their exact block index (else on the approximate tree).', { default: true }),
   spec('treeBudgetTokens', 'int', 'Routing tree budget per model, in tokens (all workers together).', { default: DEFAULT_TREE_BUDGET_TOKENS, min: 1024 }),
@@ -197,4 +199,6 @@ export interface GatewayConfig {
   apiKey: string[];
   adminKey?: string;
   metricsAuth: boolean;
+  egressAllowWorkers: string[];
+  egressAllowImages: string[];
 }

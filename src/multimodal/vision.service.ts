@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../config/options';
 import { ModelCatalogService } from '../inference/model-catalog.service';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { CONFIG, METRICS } from '../runtime/tokens';
+import { EgressService } from '../egress/egress.service';
 import { fetchImage } from './image-fetch';
 
 /** What the chat template sees in place of each image: Qwen-VL's vision span with one pad. */
@@ -31,6 +32,7 @@ export class VisionService implements OnApplicationShutdown {
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(EgressService) private readonly egress: EgressService,
     @Inject(METRICS) private readonly metrics: Metrics,
     @Inject(ModelCatalogService) private readonly catalog: ModelCatalogService,
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
@@ -111,7 +113,7 @@ export class VisionService implements OnApplicationShutdown {
     if (url.startsWith('data:')) return decodeDataUrl(url, this.vision.maxImageBytes).bytes;
     if (/^https?:\/\//i.test(url)) {
       if (!this.config.remoteImages) throw new MultimodalError('bad_source', 'This gateway accepts inline images only (data: URLs); remote image URLs are disabled.');
-      return fetchImage(url, { maxBytes: this.vision.maxImageBytes, timeoutMs: this.config.imageFetchTimeoutMs });
+      return fetchImage(url, { maxBytes: this.vision.maxImageBytes, timeoutMs: this.config.imageFetchTimeoutMs, egress: this.egress.images });
     }
     throw new MultimodalError('bad_source', 'Image URL must be a data: URL or an http(s) URL.');
   }

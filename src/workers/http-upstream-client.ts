@@ -1,4 +1,5 @@
 import { Pool, type Dispatcher } from 'undici';
+import { isEgressDenied } from '../egress/egress';
 import { HttpUpstreamError, parseRetryAfter } from './http-upstream-error';
 
 /** One model an upstream serves, as its `GET /v1/models` reports it. */
@@ -104,11 +105,18 @@ export class HttpUpstreamClient {
   async post(path: string, body: Buffer | string, headers: Record<string, string>, signal: AbortSignal): Promise<UpstreamResponse> {
     headers['content-type'] = 'application/json';
     headers.accept = 'application/json, text/event-stream';
+    let res: UpstreamResponse;
     try {
-      return await this.pool.request({ method: 'POST', path: this.basePath + path, headers, body, signal });
+      res = await this.pool.request({ method: 'POST', path: this.basePath + path, headers, body, signal });
     } catch (err) {
       throw transportError(err, signal, `POST ${path}`);
     }
+    // Never followed, never passed on: a redirect could point the client (or us) at internal addresses.
+    if (res.statusCode >= 300 && res.statusCode < 400) {
+      await res.body.dump().catch(() => undefined);
+      throw new HttpUpstreamError('connect', `POST ${path} answered a redirect (HTTP ${res.statusCode}); workers' redirects are not followed`);
+    }
+    return res;
   }
 
   /** Closes the idle connections and refuses new requests (the worker was removed or reconnected). */
@@ -133,9 +141,11 @@ export function transportError(err: unknown, signal: AbortSignal, what: string):
     // Anything else that aborted the signal (the client left, a TTFT timer) is the caller's to name.
     return reason ?? err;
   }
+  if (isEgressDenied(err)) return new HttpUpstreamError('connect', `${what} refused: the worker's address is not allowed by the egress policy (--egress-allow-workers)`);
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e?.cause?.code ?? (e?.code?.startsWith('UND_ERR') ? undefined : e?.code);
-  return new HttpUpstreamError('connect', `${what} failed: ${code ?? e?.cause?.message ?? e?.message ?? String(err)}`);
+  // The error code only: socket messages name internal addresses and ports, and can reach clients.
+  return new HttpUpstreamError('connect', `${what} failed: ${code ?? 'connection error'}`);
 }
 
 /** A response header's value as one string (undici gives repeated headers as arrays). */

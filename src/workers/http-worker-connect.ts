@@ -1,4 +1,5 @@
 import type { ModelInfo } from '@drover/worker-proto';
+import type { Egress } from '../egress/egress';
 import { HttpUpstreamClient, type UpstreamHealth } from './http-upstream-client';
 import type { WorkerRecord } from './worker-record';
 
@@ -8,8 +9,10 @@ import type { WorkerRecord } from './worker-record';
  * client-facing name is the spec's model, else --model-name, else the upstream's own.
  * Throws when the upstream cannot be reached or lists no model; the record is untouched then.
  */
-export async function connectHttpWorker(record: WorkerRecord, modelNameOverride: string | undefined, timeoutMs: number): Promise<void> {
-  const client = new HttpUpstreamClient(record.spec.url);
+export async function connectHttpWorker(record: WorkerRecord, modelNameOverride: string | undefined, timeoutMs: number, egress?: Egress): Promise<void> {
+  // Under the worker egress policy: the checked address is the one connected to (no DNS rebinding).
+  egress?.checkUrl(new URL(record.spec.url));
+  const client = new HttpUpstreamClient(record.spec.url, egress ? { connect: egress.connectOptions } : {});
   let models;
   try {
     models = await client.listModels(timeoutMs);

@@ -1,9 +1,11 @@
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DroverError, type Clock, type Logger, type Metrics, type TimerHandle, type Timers } from '@drover/runtime';
 import { WorkerClient } from '@drover/worker-proto';
 import type { GatewayConfig } from '../config/options';
 import { CLOCK, CONFIG, LOGGER, METRICS, TIMERS } from '../runtime/tokens';
+import { Egress, isEgressDenied } from '../egress/egress';
+import { EgressService } from '../egress/egress.service';
 import { CircuitBreaker } from './circuit-breaker';
 import { nextHealth } from './health-verdict';
 import { connectHttpWorker, checkHttpWorker } from './http-worker-connect';
@@ -32,6 +34,8 @@ export interface WorkerDispatch {
  */
 @Injectable()
 export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdown {
+  /** HTTP workers connect only where the worker egress policy allows (--egress-allow-workers). */
+  private readonly egress: Egress;
   private readonly workers = new Map<string, WorkerRecord>();
   private readonly listeners: ((e: RegistryEvent) => void)[] = [];
   private healthTimer: TimerHandle | undefined;
@@ -45,8 +49,10 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     @Inject(TIMERS) private readonly timers: Timers,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(METRICS) private readonly metrics: Metrics,
+    @Optional() @Inject(EgressService) egress?: EgressService,
   ) {
     (metrics as Metrics & { onScrape?: (hook: () => void) => void }).onScrape?.(() => this.publishLoadGauges());
+    this.egress = egress?.workers ?? new Egress([]);
   }
 
   async onModuleInit(): Promise<void> {
@@ -108,6 +114,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
   /** Registers a worker. Connection problems leave it registered as not_ready (health checks retry). */
   async add(spec: WorkerSpec, origin: ChangeOrigin = 'api'): Promise<WorkerRecord> {
     const url = normaliseWorkerUrl(spec.url);
+    await this.checkEgress(url);
     if (this.list().some((w) => w.spec.url === url)) {
       throw new DroverError('conflict', `a worker with url '${url}' is already registered`, { param: 'url' });
     }
@@ -145,6 +152,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     const record = this.get(id);
     const next: WorkerSpec = replace ? { url: record.spec.url, ...patch } : { ...record.spec, ...patch };
     next.url = normaliseWorkerUrl(next.url);
+    if (next.url !== record.spec.url) await this.checkEgress(next.url);
     if (next.url !== record.spec.url && this.list().some((w) => w.spec.url === next.url)) {
       throw new DroverError('conflict', `a worker with url '${next.url}' is already registered`, { param: 'url' });
     }
@@ -264,10 +272,24 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     }
   }
 
+  /**
+   * An HTTP worker's host must resolve only to allowed addresses: refused at registration with a
+   * 400 (the connection itself is checked again at connect time, so a DNS change cannot sneak
+   * past). A name that does not resolve yet is let through (it stays not_ready until it does).
+   */
+  private async checkEgress(url: string): Promise<void> {
+    if (workerKindOf(url) !== 'http') return;
+    try {
+      await this.egress.resolveAllowed(new URL(url).hostname);
+    } catch (err) {
+      if (isEgressDenied(err)) throw DroverError.invalidRequest("the worker URL's address is not allowed by the egress policy (loopback, link-local, private and metadata ranges are refused unless --egress-allow-workers allows them)", 'url');
+    }
+  }
+
   /** An OpenAI-compatible server: its model list names the model (and context length), then a health check. */
   private async connectHttp(record: WorkerRecord): Promise<void> {
     try {
-      await connectHttpWorker(record, this.config.modelName, this.config.workerConnectTimeoutMs);
+      await connectHttpWorker(record, this.config.modelName, this.config.workerConnectTimeoutMs, this.egress);
       this.changes++;
       await this.check(record);
       this.log.info({ worker: record.id, url: record.spec.url, kind: 'http', model: record.model, upstreamModel: record.upstreamModel }, 'worker connected');

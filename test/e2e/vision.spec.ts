@@ -30,7 +30,7 @@ describe('vision: chat completions with images (Qwen2-VL preprocessing)', () => 
   let imagesUrl: string;
 
   beforeAll(async () => {
-    c = await startCluster({ workers: 2, worker: { vision: true }, gateway: { maxImageBytes: 64 * 1024 } });
+    c = await startCluster({ workers: 2, worker: { vision: true }, gateway: { maxImageBytes: 64 * 1024, egressAllowImages: ['127.0.0.1'] } });
     red = await png(300, 200, [220, 30, 30]);
     blue = await png(300, 200, [30, 30, 220]);
     images = createServer((req, res) => {

@@ -9,3 +9,6 @@ export const TEST_ADMIN_KEY = 'test-admin-key';
 export const ADMIN = { authorization: `Bearer ${TEST_ADMIN_KEY}` } as const;
 /** Headers for raw fetch calls as a plain client. */
 export const CLIENT = { authorization: `Bearer ${TEST_API_KEY}` } as const;
+
+/** Test workers (mock HTTP upstreams) listen on loopback, which the egress policy refuses unless allowed. */
+export const TEST_WORKER_EGRESS = ['127.0.0.0/8', '::1'] as const;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { TEST_ADMIN_KEY, TEST_API_KEY } from './auth';
+import { TEST_ADMIN_KEY, TEST_API_KEY, TEST_WORKER_EGRESS } from './auth';
 
 const ROOT = join(__dirname, '../..');
 
@@ -16,12 +16,13 @@ export interface GatewayProcess {
 
 /**
  * Starts the compiled gateway (dist/src/main.js) as a child process and waits for its URL. It gets
- * the test keys through the environment (DROVER_API_KEY, DROVER_ADMIN_KEY) unless `env` says otherwise.
+ * the test keys and the loopback worker allowance through the environment (DROVER_API_KEY,
+ * DROVER_ADMIN_KEY, DROVER_EGRESS_ALLOW_WORKERS) unless `env` says otherwise.
  */
 export function startGatewayProcess(args: string[], env: Record<string, string> = {}): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js'), '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DROVER_API_KEY: TEST_API_KEY, DROVER_ADMIN_KEY: TEST_ADMIN_KEY, ...env },
+    env: { ...process.env, DROVER_API_KEY: TEST_API_KEY, DROVER_ADMIN_KEY: TEST_ADMIN_KEY, DROVER_EGRESS_ALLOW_WORKERS: TEST_WORKER_EGRESS.join(','), ...env },
   });
   const logs: Record<string, unknown>[] = [];
   let buffer = '';
