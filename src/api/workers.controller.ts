@@ -11,6 +11,8 @@ const specFields = {
   protocol: z.enum(['sglang', 'vllm', 'auto']).optional(),
   labels: z.record(z.string(), z.string()).optional(),
   disabled: z.boolean().optional(),
+  // Sent to this worker as "authorization: Bearer" metadata; never shown by GET /workers nor shared over the mesh.
+  apiKey: z.string().min(1).max(4096).optional(),
 };
 const createSchema = z.strictObject({ url: z.string(), ...specFields });
 const patchSchema = z.strictObject({ url: z.string().optional(), ...specFields });

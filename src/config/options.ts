@@ -47,6 +47,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('tokenizerThreads', 'int', 'Worker threads that render and tokenize long prompts off the event loop: -1 one per core, 0 off (everything inline).', { default: -1, min: -1, max: 64 }),
   spec('tokenizerOffloadChars', 'int', 'Prompts (or texts) of at least this many characters are tokenized on the worker threads; shorter ones inline, where a thread hop would cost more.', { default: 4096, min: 1 }),
   spec('modelName', 'string', 'Serve every worker under this model name instead of the name the worker reports.'),
+  spec('workerApiKey', 'string', 'API key sent to gRPC workers as "authorization: Bearer" metadata (vLLM\'s gRPC server can require one); a worker spec\'s own apiKey wins.'),
   spec('workerConnectTimeoutMs', 'int', 'Time allowed to reach a worker and detect its protocol.', { default: 5000, min: 1 }),
   spec('requestTimeoutMs', 'int', 'Total time allowed for one inference request.', { default: 600_000, min: 1 }),
   spec('healthCheckIntervalMs', 'int', 'Interval between worker health checks.', { default: 5000, min: 50 }),
@@ -131,6 +132,7 @@ export interface GatewayConfig {
   modelName?: string;
   tokenizerThreads: number;
   tokenizerOffloadChars: number;
+  workerApiKey?: string;
   workerConnectTimeoutMs: number;
   requestTimeoutMs: number;
   healthCheckIntervalMs: number;

@@ -14,6 +14,8 @@ export interface WorkerSpec {
   labels?: Record<string, string>;
   /** A disabled worker stays registered but receives no new requests. */
   disabled?: boolean;
+  /** API key sent as `authorization: Bearer` metadata on every call (else --worker-api-key). */
+  apiKey?: string;
 }
 
 export interface WorkerRecord {

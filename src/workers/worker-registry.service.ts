@@ -156,7 +156,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     if (next.url !== record.spec.url && this.list().some((w) => w.spec.url === next.url)) {
       throw new DroverError('conflict', `a worker with url '${next.url}' is already registered`, { param: 'url' });
     }
-    const reconnect = next.url !== record.spec.url || next.protocol !== record.spec.protocol;
+    const reconnect = next.url !== record.spec.url || next.protocol !== record.spec.protocol || next.apiKey !== record.spec.apiKey;
     record.spec = next;
     record.model = next.model ?? this.config.modelName ?? record.modelInfo?.servedModelName;
     if (reconnect) {
@@ -256,6 +256,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
       const client = await WorkerClient.connect(record.spec.url, {
         protocol: record.spec.protocol ?? 'auto',
         timeoutMs: this.config.workerConnectTimeoutMs,
+        apiKey: record.spec.apiKey ?? this.config.workerApiKey,
       });
       const info = await client.getModelInfo({ deadlineMs: this.config.workerConnectTimeoutMs });
       record.client = client;

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_ENGINE_CONFIG } from './engine-config';
 import { loadReplies, type ScriptedReply } from './server/mock-replies';
+import { ENGINE_KINDS, type EngineKind } from './personality/personality';
 import { startMockWorker, type MockWorker } from './server/mock-server';
 
 const HELP = `usage: npm run worker -- [options]
@@ -18,6 +19,17 @@ Starts mock SGLang-compatible (or vLLM-compatible) gRPC workers with a simulated
   --model NAME               served model name (default qwen3-mock)
   --max-context-length N     context length reported by GetModelInfo (default 32768)
   --protocol P               gRPC contract served: sglang or vllm (default sglang)
+  --engine E                 engine imitated: mock (default: every field filled, for the demo),
+                             sglang or vllm (what those servers really do: fields left at
+                             defaults, page-size KV blocks, opaque hashes, no event replay,
+                             INTERNAL errors, their own abort finish reasons; implies --protocol;
+                             docs/engine-personalities.md)
+  --kv-hash-salt S           salt of the engine's KV block hashes (vllm: a fresh one per worker)
+  --kv-gap-rate X            chance a KV event batch is lost (a sequence gap; sglang/vllm: 0.002)
+  --health-latency-ms N      HealthCheck answers no sooner than N ms (default 0)
+  --engine-abort-rate X      fraction of requests the engine ends itself (finish reason "abort";
+                             "error" for vllm) after 0-2 tokens (default 0)
+  --api-key K                require "authorization: Bearer K" metadata on every RPC
   --echo                     output echoes the prompt's token ids
   --tokenizer-dir DIR        the served model's Hugging Face files (tokenizer.json,
                              tokenizer_config.json, ...): output uses its tokens and EOS, and
@@ -39,7 +51,8 @@ Engine (cost model and cache):
   --eos-probability X        chance per token of EOS (default ${DEFAULT_ENGINE_CONFIG.eosProbability})
 Faults (chaos):
   --fail-rate X              fraction of requests failed at admission (default 0)
-  --fail-status N            gRPC status of injected failures (default 14 = UNAVAILABLE)
+  --fail-status N            gRPC status of injected failures (default 14 = UNAVAILABLE;
+                             sglang/vllm: 13 = INTERNAL, as their servicers report most failures)
   --stall-after-tokens N     stop emitting after N tokens (default 0 = never)
   --crash-after-requests N   exit the process after N Generate requests (default 0 = never)
   --unhealthy                HealthCheck reports unhealthy
@@ -64,13 +77,19 @@ async function main(): Promise<void> {
     host: { type: 'string', default: '127.0.0.1' },
     model: { type: 'string', default: 'qwen3-mock' },
     'max-context-length': { type: 'string', default: '32768' },
-    protocol: { type: 'string', default: 'sglang' },
+    protocol: { type: 'string' },
+    engine: { type: 'string', default: 'mock' },
+    'kv-hash-salt': { type: 'string' },
+    'kv-gap-rate': { type: 'string' },
+    'health-latency-ms': { type: 'string', default: '0' },
+    'engine-abort-rate': { type: 'string', default: '0' },
+    'api-key': { type: 'string' },
     echo: { type: 'boolean', default: false },
     vision: { type: 'boolean', default: false },
     'tokenizer-dir': { type: 'string' },
     replies: { type: 'string' },
     'fail-rate': { type: 'string', default: '0' },
-    'fail-status': { type: 'string', default: '14' },
+    'fail-status': { type: 'string' },
     'stall-after-tokens': { type: 'string', default: '0' },
     'crash-after-requests': { type: 'string', default: '0' },
     unhealthy: { type: 'boolean', default: false },
@@ -103,7 +122,14 @@ async function main(): Promise<void> {
     if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got '${values[name]}'`);
     return n;
   };
-  const protocol = values.protocol === 'sglang' || values.protocol === 'vllm' ? values.protocol : fail(`--protocol must be sglang or vllm, got '${values.protocol}'`);
+  const engineKind = (ENGINE_KINDS as readonly string[]).includes(String(values.engine)) ? (values.engine as EngineKind) : fail(`--engine must be one of ${ENGINE_KINDS.join(', ')}, got '${values.engine}'`);
+  const protocol = values.protocol === undefined ? (engineKind === 'vllm' ? 'vllm' : 'sglang') : values.protocol === 'sglang' || values.protocol === 'vllm' ? values.protocol : fail(`--protocol must be sglang or vllm, got '${values.protocol}'`);
+  if (engineKind !== 'mock' && protocol !== engineKind) fail(`--engine ${engineKind} serves the ${engineKind} contract; drop --protocol ${protocol}`);
+  const rate = (name: string): number => {
+    const x = num(name);
+    if (x > 1) fail(`--${name} must be between 0 and 1, got '${values[name]}'`);
+    return x;
+  };
   const engine: Record<string, number> = {};
   for (const [flag, key] of Object.entries(NUMERIC)) if (values[flag] !== undefined) engine[key] = num(flag);
   const port = int('port');
@@ -111,7 +137,7 @@ async function main(): Promise<void> {
   if (port > 0 && port + count - 1 > 65535) fail(`--port ${port} --count ${count} reaches beyond 65535`);
   const maxContextLength = int('max-context-length', 1);
   const crashAfterRequests = int('crash-after-requests');
-  const faults = { failRate: num('fail-rate'), failStatus: int('fail-status'), stallAfterTokens: int('stall-after-tokens'), unhealthy: values.unhealthy === true };
+  const faults = { failRate: rate('fail-rate'), failStatus: values['fail-status'] === undefined ? undefined : int('fail-status'), stallAfterTokens: int('stall-after-tokens'), unhealthy: values.unhealthy === true, engineAbortRate: rate('engine-abort-rate') };
   let replies: ScriptedReply[] = [];
   try {
     replies = values.replies === undefined ? [] : loadReplies(String(values.replies));
@@ -134,6 +160,11 @@ async function main(): Promise<void> {
       crashAfterRequests,
       seed: values.seed as string | undefined,
       faults,
+      engine: engineKind,
+      kvHashSalt: values['kv-hash-salt'] as string | undefined,
+      kvGapRate: values['kv-gap-rate'] === undefined ? undefined : rate('kv-gap-rate'),
+      healthLatencyMs: int('health-latency-ms'),
+      apiKey: values['api-key'] as string | undefined,
     });
     workers.push(w);
     process.stdout.write(`${w.url}\n`);

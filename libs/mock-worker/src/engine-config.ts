@@ -23,6 +23,20 @@ export interface EngineConfig {
   echo: boolean;
   /** KV event batches kept for SubscribeKvEvents replay. */
   kvEventHistory: number;
+  /**
+   * One KV pool for cached prefixes and running requests, as real engines have: a running
+   * request's uncached prompt and its output take room, cached prefixes are evicted to make it,
+   * and requests wait when the pool is full. Off, running requests take no room (the flattering
+   * model the mock had first; the default mock keeps it for the demo).
+   */
+  sharedKvPool: boolean;
+  /**
+   * A request id already running: 'refuse' fails the new request (vLLM); 'overwrite' silently
+   * replaces the first request's state, which then never hears back (SGLang).
+   */
+  duplicateIds: 'refuse' | 'overwrite';
+  /** Salt of the engine's block hashes (vLLM salts per process): opaque to any gateway. */
+  kvHashSalt: string;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -37,6 +51,9 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   eosTokenId: 151645,
   echo: false,
   kvEventHistory: 4096,
+  sharedKvPool: false,
+  duplicateIds: 'refuse',
+  kvHashSalt: '',
 };
 
 /** Chaos knobs, settable at start (flags) or at run time (tests, mesh-sim). */
@@ -50,6 +67,11 @@ export interface EngineFaults {
   unhealthy: boolean;
   /** Injected failures carry this `retry-after-ms` trailer (0 = none), like an overloaded engine. */
   retryAfterMs: number;
+  /**
+   * Fraction of requests the engine ends on its own (a scheduler timeout, a retraction) with
+   * finish reason 'abort', after 0-2 output tokens.
+   */
+  engineAbortRate: number;
 }
 
-export const NO_FAULTS: EngineFaults = { failRate: 0, failStatus: 14, stallAfterTokens: 0, unhealthy: false, retryAfterMs: 0 };
+export const NO_FAULTS: EngineFaults = { failRate: 0, failStatus: 14, stallAfterTokens: 0, unhealthy: false, retryAfterMs: 0, engineAbortRate: 0 };

@@ -68,9 +68,14 @@ interface Active {
   output: number[];
   stalled: boolean;
   maxNew: number;
+  /** The engine ends this request on its own after this many output tokens (engine abort rate). */
+  abortAfter?: number;
+  /** Pool tokens this request holds while running (shared pool): its uncached prompt and output. */
+  poolTokens: number;
 }
 
 const DEFAULT_MAX_NEW_TOKENS = 256;
+const SILENT_SINK: EngineSink = { onTokens: () => undefined, onComplete: () => undefined, onError: () => undefined };
 const FALLBACK_VOCAB = Array.from({ length: 1000 }, (_, i) => 1000 + i);
 
 /**
@@ -91,6 +96,8 @@ export class MockEngine {
   private readonly running = new Map<string, Active>();
   private stepTimer: TimerHandle | undefined;
   private lastStepWasPrefill = false;
+  /** Shared pool: tokens held by running requests (beside the cached prefixes). */
+  private poolUsed = 0;
   private promptTokensTotal = 0;
   private cachedTokensTotal = 0;
   private generatedTotal = 0;
@@ -100,7 +107,7 @@ export class MockEngine {
     const { vocabulary, faults, ...config } = init;
     this.config = { ...DEFAULT_ENGINE_CONFIG, ...stripUndefined(config) };
     this.faults = { ...NO_FAULTS, ...stripUndefined(faults ?? {}) };
-    this.cache = new PrefixCache(this.config.blockSize, this.config.kvCapacityTokens);
+    this.cache = new PrefixCache(this.config.blockSize, this.config.kvCapacityTokens, this.config.kvHashSalt);
     this.kv = new KvEventLog(this.config.kvEventHistory, this.config.blockSize);
     this.vocabulary = vocabulary && vocabulary.length > 0 ? vocabulary : FALLBACK_VOCAB;
     this.log = deps.log ?? noopLogger;
@@ -124,11 +131,20 @@ export class MockEngine {
       sink.onError(this.faults.failStatus, 'injected failure');
       return;
     }
-    if (this.running.has(req.requestId) || this.waiting.some((a) => a.req.requestId === req.requestId)) {
+    const duplicate = this.running.get(req.requestId) ?? this.waiting.find((a) => a.req.requestId === req.requestId);
+    if (duplicate && this.config.duplicateIds === 'refuse') {
       sink.onError(6, `request ${req.requestId} already exists`);
       return;
     }
+    // 'overwrite': the new request takes the id's state; the first one silently never hears back.
+    if (duplicate) {
+      duplicate.sink = SILENT_SINK;
+      if (this.running.get(req.requestId) === duplicate) this.running.delete(req.requestId);
+      else this.waiting.splice(this.waiting.indexOf(duplicate), 1);
+      this.poolUsed -= duplicate.poolTokens;
+    }
     const seed = req.seed ?? hashIds(req.inputIds);
+    const abortAfter = this.faults.engineAbortRate > 0 && this.deps.rng.next() < this.faults.engineAbortRate ? this.deps.rng.int(3) : undefined;
     this.waiting.push({
       req,
       sink,
@@ -138,6 +154,8 @@ export class MockEngine {
       output: [],
       stalled: false,
       maxNew: req.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS,
+      abortAfter,
+      poolTokens: 0,
     });
     this.schedule();
   }
@@ -151,6 +169,7 @@ export class MockEngine {
       if (i >= 0) active = this.waiting.splice(i, 1)[0];
     }
     if (!active) return false;
+    this.poolUsed -= active.poolTokens;
     active.sink.onComplete(this.result(active, 'abort'));
     this.schedule();
     return true;
@@ -168,9 +187,9 @@ export class MockEngine {
     return {
       numRunningReqs: this.running.size,
       numWaitingReqs: this.waiting.length,
-      numUsedTokens: this.cache.usedTokens,
+      numUsedTokens: this.cache.usedTokens + this.poolUsed,
       maxTotalNumTokens: this.config.kvCapacityTokens,
-      tokenUsage: this.cache.usedTokens / this.config.kvCapacityTokens,
+      tokenUsage: Math.min(1, (this.cache.usedTokens + this.poolUsed) / this.config.kvCapacityTokens),
       waitingUncachedTokens: waitingUncached,
       cacheHitRate: this.promptTokensTotal > 0 ? this.cachedTokensTotal / this.promptTokensTotal : 0,
       genThroughput: this.generatedTotal / uptimeS,
@@ -199,6 +218,7 @@ export class MockEngine {
     this.deps.timers.clearTimeout(this.stepTimer);
     this.stepTimer = undefined;
     for (const a of [...this.running.values(), ...this.waiting]) a.sink.onComplete(this.result(a, 'abort'));
+    this.poolUsed = 0;
     this.running.clear();
     this.waiting.length = 0;
   }
@@ -233,11 +253,17 @@ export class MockEngine {
 
   private admit(): void {
     while (this.running.size < this.config.maxRunning && this.waiting.length > 0) {
-      const a = this.waiting.shift()!;
+      const a = this.waiting[0];
       const len = a.req.inputIds.length;
-      a.cached = Math.min(this.cache.match(a.req.inputIds), len - 1);
+      const cached = Math.min(this.cache.match(a.req.inputIds), len - 1);
+      // Shared pool: the uncached prompt must fit beside the other running requests (cached
+      // prefixes give way); a request alone always runs, so one long prompt cannot wedge it.
+      if (this.config.sharedKvPool && this.running.size > 0 && this.poolUsed + (len - cached) > this.config.kvCapacityTokens) break;
+      this.waiting.shift();
+      a.cached = cached;
       // The last prompt token is always computed: it produces the first output token.
       a.prefillLeft = len - a.cached;
+      if (this.config.sharedKvPool) this.take(a, len - a.cached);
       this.promptTokensTotal += len;
       this.cachedTokensTotal += a.cached;
       this.running.set(a.req.requestId, a);
@@ -268,8 +294,13 @@ export class MockEngine {
       a.stalled = true;
       return;
     }
+    if (a.abortAfter !== undefined && a.output.length >= a.abortAfter) {
+      this.finish(a, 'abort');
+      return;
+    }
     const token = this.nextToken(a);
     a.output.push(token);
+    if (this.config.sharedKvPool) this.take(a, 1);
     this.generatedTotal++;
     const counts = { promptTokens: a.req.inputIds.length, completionTokens: a.output.length, cachedTokens: a.cached };
     a.sink.onTokens([token], counts);
@@ -286,11 +317,25 @@ export class MockEngine {
     } else if (a.output.length >= a.maxNew) {
       finish = 'length';
     }
-    if (finish) {
-      this.running.delete(a.req.requestId);
-      this.kv.recordChange(this.cache.insert([...a.req.inputIds, ...a.output]), this.deps.clock.now() / 1000);
-      a.sink.onComplete({ ...this.result(a, finish), matchedTokenId: matched });
-    }
+    if (finish) this.finish(a, finish, matched);
+  }
+
+  private finish(a: Active, reason: EngineResult['finishReason'], matched?: number): void {
+    this.running.delete(a.req.requestId);
+    this.poolUsed -= a.poolTokens;
+    a.poolTokens = 0;
+    // An aborted request's output is not kept (the engine frees it); a finished one is cached.
+    const cachedIds = reason === 'abort' ? a.req.inputIds : [...a.req.inputIds, ...a.output];
+    this.kv.recordChange(this.cache.insert(cachedIds), this.deps.clock.now() / 1000);
+    a.sink.onComplete({ ...this.result(a, reason), matchedTokenId: matched });
+  }
+
+  /** Shared pool: the request holds `n` more tokens; cached prefixes are evicted to make room. */
+  private take(a: Active, n: number): void {
+    a.poolTokens += n;
+    this.poolUsed += n;
+    const room = this.config.kvCapacityTokens - this.poolUsed;
+    if (this.cache.usedTokens > room) this.kv.recordChange(this.cache.shrinkTo(room), this.deps.clock.now() / 1000);
   }
 
   private nextToken(a: Active): number {

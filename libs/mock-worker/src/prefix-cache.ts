@@ -33,8 +33,12 @@ export function chainHash(parent: string | undefined, tokens: readonly number[])
 export class PrefixCache {
   private readonly blocks = new Map<string, Block>();
   private clock = 0;
+  /** The chain's seed: the salt makes every hash opaque (two salts never share a hash). */
+  private readonly root: string | undefined;
 
-  constructor(readonly blockSize: number, readonly capacityTokens: number) {}
+  constructor(readonly blockSize: number, readonly capacityTokens: number, salt = '') {
+    this.root = salt ? chainHash(undefined, Array.from(salt, (c) => c.charCodeAt(0))) : undefined;
+  }
 
   get usedTokens(): number {
     return this.blocks.size * this.blockSize;
@@ -43,7 +47,7 @@ export class PrefixCache {
   /** Hashes of the full blocks of `ids`, in order. */
   blockHashes(ids: readonly number[]): string[] {
     const out: string[] = [];
-    let parent: string | undefined;
+    let parent: string | undefined = this.root;
     for (let i = 0; i + this.blockSize <= ids.length; i += this.blockSize) {
       parent = chainHash(parent, ids.slice(i, i + this.blockSize));
       out.push(parent);
@@ -68,20 +72,28 @@ export class PrefixCache {
   insert(ids: readonly number[]): CacheChange {
     const change: CacheChange = { stored: [], removed: [] };
     const now = ++this.clock;
-    let parent: string | undefined;
+    let parent: string | undefined = this.root;
     for (let i = 0; i + this.blockSize <= ids.length; i += this.blockSize) {
       const tokens = ids.slice(i, i + this.blockSize);
       const h = chainHash(parent, tokens);
       const existing = this.blocks.get(h);
+      const parentBlock = parent === undefined ? undefined : this.blocks.get(parent);
       if (existing) existing.lastUsed = now;
       else {
-        this.blocks.set(h, { parent, lastUsed: now, children: 0 });
-        if (parent) this.blocks.get(parent)!.children++;
-        change.stored.push({ hash: h, parentHash: parent, tokenIds: tokens as number[] });
+        this.blocks.set(h, { parent: parentBlock ? parent : undefined, lastUsed: now, children: 0 });
+        if (parentBlock) parentBlock.children++;
+        change.stored.push({ hash: h, parentHash: parentBlock ? parent : undefined, tokenIds: tokens as number[] });
       }
       parent = h;
     }
-    this.evict(change, now);
+    this.evict(change, now, this.capacityTokens);
+    return change;
+  }
+
+  /** Evicts least-recently-used leaves until the cache fits in `maxTokens` (room for running requests). */
+  shrinkTo(maxTokens: number): CacheChange {
+    const change: CacheChange = { stored: [], removed: [] };
+    this.evict(change, -1, Math.max(0, maxTokens));
     return change;
   }
 
@@ -95,8 +107,8 @@ export class PrefixCache {
    * Over capacity, evicts least-recently-used leaves down to 95% (amortising the scan), never
    * the blocks of the sequence just inserted (stamp `current`).
    */
-  private evict(change: CacheChange, current: number): void {
-    const maxBlocks = Math.floor(this.capacityTokens / this.blockSize);
+  private evict(change: CacheChange, current: number, capacityTokens: number): void {
+    const maxBlocks = Math.floor(capacityTokens / this.blockSize);
     if (this.blocks.size <= maxBlocks) return;
     const target = Math.floor(maxBlocks * 0.95);
     const leaves = [...this.blocks.entries()].filter(([, b]) => b.children === 0 && b.lastUsed !== current).sort((a, b) => a[1].lastUsed - b[1].lastUsed);

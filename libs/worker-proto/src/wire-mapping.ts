@@ -146,7 +146,8 @@ export function fromModelInfo(m: any): ModelInfo {
     servedModelName: m.served_model_name || m.model_path || 'unknown',
     modelPath: m.model_path ?? '',
     tokenizerPath: m.tokenizer_path ?? '',
-    maxContextLength: Number(m.max_context_length ?? 0),
+    // SGLang's max_context_length is its KV pool size; its real input limit is max_req_input_len.
+    maxContextLength: Number(m.max_req_input_len ?? 0) > 0 ? Number(m.max_req_input_len) : Number(m.max_context_length ?? 0),
     vocabSize: Number(m.vocab_size ?? 0),
     eosTokenIds: (m.eos_token_ids ?? []).map(Number),
     isGeneration: m.is_generation ?? true,
@@ -164,7 +165,8 @@ export function fromLoads(r: any): WorkerLoad {
     numWaitingReqs: sum('num_waiting_reqs'),
     numUsedTokens: used,
     maxTotalNumTokens: max,
-    tokenUsage: max > 0 ? used / max : 0,
+    // vLLM leaves the token counts at zero and reports only token_usage (mean over ranks).
+    tokenUsage: max > 0 ? used / max : loads.length > 0 ? sum('token_usage') / loads.length : 0,
     waitingUncachedTokens: sum('num_waiting_uncached_tokens'),
     cacheHitRate: loads.length > 0 ? sum('cache_hit_rate') / loads.length : 0,
   };

@@ -26,12 +26,18 @@ export function parseWorkerUrl(url: string): ParsedUrl {
   return { target: u.host, tls: u.protocol === 'grpcs:' };
 }
 
-function metadataOf(opts?: CallOptions): Metadata {
+function metadataOf(opts: CallOptions | undefined, apiKey: string | undefined): Metadata {
   const md = new Metadata();
   const given = opts?.metadata;
   if (given) for (const k in given) md.set(k, given[k]);
+  // After the caller's metadata: a client header can never replace the worker's key.
+  if (apiKey) md.set('authorization', `Bearer ${apiKey}`);
   return md;
 }
+
+/** Finish reasons an engine uses for a request it ended itself (SGLang 'abort', vLLM 'error'). */
+const ENGINE_ABORTS = new Set(['abort', 'error']);
+const REFUSALS = new Set([status.INVALID_ARGUMENT, status.ALREADY_EXISTS, status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.FAILED_PRECONDITION]);
 
 function deadlineOf(opts: CallOptions | undefined, fallbackMs: number): Date {
   return new Date(Date.now() + (opts?.deadlineMs ?? fallbackMs));
@@ -47,10 +53,11 @@ export class WorkerClient {
     readonly url: string,
     readonly protocol: WorkerProtocol,
     private readonly client: Client & Record<string, any>,
+    private readonly apiKey: string | undefined,
   ) {}
 
   /** Connects and detects the contract ('auto': HealthCheck on each fully-qualified service). */
-  static async connect(url: string, opts: { protocol?: WorkerProtocol | 'auto'; timeoutMs?: number } = {}): Promise<WorkerClient> {
+  static async connect(url: string, opts: { protocol?: WorkerProtocol | 'auto'; timeoutMs?: number; apiKey?: string } = {}): Promise<WorkerClient> {
     const { target, tls } = parseWorkerUrl(url);
     const creds = tls ? credentials.createSsl() : credentials.createInsecure();
     const channelOptions = { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES, 'grpc.keepalive_time_ms': 30_000 };
@@ -64,7 +71,7 @@ export class WorkerClient {
     let lastError: WorkerRpcError | undefined;
     for (const p of candidates) {
       const client = make(p);
-      const worker = new WorkerClient(url, p, client);
+      const worker = new WorkerClient(url, p, client, opts.apiKey || undefined);
       try {
         await worker.healthCheck({ deadlineMs: timeoutMs });
         return worker;
@@ -84,7 +91,7 @@ export class WorkerClient {
 
   private async *generateStream(params: GenerateParams, opts: CallOptions): AsyncGenerator<GenerateEvent> {
     if (opts.signal?.aborted) return;
-    const call: ClientReadableStream<any> = this.client.Generate(toGenerateRequest(this.protocol, params), metadataOf(opts), {
+    const call: ClientReadableStream<any> = this.client.Generate(toGenerateRequest(this.protocol, params), metadataOf(opts, this.apiKey), {
       deadline: deadlineOf(opts, 600_000),
     });
     let finished = false;
@@ -92,13 +99,22 @@ export class WorkerClient {
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       for await (const ev of callEvents(call, fromGenerateResponse)) {
-        if (ev.type === 'complete') finished = true;
+        if (ev.type === 'complete') {
+          finished = true;
+          // The engine ended the request itself (a timeout, a retraction, an internal error): a
+          // failure of this worker, not a finished answer (the text so far is cut off).
+          if (ENGINE_ABORTS.has(ev.finishReason)) throw new WorkerRpcError(status.ABORTED, `the engine ended the request itself (finish_reason "${ev.finishReason}")`);
+        }
         yield ev;
       }
       finished = true;
     } catch (err) {
       if (opts.signal?.aborted) return;
-      throw WorkerRpcError.from(err);
+      const e = WorkerRpcError.from(err);
+      // The engine refused the request outright: nothing of it runs, and an Abort by its id could
+      // only hit another request that holds the same id.
+      if (REFUSALS.has(e.grpcCode)) finished = true;
+      throw e;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       if (!finished) {
@@ -145,7 +161,7 @@ export class WorkerClient {
   }
 
   private async *kvEventStream(startSequenceNumber: number, opts: CallOptions): AsyncGenerator<KvEventBatch> {
-    const md = metadataOf(opts);
+    const md = metadataOf(opts, this.apiKey);
     const call: ClientReadableStream<any> = this.client.SubscribeKvEvents({ start_sequence_number: String(startSequenceNumber) }, md, opts.deadlineMs ? { deadline: deadlineOf(opts, 0) } : {});
     const onAbort = () => call.cancel();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -165,7 +181,7 @@ export class WorkerClient {
    * the whole archive on the last chunk; checked here). UNIMPLEMENTED when the engine lacks it.
    */
   async getTokenizer(opts: CallOptions & { maxBytes?: number } = {}): Promise<{ archive: Buffer; sha256: string }> {
-    const call: ClientReadableStream<any> = this.client.GetTokenizer({}, metadataOf(opts), { deadline: deadlineOf(opts, 60_000) });
+    const call: ClientReadableStream<any> = this.client.GetTokenizer({}, metadataOf(opts, this.apiKey), { deadline: deadlineOf(opts, 60_000) });
     try {
       return await collectTokenizerArchive(call, opts.maxBytes);
     } catch (err) {
@@ -181,7 +197,7 @@ export class WorkerClient {
 
   private unary(method: string, req: unknown, opts?: CallOptions): Promise<any> {
     return new Promise((resolve, reject) => {
-      this.client[method](req, metadataOf(opts), { deadline: deadlineOf(opts, DEFAULT_UNARY_DEADLINE_MS) }, (err: unknown, res: unknown) =>
+      this.client[method](req, metadataOf(opts, this.apiKey), { deadline: deadlineOf(opts, DEFAULT_UNARY_DEADLINE_MS) }, (err: unknown, res: unknown) =>
         err ? reject(WorkerRpcError.from(err)) : resolve(res),
       );
     });

@@ -103,10 +103,12 @@ describe('mock worker speaking the vLLM engine contract', () => {
       await client.abort('long-1');
       expect(w.abortsReceived.at(-1)).toBe('long-1');
       expect(w.engine.runningCount).toBe(0);
-      // The engine completes an aborted request with finish_reason abort.
-      let last: GenerateEvent | undefined;
-      for (let r = await it.next(); !r.done; r = await it.next()) last = r.value;
-      expect(last).toMatchObject({ type: 'complete', finishReason: 'abort' });
+      // The engine completes an aborted request with finish_reason abort, which the client
+      // reports as a failure of the call (ABORTED), not as a finished answer.
+      const drain = async () => {
+        for (let r = await it.next(); !r.done; r = await it.next());
+      };
+      await expect(drain()).rejects.toMatchObject({ grpcName: 'ABORTED' });
     } finally {
       w.engine.config.decodeBaseMs = 0.5;
     }

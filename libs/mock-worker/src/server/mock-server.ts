@@ -1,7 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { Metadata, Server, ServerCredentials, status, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { enginePackages, lookup, SERVICES, type WorkerProtocol } from '@drover/worker-proto';
 import { SeededRng, SystemClock, SystemTimers } from '@drover/runtime';
 import { MockEngine, type EngineInit } from '../mock-engine';
+import { personalityFor, type EngineKind, type PersonalityContext } from '../personality/personality';
+import { KvEventFeed } from '../personality/kv-feed';
+import { hasApiKey } from '../personality/api-key';
 import { qwen3TokenizerPath, qwen3WordVocabulary } from '../vocabulary';
 import { checkVisionInputs } from './mock-vision';
 import { mockModelFiles, tokenizerChunks } from './mock-model-files';
@@ -35,12 +39,22 @@ export interface MockWorkerOptions extends EngineInit {
    * the prompt's last message is the output, tokenized with the served model's tokenizer.
    */
   replies?: ScriptedReply[] | string;
+  /** The engine imitated: the mock's own behaviour (default) or SGLang's / vLLM's (sets the protocol). */
+  engine?: EngineKind;
+  /** Every RPC must carry `authorization: Bearer <key>` metadata (else UNAUTHENTICATED). */
+  apiKey?: string;
+  /** HealthCheck answers no sooner than this. */
+  healthLatencyMs?: number;
+  /** Chance that a KV event batch never reaches subscribers (a sequence gap); default per engine. */
+  kvGapRate?: number;
 }
 
 export interface MockWorker {
   url: string;
   port: number;
   protocol: WorkerProtocol;
+  /** The engine imitated. */
+  engineKind: EngineKind;
   engine: MockEngine;
   /** gRPC metadata of recent Generate calls, newest last. */
   receivedMetadata: Record<string, string>[];
@@ -56,31 +70,61 @@ const EOS_IDS = [151645, 151643];
  * by a MockEngine on the system clock.
  */
 export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWorker> {
-  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, protocol = 'sglang', crashAfterRequests = 0, vision = false, metadataHistory = 100, seed, tokenizerDir, replies, ...engineInit } = opts;
+  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, crashAfterRequests = 0, vision = false, metadataHistory = 100, seed, tokenizerDir, replies, engine: kind = 'mock', apiKey, healthLatencyMs = 0, kvGapRate, ...engineInit } = opts;
+  const personality = personalityFor(kind, opts.protocol ?? 'sglang');
+  const protocol = personality.protocol;
   const vllm = protocol === 'vllm';
   const modelFiles = tokenizerDir ? mockModelFiles(tokenizerDir) : undefined;
   const eosIds = modelFiles ? modelFiles.eosTokenIds : EOS_IDS;
   const planner = new MockOutputPlanner(() => modelFiles ?? mockModelFiles(), typeof replies === 'string' ? loadReplies(replies) : (replies ?? []));
+  const rng = new SeededRng(seed ?? `mock-worker:${port}:${process.pid}`);
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   const engine = new MockEngine(
-    { clock: new SystemClock(), timers: new SystemTimers(), rng: new SeededRng(seed ?? `mock-worker:${port}:${process.pid}`) },
-    { vocabulary: engineInit.vocabulary ?? modelFiles?.wordIds ?? qwen3WordVocabulary(), ...(modelFiles && eosIds.length > 0 ? { eosTokenId: eosIds[0] } : {}), ...engineInit },
+    { clock: new SystemClock(), timers: new SystemTimers(), rng },
+    {
+      vocabulary: engineInit.vocabulary ?? modelFiles?.wordIds ?? qwen3WordVocabulary(),
+      ...(modelFiles && eosIds.length > 0 ? { eosTokenId: eosIds[0] } : {}),
+      ...personality.engineDefaults,
+      // vLLM salts its block hashes per process: a fresh salt per worker unless one is given.
+      ...(kind === 'vllm' ? { kvHashSalt: randomUUID() } : {}),
+      ...defined(engineInit),
+      faults: { ...personality.faultDefaults, ...defined(engineInit.faults ?? {}) },
+    },
   );
+  const kvFeed = new KvEventFeed(engine, { replay: personality.replaysKvEvents, gapRate: kvGapRate ?? personality.kvGapRate, rng: rng.fork('kv-gaps') });
+  let healthChecks = 0;
+  const context = (): PersonalityContext => ({
+    model,
+    maxContextLength,
+    vision,
+    tokenizerPath: tokenizerDir ?? qwen3TokenizerPath(),
+    vocabSize: modelFiles ? modelFiles.vocabSize : 151936,
+    eosTokenIds: eosIds,
+    config: engine.config,
+    loads: engine.loads(),
+    runningCount: engine.runningCount,
+    nowSeconds: Date.now() / 1000, // allow-wallclock: the gRPC shell reports wall time
+    uptimeSeconds: (Date.now() - startedAt) / 1000, // allow-wallclock
+  });
   const receivedMetadata: Record<string, string>[] = [];
   const abortsReceived: string[] = [];
   const startedAt = Date.now(); // allow-wallclock: the gRPC shell reports wall time
   let generateCount = 0;
 
   const flat = (md: Metadata): Record<string, string> => Object.fromEntries(Object.entries(md.getMap()).map(([k, v]) => [k, String(v)]));
+  const unauthenticated = { code: status.UNAUTHENTICATED, details: 'invalid or missing API key' };
   const unary = <Req, Res>(fn: (req: Req) => Res) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => {
+    if (!hasApiKey(call.metadata, apiKey)) return cb(unauthenticated);
     try {
       cb(null, fn(call.request));
     } catch (err) {
-      cb({ code: status.INTERNAL, details: String(err) });
+      cb({ code: (err as { grpcCode?: number }).grpcCode ?? status.INTERNAL, details: String(err) });
     }
   };
 
   const impl = {
     Generate(call: ServerWritableStream<any, any>) {
+      if (!hasApiKey(call.metadata, apiKey)) return void call.emit('error', unauthenticated);
       generateCount++;
       receivedMetadata.push(flat(call.metadata));
       if (receivedMetadata.length > metadataHistory) receivedMetadata.shift();
@@ -91,8 +135,8 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       const r = call.request;
       const sp = r.sampling_params ?? {};
       const requestId: string = r.request_id || `anon-${generateCount}`;
-      // SGLang carries the seed in custom params; vLLM has a seed field. vLLM's GenerateResponse has no request_id.
-      const seedValue = vllm ? sp.seed : sp.custom_params?.fields?.seed?.number_value;
+      // Where the engine reads a seed (real SGLang never does). vLLM's GenerateResponse has no request_id.
+      const seedValue = personality.seed(sp);
       const reply = (body: Record<string, unknown>) => (vllm ? body : { request_id: requestId, ...body });
       let inputIds: number[] = r.tokenized?.input_ids ?? [];
       if (r.mm_inputs) {
@@ -102,6 +146,10 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
           return;
         }
         inputIds = check.cacheIds;
+      }
+      if (personality.refusesLongPrompts && inputIds.length > maxContextLength) {
+        call.emit('error', { code: status.INVALID_ARGUMENT, details: `The input (${inputIds.length} tokens) is longer than the model's context length (${maxContextLength} tokens).` });
+        return;
       }
       let constraint: MockConstraint | undefined;
       try {
@@ -156,7 +204,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
               done = true;
               const complete: Record<string, unknown> = {
                 output_ids: r.stream ? [] : res.outputIds,
-                finish_reason: res.finishReason,
+                finish_reason: res.finishReason === 'abort' ? personality.abortFinishReason : res.finishReason,
                 prompt_tokens: res.promptTokens,
                 completion_tokens: res.completionTokens,
                 cached_tokens: res.cachedTokens,
@@ -171,14 +219,24 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
               if (done) return;
               done = true;
               const trailers = new Metadata();
-              if (engine.faults.retryAfterMs > 0) trailers.set('retry-after-ms', String(engine.faults.retryAfterMs));
+              if (personality.sendsRetryAfter && engine.faults.retryAfterMs > 0) trailers.set('retry-after-ms', String(engine.faults.retryAfterMs));
               call.emit('error', { code, details: message, metadata: trailers });
             },
           },
           );
       };
     },
-    HealthCheck: unary(() => (engine.faults.unhealthy ? { healthy: false, message: 'unhealthy (fault injection)' } : { healthy: true, message: 'ok' })),
+    HealthCheck(call: ServerUnaryCall<any, any>, cb: sendUnaryData<any>) {
+      if (!hasApiKey(call.metadata, apiKey)) return cb(unauthenticated);
+      const started = Date.now(); // allow-wallclock
+      const answer = () => {
+        const wait = Math.max(0, healthLatencyMs - (Date.now() - started)); // allow-wallclock
+        setTimeout(() => cb(null, engine.faults.unhealthy ? { healthy: false, message: 'unhealthy (fault injection)' } : { healthy: true, message: 'ok' }), wait); // allow-wallclock
+      };
+      if (!personality.healthRunsGeneration) return answer();
+      // SGLang checks health by generating one token through the scheduler: it queues behind load.
+      engine.submit({ requestId: `HEALTH_CHECK_${port}_${++healthChecks}`, inputIds: [0], maxNewTokens: 1, ignoreEos: true }, { onTokens: () => undefined, onComplete: answer, onError: (_code, message) => cb(null, { healthy: false, message }) });
+    },
     Abort: unary((req: any) => {
       // SGLang aborts one request_id; vLLM a list of request_ids and answers an empty message.
       const ids: string[] = vllm ? (req.request_ids ?? []) : [req.request_id];
@@ -186,58 +244,15 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       const found = ids.map((id) => engine.abort(id)).some(Boolean);
       return vllm ? {} : { success: found, message: found ? 'aborted' : 'not found' };
     }),
-    GetModelInfo: unary(() => ({
-      model_path: model,
-      tokenizer_path: tokenizerDir ?? qwen3TokenizerPath(),
-      is_generation: true,
-      served_model_name: model,
-      max_context_length: maxContextLength,
-      vocab_size: modelFiles ? modelFiles.vocabSize : 151936,
-      supports_vision: vision,
-      model_type: vision ? 'qwen2_5_vl' : 'qwen3',
-      eos_token_ids: eosIds,
-      pad_token_id: 151643,
-      bos_token_id: 0,
-      max_req_input_len: maxContextLength,
-      architectures: [vision ? 'Qwen2_5_VLForConditionalGeneration' : 'Qwen3ForCausalLM'],
-    })),
-    GetServerInfo: unary(() => ({
-      active_requests: engine.runningCount,
-      is_paused: false,
-      last_receive_timestamp: Date.now() / 1000, // allow-wallclock
-      uptime_seconds: (Date.now() - startedAt) / 1000, // allow-wallclock
-      ...(vllm ? { server_type: 'vllm-grpc', data_parallel_size: 1 } : { sglang_version: 'drover-mock', server_type: 'grpc', max_total_num_tokens: engine.config.kvCapacityTokens }),
-    })),
-    GetLoads: unary(() => {
-      const l = engine.loads();
-      return {
-        timestamp: new Date().toISOString(),
-        version: 'drover-mock',
-        dp_rank_count: 1,
-        loads: [
-          {
-            dp_rank: 0,
-            num_running_reqs: l.numRunningReqs,
-            num_waiting_reqs: l.numWaitingReqs,
-            num_total_reqs: l.numRunningReqs + l.numWaitingReqs,
-            num_used_tokens: l.numUsedTokens,
-            max_total_num_tokens: l.maxTotalNumTokens,
-            token_usage: l.tokenUsage,
-            gen_throughput: l.genThroughput,
-            cache_hit_rate: l.cacheHitRate,
-            utilization: l.numRunningReqs / engine.config.maxRunning,
-            max_running_requests: engine.config.maxRunning,
-            num_waiting_uncached_tokens: l.waitingUncachedTokens,
-          },
-        ],
-        aggregate: { total_running_reqs: l.numRunningReqs, total_waiting_reqs: l.numWaitingReqs, total_reqs: l.numRunningReqs + l.numWaitingReqs, avg_token_usage: l.tokenUsage },
-      };
-    }),
+    GetModelInfo: unary(() => personality.modelInfo(context())),
+    GetServerInfo: unary(() => personality.serverInfo(context())),
+    GetLoads: unary(() => personality.loads(context())),
     FlushCache: unary(() => {
       engine.flushCache();
       return { success: true, message: 'flushed' };
     }),
     GetTokenizer(call: ServerWritableStream<any, any>) {
+      if (!hasApiKey(call.metadata, apiKey)) return void call.emit('error', unauthenticated);
       try {
         for (const chunk of tokenizerChunks(modelFiles ?? mockModelFiles())) call.write(chunk);
         call.end();
@@ -246,25 +261,13 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       }
     },
     SubscribeKvEvents(call: ServerWritableStream<any, any>) {
-      const start = Number(call.request.start_sequence_number ?? 0);
-      const send = (b: ReturnType<typeof engine.kvEventsSince>[number]) =>
-        call.write({
-          sequence_number: String(b.sequenceNumber),
-          timestamp: b.timestamp,
-          events: b.events.map((e) =>
-            e.kind === 'stored'
-              ? { event_id: String(e.eventId), stored: { parent_block_hash: e.parentBlockHash, blocks: e.blocks.map((k) => ({ block_hash: k.blockHash, token_ids: k.tokenIds, block_size: k.blockSize })) } }
-              : e.kind === 'removed'
-                ? { event_id: String(e.eventId), removed: { block_hashes: e.blockHashes } }
-                : { event_id: String(e.eventId), cleared: {} },
-          ),
-        });
-      for (const b of engine.kvEventsSince(start)) send(b);
-      const unsubscribe = engine.onKvEvents(send);
+      if (!hasApiKey(call.metadata, apiKey)) return void call.emit('error', unauthenticated);
+      const unsubscribe = kvFeed.subscribe(Number(call.request.start_sequence_number ?? 0), (wire) => call.write(wire));
       call.on('cancelled', unsubscribe);
       call.on('close', unsubscribe);
     },
     Embed: unary((req: any) => {
+      if (personality.refusesLongPrompts && (req.tokenized?.input_ids ?? []).length > maxContextLength) throw Object.assign(new Error('input too long'), { grpcCode: status.INVALID_ARGUMENT });
       const ids: number[] = req.tokenized?.input_ids ?? [];
       const dim = 16;
       const v = Array.from({ length: dim }, (_, i) => Math.sin(ids.reduce((a, t, j) => a + t * (j + 1) * (i + 1), 0)));
@@ -284,6 +287,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
     url: `grpc://${urlHost}:${boundPort}`,
     port: boundPort,
     protocol,
+    engineKind: kind,
     engine,
     receivedMetadata,
     abortsReceived,
