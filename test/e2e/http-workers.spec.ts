@@ -219,6 +219,36 @@ describe('gateway: OpenAI-compatible HTTP upstreams (proxied, routed on text)', 
     }
   });
 
+  it('forwards SSE that arrives in chunks ending mid-event, and drops a half event when the upstream breaks inside one', async () => {
+    const conv = await openConversation('split-events');
+    Object.assign(conv.fake.behavior, { splitEvents: true });
+    try {
+      const stream = await client.chat.completions.create({ model: MODEL, messages: conv.next, stream: true, stream_options: { include_usage: true } });
+      let text = '';
+      let finish: string | null = null;
+      let usage: OpenAI.CompletionUsage | undefined;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta?.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        usage = chunk.usage ?? usage;
+      }
+      expect(text).toBe(conv.fake.answer());
+      expect(finish).toBe('stop');
+      expect(usage?.prompt_tokens_details?.cached_tokens).toBe(7);
+
+      Object.assign(conv.fake.behavior, { breakAfterPieces: 2 });
+      const res = await post('/v1/chat/completions', { model: MODEL, messages: conv.next, stream: true });
+      const events = (await res.text()).split('\n\n').filter(Boolean);
+      expect(events.at(-1)).toBe('data: [DONE]');
+      // Every event before [DONE] is whole JSON: the half event never reached the client.
+      const parsed = events.slice(0, -1).map((e) => JSON.parse(e.slice('data: '.length)) as { error?: { code: string }; choices?: { delta: { content?: string } }[] });
+      expect(parsed.at(-1)?.error?.code).toBe('worker_error');
+      expect(parsed.slice(0, -1).map((c) => c.choices?.[0]?.delta?.content ?? '').join('')).toBe(conv.fake.answer(2));
+    } finally {
+      Object.assign(conv.fake.behavior, { splitEvents: undefined, breakAfterPieces: undefined });
+    }
+  });
+
   it('aborts the upstream request when the client goes away mid-stream', async () => {
     for (const f of fakes) Object.assign(f.behavior, { pieces: 400, pieceIntervalMs: 10 });
     try {

@@ -24,6 +24,11 @@ export interface UpstreamBehavior {
   pieceIntervalMs: number;
   /** Destroy the socket after this many streamed pieces. */
   breakAfterPieces?: number;
+  /**
+   * Write every SSE event in two halves, 5 ms apart, so the proxy receives chunks that end
+   * mid-event; with breakAfterPieces the connection then drops after half an event.
+   */
+  splitEvents?: boolean;
   /** Stop sending after this many streamed pieces, keeping the connection open (a stalled engine). */
   stallAfterPieces?: number;
 }
@@ -113,19 +118,31 @@ export async function startFakeUpstream(opts: { name: string; model?: string; ma
       return json(res, 200, { id, object: chat ? 'chat.completion' : 'text_completion', created, model, choices: [choice], usage });
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const send = (chunk: unknown): void => void res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    const halves = async (event: string): Promise<void> => {
+      res.write(event.slice(0, event.length >> 1));
+      await new Promise((r) => setTimeout(r, 5));
+      if (!res.destroyed) res.write(event.slice(event.length >> 1));
+    };
+    const send = async (chunk: unknown): Promise<void> => {
+      const event = `data: ${JSON.stringify(chunk)}\n\n`;
+      if (b.splitEvents) await halves(event);
+      else res.write(event);
+    };
     const object = chat ? 'chat.completion.chunk' : 'text_completion';
     const choice = (text: string, finish: string | null, first = false) =>
       chat ? { index: 0, delta: first ? { role: 'assistant', content: text } : { content: text }, finish_reason: finish } : { index: 0, text, finish_reason: finish };
     for (let i = 0; i < b.pieces; i++) {
       if (res.destroyed) return;
-      if (b.breakAfterPieces !== undefined && i === b.breakAfterPieces) return void res.destroy();
+      if (b.breakAfterPieces !== undefined && i === b.breakAfterPieces) {
+        if (b.splitEvents) res.write(`data: {"id":"${id}","choices":[{"index":0,"delta":{"content":"half`);
+        return void setTimeout(() => res.destroy(), 5);
+      }
       if (b.stallAfterPieces !== undefined && i === b.stallAfterPieces) return;
       if (i > 0 && b.pieceIntervalMs > 0) await new Promise((r) => setTimeout(r, b.pieceIntervalMs));
-      send({ id, object, created, model, choices: [choice(piece(i), null, i === 0)] });
+      await send({ id, object, created, model, choices: [choice(piece(i), null, i === 0)] });
     }
-    send({ id, object, created, model, choices: [choice('', 'stop')] });
-    if (body.stream_options?.include_usage) send({ id, object, created, model, choices: [], usage });
+    await send({ id, object, created, model, choices: [choice('', 'stop')] });
+    if (body.stream_options?.include_usage) await send({ id, object, created, model, choices: [], usage });
     res.end('data: [DONE]\n\n');
   };
 
