@@ -224,12 +224,25 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     await Promise.all(all.map((t) => t.pool.destroy()));
     gateway.child.kill('SIGTERM');
     floor.child.kill('SIGTERM');
-    if (profDir) {
-      log(`profiles in ${profDir}: gateway pid ${gateway.child.pid}, floor pid ${floor.child.pid}`);
-      await Promise.all([gateway, floor].map(({ child }) => new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)))));
-    }
+    if (profDir) log(`profiles in ${profDir}: gateway pid ${gateway.child.pid}, floor pid ${floor.child.pid}`);
+    // Wait for them to exit (profiles are written at exit) while this process still reads their
+    // stdout: the gateway flushes its buffered log lines at exit, and a gateway whose stdout reader
+    // had gone away once hung there for good (SIGTERM no longer handled). SIGKILL after 40 s.
+    await Promise.all([gateway, floor].map(({ child }) => exited(child, 40_000)));
     upstream.child.kill('SIGTERM');
   }
+}
+
+/** Resolves when `child` has exited; SIGKILLs it after `ms`. */
+function exited(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** The gateway registers its http:// worker asynchronously after listening: wait until it serves. */
