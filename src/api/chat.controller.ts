@@ -1,16 +1,17 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DroverError, type Clock } from '@drover/runtime';
-import type { ChatMessage } from '@drover/tokenizer';
+import { DroverError, type Clock, type Rng } from '@drover/runtime';
+import type { ChatMessage, Tokenizer } from '@drover/tokenizer';
 import { canonicalChatText } from '../inference/canonical-text';
 import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
 import { IMAGE_PLACEHOLDER_TEXT, VisionService, type ImageRef } from '../multimodal/vision.service';
-import type { InferenceRequest, TokenLogprob } from '../inference/inference-types';
-import { CLOCK } from '../runtime/tokens';
+import type { InferenceEvent, InferenceRequest, TokenLogprob } from '../inference/inference-types';
+import { CLOCK, RNG } from '../runtime/tokens';
 import { endSpan, startSpan } from '../observability/tracing';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
-import { chatChunk, chatCompletion, chatContentChunks, usageBody } from './openai-format';
+import { chatChunk, chatCompletion, chatCompletionOf, chatContentChunks, usageBody } from './openai-format';
+import { chatDelta, outputParser, planOutput } from './chat-tools';
 import { chatCompletionSchema, type ChatCompletionBody } from './openai-schemas';
 import { requestScope } from './request-context';
 import { logprobsRequest, samplingFrom, stopStrings } from './sampling';
@@ -18,7 +19,8 @@ import { chatLogprobContent } from './logprobs-format';
 import { extensionConstraints, responseFormatConstraint, singleConstraint } from './structured-output';
 import { SseWriter } from './sse';
 import { parseBody } from './validation';
-import { firstEvent, streamCompletion } from './stream-runner';
+import { Chunks, firstEvent, streamCompletion } from './stream-runner';
+import { collectToolCalls, type OutputParser } from '@drover/parsers';
 
 @Controller('v1/chat')
 export class ChatController {
@@ -28,7 +30,12 @@ export class ChatController {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
     @Inject(VisionService) private readonly vision: VisionService,
-  ) {}
+    @Inject(RNG) rng: Rng,
+  ) {
+    this.rng = rng.fork('chat-tool-call-ids');
+  }
+
+  private readonly rng: Rng;
 
   @Post('completions')
   @HttpCode(200)
@@ -39,7 +46,8 @@ export class ChatController {
       return this.proxy.forward({ api: 'chat', body: raw as Record<string, unknown>, routeText: canonicalChatText(body.messages), user: body.user }, req, reply);
     }
     this.inference.requireModel(body.model);
-    const constraint = singleConstraint([responseFormatConstraint(body.response_format), ...extensionConstraints(body)]);
+    const plan = planOutput(body.model, body.tools, body.tool_choice, body.chat_template_kwargs);
+    const constraint = singleConstraint([responseFormatConstraint(body.response_format), ...extensionConstraints(body), plan.constraint]);
     const logprobs = logprobsRequest(body);
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
@@ -53,7 +61,7 @@ export class ChatController {
     const encodeStart = this.clock.now();
     const tokenizer = await this.tokenizers.forModel(body.model);
     const encoded = await tokenizer
-      .encodeChat(messages, {
+      .encodeChat(templateArguments(tokenizer, messages), {
         tools: body.tools ?? undefined,
         addGenerationPrompt: true,
         extra: body.chat_template_kwargs,
@@ -75,14 +83,18 @@ export class ChatController {
       maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
       sampling: { ...samplingFrom(body), ...constraint },
       stop: stopStrings(body.stop),
-      skipSpecialTokens: body.skip_special_tokens ?? true,
+      // Parsers read markers some models emit as special tokens (harmony, DeepSeek, Mistral).
+      skipSpecialTokens: body.skip_special_tokens ?? !plan.active,
       user: body.user,
       buffered: !body.stream,
       logprobs,
     };
+    const parser = outputParser(plan, encoded.text, this.rng);
     const topN = logprobs?.topN ?? 0;
     const lpBody = (entries: TokenLogprob[] | undefined) => (logprobs ? { content: chatLogprobContent(tokenizer, entries ?? [], topN), refusal: null } : null);
     const events = this.inference.generate(request);
+
+    if (parser) return this.parsed(parser, events, body, reply, { id, created, requestId, lpBody });
 
     if (!body.stream) {
       let text = '';
@@ -107,6 +119,64 @@ export class ChatController {
       // Without logprobs every content chunk is pre-serialized (the hot path).
       text: logprobs ? (t, e) => chatChunk(id, created, body.model, { content: t }, null, lpBody(e.logprobs)) : contentChunk,
       end: (e) => chatChunk(id, created, body.model, {}, e.finishReason),
+      usage: includeUsage ? (u) => ({ ...chatChunk(id, created, body.model, null, null), choices: [], usage: usageBody(u) }) : undefined,
+    });
+  }
+
+  /** The output through the model's reasoning / tool-call parser: reasoning_content, tool_calls, finish_reason tool_calls. */
+  private async parsed(
+    parser: OutputParser,
+    events: AsyncGenerator<InferenceEvent>,
+    body: ChatCompletionBody,
+    reply: FastifyReply,
+    ctx: { id: string; created: number; requestId: string; lpBody: (entries: TokenLogprob[] | undefined) => unknown },
+  ): Promise<void> {
+    const { id, created, requestId, lpBody } = ctx;
+    if (!body.stream) {
+      let text = '';
+      let lps: TokenLogprob[] = [];
+      for await (const e of events) {
+        if (e.type === 'text') {
+          text += e.text;
+          if (e.logprobs) lps.push(...e.logprobs);
+        } else if (e.type === 'reset') {
+          text = '';
+          lps = [];
+        } else {
+          const head = parser.push(text);
+          const tail = parser.flush();
+          const calls = collectToolCalls([...head.calls, ...tail.calls]);
+          const content = head.content + tail.content;
+          const reasoning = head.reasoning + tail.reasoning;
+          const message: Record<string, unknown> = { content: content.length > 0 || calls.length === 0 ? content : null };
+          if (reasoning) message.reasoning_content = reasoning;
+          if (calls.length > 0) message.tool_calls = calls;
+          const reason = tail.finishReason === 'tool_calls' && e.finishReason !== 'length' ? 'tool_calls' : e.finishReason;
+          reply.header('x-drover-worker', e.workerId).send(chatCompletionOf(id, created, body.model, message, reason, e.usage, lpBody(lps)));
+        }
+      }
+      return;
+    }
+    const includeUsage = body.stream_options?.include_usage === true;
+    const head = await firstEvent(events);
+    const contentChunk = chatContentChunks(id, created, body.model);
+    await streamCompletion(head, events, new SseWriter(reply, requestId), {
+      first: () => chatChunk(id, created, body.model, { role: 'assistant', content: '' }, null),
+      text: (t, e) => {
+        const out = parser.push(t);
+        // Plain answer text (the common case) keeps the pre-serialized chunk.
+        if (!e.logprobs && out.content && !out.reasoning && out.calls.length === 0) return contentChunk(out.content);
+        const delta = chatDelta(out);
+        const lp = lpBody(e.logprobs);
+        return delta || lp ? chatChunk(id, created, body.model, delta ?? {}, null, lp) : undefined;
+      },
+      end: (e) => {
+        const tail = parser.flush();
+        const delta = chatDelta(tail);
+        const reason = tail.finishReason === 'tool_calls' && e.finishReason !== 'length' ? 'tool_calls' : e.finishReason;
+        const last = chatChunk(id, created, body.model, {}, reason);
+        return delta ? new Chunks([chatChunk(id, created, body.model, delta, null), last]) : last;
+      },
       usage: includeUsage ? (u) => ({ ...chatChunk(id, created, body.model, null, null), choices: [], usage: usageBody(u) }) : undefined,
     });
   }
@@ -143,6 +213,31 @@ function toChatMessages(body: ChatCompletionBody, requireVision: (param: string)
     };
   });
   return { messages, images };
+}
+
+/** Templates that render a call's arguments with `tojson` / `.items()` want the object, not the client's JSON string. */
+const wantsObjects = new WeakMap<Tokenizer, boolean>();
+
+function templateArguments(tokenizer: Tokenizer, messages: ChatMessage[]): ChatMessage[] {
+  if (!messages.some((m) => m.tool_calls && m.tool_calls.length > 0)) return messages;
+  let wants = wantsObjects.get(tokenizer);
+  if (wants === undefined) {
+    wants = /arguments\s*\|\s*tojson|arguments\.items\(\)/.test(tokenizer.chatTemplate ?? '');
+    wantsObjects.set(tokenizer, wants);
+  }
+  return wants ? messages.map((m) => (m.tool_calls ? { ...m, tool_calls: m.tool_calls.map(withParsedArguments) } : m)) : messages;
+}
+
+/** The call with its JSON-string arguments parsed (left as they are when they do not parse to an object). */
+function withParsedArguments(call: unknown): unknown {
+  const fn = (call as { function?: { arguments?: unknown } } | null)?.function;
+  if (typeof fn?.arguments !== 'string') return call;
+  try {
+    const parsed: unknown = JSON.parse(fn.arguments);
+    return typeof parsed === 'object' && parsed !== null ? { ...(call as object), function: { ...fn, arguments: parsed } } : call;
+  } catch {
+    return call;
+  }
 }
 
 /** OpenAI's `{ url, detail }` object, or a bare URL string as some clients send. */

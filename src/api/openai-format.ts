@@ -9,9 +9,25 @@ export function usageBody(u: Usage): Record<string, unknown> {
   };
 }
 
+/** What a chat choice can finish with: the engine's reasons, or tool_calls when the output was calls. */
+export type ChatFinish = FinishReason | 'tool_calls';
+
 /** OpenAI has no 'abort' finish reason; an engine-side abort reads as a stop. */
-function finish(reason: FinishReason | null): 'stop' | 'length' | null {
-  return reason === null ? null : reason === 'length' ? 'length' : 'stop';
+function finish(reason: ChatFinish | null): 'stop' | 'length' | 'tool_calls' | null {
+  return reason === null ? null : reason === 'length' || reason === 'tool_calls' ? reason : 'stop';
+}
+
+/** A non-streaming chat completion around an assistant message built by the caller (reasoning, tool calls). */
+export function chatCompletionOf(id: string, created: number, model: string, message: Record<string, unknown>, reason: ChatFinish, usage: Usage, logprobs: unknown = null): Record<string, unknown> {
+  return {
+    id,
+    object: 'chat.completion',
+    created,
+    model,
+    system_fingerprint: null,
+    choices: [{ index: 0, message: { role: 'assistant', refusal: null, ...message }, logprobs, finish_reason: finish(reason) }],
+    usage: usageBody(usage),
+  };
 }
 
 export function chatCompletion(id: string, created: number, model: string, text: string, reason: FinishReason, usage: Usage, logprobs: unknown = null): Record<string, unknown> {
@@ -26,7 +42,7 @@ export function chatCompletion(id: string, created: number, model: string, text:
   };
 }
 
-export function chatChunk(id: string, created: number, model: string, delta: Record<string, unknown> | null, reason: FinishReason | null, logprobs: unknown = null): Record<string, unknown> {
+export function chatChunk(id: string, created: number, model: string, delta: Record<string, unknown> | null, reason: ChatFinish | null, logprobs: unknown = null): Record<string, unknown> {
   return {
     id,
     object: 'chat.completion.chunk',

@@ -3,6 +3,17 @@ import { openAiErrorBody } from '../errors/error-body';
 import type { InferenceEvent, Usage } from '../inference/inference-types';
 import type { SseWriter } from './sse';
 
+/** Several SSE events from one inference event (a builder may also return undefined: nothing to send yet). */
+export class Chunks {
+  constructor(readonly list: unknown[]) {}
+}
+
+function send(sse: SseWriter, chunk: unknown): void {
+  if (chunk === undefined) return;
+  if (chunk instanceof Chunks) for (const c of chunk.list) sse.data(c);
+  else sse.data(chunk);
+}
+
 export interface ChunkBuilders {
   first?: () => unknown;
   text: (text: string, event: Extract<InferenceEvent, { type: 'text' }>) => unknown;
@@ -42,9 +53,9 @@ export async function streamCompletion(
       }
       if (!started && build.first) sse.data(build.first());
       started = true;
-      if (e.type === 'text') sse.data(build.text(e.text, e));
+      if (e.type === 'text') send(sse, build.text(e.text, e));
       else if (e.type === 'end') {
-        sse.data(build.end(e));
+        send(sse, build.end(e));
         if (build.usage) sse.data(build.usage(e.usage));
       }
     }
