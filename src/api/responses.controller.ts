@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Delete, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
 import { DroverError, type Clock } from '@drover/runtime';
 import { openAiErrorBody } from '../errors/error-body';
 import { toDroverError } from '../errors/to-drover-error';
@@ -10,6 +11,7 @@ import { CLOCK } from '../runtime/tokens';
 import type { StoredResponse } from '../storage/response-store';
 import { ResponseStoreService } from '../storage/response-store.service';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
+import { principalOf } from '../auth/principal';
 import { chatLogprobContent } from './logprobs-format';
 import { requestScope } from './request-context';
 import { responseFormatConstraint, singleConstraint } from './structured-output';
@@ -22,7 +24,9 @@ type Turn = StoredResponse['conversation'][number];
 /**
  * OpenAI Responses API (text in, text out) over the same inference path. Stored responses
  * (store: true, the default) can be continued with `previous_response_id` from any node that
- * shares the store (Redis).
+ * shares the store (Redis). Response ids are random (never derived from anything the client
+ * sends) and a stored response belongs to the API key that made it: any other key is told it
+ * does not exist.
  */
 @Controller('v1/responses')
 export class ResponsesController {
@@ -35,16 +39,22 @@ export class ResponsesController {
   ) {}
 
   @Get(':id')
-  async get(@Param('id') id: string): Promise<Record<string, unknown>> {
-    const found = await this.responses.store.get(id);
+  async get(@Param('id') id: string, @Req() req: FastifyRequest): Promise<Record<string, unknown>> {
+    const found = await this.owned(id, req);
     if (!found) throw DroverError.notFound(`No response found with id '${id}'.`, 'response_id');
     return found.body;
   }
 
   @Delete(':id')
-  async remove(@Param('id') id: string): Promise<Record<string, unknown>> {
-    if (!(await this.responses.store.delete(id))) throw DroverError.notFound(`No response found with id '${id}'.`, 'response_id');
+  async remove(@Param('id') id: string, @Req() req: FastifyRequest): Promise<Record<string, unknown>> {
+    if (!(await this.owned(id, req)) || !(await this.responses.store.delete(id))) throw DroverError.notFound(`No response found with id '${id}'.`, 'response_id');
     return { id, object: 'response', deleted: true };
+  }
+
+  /** A stored response, if it exists and belongs to the key this request authenticated with. */
+  private async owned(id: string, req: FastifyRequest): Promise<StoredResponse | undefined> {
+    const found = await this.responses.store.get(id);
+    return found && found.owner === ownerOf(req) ? found : undefined;
   }
 
   @Post()
@@ -55,13 +65,13 @@ export class ResponsesController {
     this.inference.requireModel(body.model);
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
-    const id = `resp_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;
+    const id = `resp_${randomBytes(16).toString('hex')}`;
     const itemId = `msg_${id.slice(5)}`;
     const createdAt = Math.floor(this.clock.now() / 1000);
     // Responses' text.format carries the schema directly ({type, name, schema, strict}).
     const constraint = singleConstraint([responseFormatConstraint(body.text?.format, 'text.format')]);
     const topN = body.top_logprobs ?? undefined;
-    const conversation = await this.conversationFor(body);
+    const conversation = await this.conversationFor(body, req);
     const tokenizer = await this.tokenizers.forModel(body.model);
     const encoded = await tokenizer.encodeChat(conversation, { addGenerationPrompt: true });
     const request: InferenceRequest = {
@@ -86,7 +96,7 @@ export class ResponsesController {
     const finish = async (text: string, reason: FinishReason, usage: Usage) => {
       const final = build(reason === 'length' ? 'incomplete' : 'completed', text, reason, usage);
       if (body.store !== false) {
-        await this.responses.store.put({ id, model: body.model, createdAt, conversation: [...conversation, { role: 'assistant', content: text }], body: final });
+        await this.responses.store.put({ id, owner: ownerOf(req), model: body.model, createdAt, conversation: [...conversation, { role: 'assistant', content: text }], body: final });
       }
       return final;
     };
@@ -141,10 +151,10 @@ export class ResponsesController {
     }
   }
 
-  private async conversationFor(body: ResponsesBody): Promise<Turn[]> {
+  private async conversationFor(body: ResponsesBody, req: FastifyRequest): Promise<Turn[]> {
     let history: Turn[] = [];
     if (body.previous_response_id) {
-      const previous = await this.responses.store.get(body.previous_response_id);
+      const previous = await this.owned(body.previous_response_id, req);
       if (!previous) throw DroverError.notFound(`Previous response with id '${body.previous_response_id}' not found.`, 'previous_response_id');
       history = previous.conversation.filter((t) => t.role !== 'system');
     }
@@ -195,4 +205,9 @@ function responseObject(id: string, itemId: string, createdAt: number, body: Res
         }
       : null,
   };
+}
+
+/** The key id a stored response belongs to (`anonymous` with --no-auth). */
+function ownerOf(req: FastifyRequest): string {
+  return principalOf(req.headers)?.id ?? 'anonymous';
 }

@@ -5,6 +5,8 @@
  */
 export interface StoredResponse {
   id: string;
+  /** Id of the API key that made it: only that key can read, continue or delete it. */
+  owner: string;
   model: string;
   createdAt: number;
   /** The whole conversation up to and including this response's output, as chat messages. */

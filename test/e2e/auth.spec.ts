@@ -169,6 +169,25 @@ describe('client API keys and the admin plane (gateway process, auth on by defau
     expect(over.json.error.message).toMatch(/token budget/);
   });
 
+  it('scopes stored responses to the key that made them, under a random id the gateway chose', async () => {
+    const other = (await call('POST', '/admin/keys', bearer(ADMIN_KEY), { name: 'other' })).json as { key: string };
+    const mine = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
+    const theirs = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: other.key, maxRetries: 0 });
+    // A client-chosen request id does not become the response id.
+    const first = await mine.responses.create({ model: 'qwen3-mock', input: 'remember me', max_output_tokens: 3 }, { headers: { 'x-request-id': 'guessable-1' } });
+    expect(first.id).toMatch(/^resp_[0-9a-f]{32}$/);
+    expect(first.id).not.toContain('guessable');
+    // Another key cannot read, continue or delete it: to that key it does not exist.
+    expect((await call('GET', `/v1/responses/${first.id}`, bearer(other.key))).status).toBe(404);
+    await expect(theirs.responses.create({ model: 'qwen3-mock', input: 'x', previous_response_id: first.id, max_output_tokens: 2 })).rejects.toMatchObject({ status: 404 });
+    expect((await call('DELETE', `/v1/responses/${first.id}`, bearer(other.key))).status).toBe(404);
+    // Its owner still can.
+    expect((await mine.responses.retrieve(first.id)).id).toBe(first.id);
+    const next = await mine.responses.create({ model: 'qwen3-mock', input: 'and then?', previous_response_id: first.id, max_output_tokens: 2 });
+    expect(next.previous_response_id).toBe(first.id);
+    expect((await call('DELETE', `/v1/responses/${first.id}`, bearer(CLIENT_KEY))).status).toBe(200);
+  });
+
   it('never writes a key to its logs', () => {
     const text = JSON.stringify(gw.logs) + gw.stderr();
     for (const secret of [CLIENT_KEY, ADMIN_KEY, 'sk-drv-']) expect(text).not.toContain(secret);
