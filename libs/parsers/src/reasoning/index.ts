@@ -28,8 +28,8 @@ export function createReasoningParser(kind: ReasoningKind, opts: ReasoningOption
  * Whether a rendered prompt already opened reasoning (it ends with the opening tag, as the QwQ,
  * DeepSeek R1 and Qwen3 thinking templates do): pass the answer as `startInReasoning`.
  */
-export function promptOpensReasoning(kind: ReasoningKind, renderedPrompt: string): boolean {
-  if (kind === 'harmony') return false;
+export function promptOpensReasoning(kind: ReasoningKind | null | undefined, renderedPrompt: string): boolean {
+  if (!kind || kind === 'harmony') return false;
   const tags = TAGS[kind];
   return tags !== undefined && renderedPrompt.trimEnd().endsWith(tags.open);
 }

@@ -34,5 +34,6 @@ describe('<think> reasoning', () => {
     expect(promptOpensReasoning('qwen3', '<|im_start|>assistant\n<think>\n')).toBe(true);
     expect(promptOpensReasoning('qwen3', '<|im_start|>assistant\n')).toBe(false);
     expect(promptOpensReasoning('magistral', '[THINK]')).toBe(true);
+    expect(promptOpensReasoning(null, '<think>\n')).toBe(false);
   });
 });
