@@ -96,7 +96,7 @@ export class InferenceService {
         } catch (err) {
           if (req.signal.aborted) return;
           const maxRetries = this.routing.settingsFor(req.model).maxRetries ?? this.config.maxRetries;
-          const canRetry = (!progress.emitted || req.buffered === true) && isRetryable(err) && attempt <= maxRetries;
+          const canRetry = (!progress.emitted || req.buffered === true) && isRetryable(err, attempt) && attempt <= maxRetries;
           if (canRetry && this.registry.routable(req.model).some((w) => !tried.has(w.id))) {
             // An engine's Retry-After is honoured (capped), else exponential backoff with jitter.
             const retryAfter = err instanceof WorkerRpcError && err.retryAfterMs !== undefined ? Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS) : 0;
@@ -132,7 +132,7 @@ export class InferenceService {
         return res;
       } catch (err) {
         outcome = countsAgainstWorker(err) ? 'failed' : 'neutral';
-        if (!isRetryable(err) || attempt > this.config.maxRetries || !this.registry.routable(model).some((w) => !tried.has(w.id))) throw err;
+        if (!isRetryable(err, attempt) || attempt > this.config.maxRetries || !this.registry.routable(model).some((w) => !tried.has(w.id))) throw err;
       } finally {
         this.registry.release(worker, outcome, dispatch);
       }

@@ -3,8 +3,13 @@ import { WorkerRpcError } from '@drover/worker-proto';
 
 /** gRPC statuses worth another worker: the engine was unreachable, overloaded, slow or broken. */
 const RETRYABLE = new Set(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'DEADLINE_EXCEEDED', 'ABORTED', 'INTERNAL', 'UNKNOWN']);
-/** Statuses that count against a worker's circuit; INVALID_ARGUMENT etc. are the request's fault. */
-const CIRCUIT_FAILURES = new Set(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'DEADLINE_EXCEEDED', 'INTERNAL', 'UNKNOWN', 'ABORTED']);
+/**
+ * Statuses that count against a worker's circuit; INVALID_ARGUMENT etc. are the request's fault.
+ * INTERNAL is not among them: SGLang reports most failures as INTERNAL, request-caused ones
+ * included, so one bad request retried across the fleet would open every healthy circuit. A
+ * broken engine is caught by its health check (SGLang's generates a token) instead.
+ */
+const CIRCUIT_FAILURES = new Set(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'DEADLINE_EXCEEDED', 'UNKNOWN', 'ABORTED']);
 
 /** The gateway gave up on a worker that went quiet: retryable elsewhere, and counted against it. */
 export abstract class WorkerTimeout extends Error {
@@ -30,9 +35,14 @@ export class StreamIdleTimeout extends WorkerTimeout {
   }
 }
 
-export function isRetryable(err: unknown): boolean {
+/**
+ * Worth another worker? INTERNAL only on the first attempt: one INTERNAL may be that engine's
+ * fault, a second one on another engine is the request's (SGLang maps request faults to INTERNAL).
+ */
+export function isRetryable(err: unknown, attempt = 1): boolean {
   if (err instanceof WorkerTimeout) return true;
-  return err instanceof WorkerRpcError && RETRYABLE.has(err.grpcName);
+  if (!(err instanceof WorkerRpcError) || !RETRYABLE.has(err.grpcName)) return false;
+  return err.grpcName !== 'INTERNAL' || attempt <= 1;
 }
 
 export function countsAgainstWorker(err: unknown): boolean {
