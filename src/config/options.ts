@@ -52,6 +52,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('requestTimeoutMs', 'int', 'Total time allowed for one inference request.', { default: 600_000, min: 1 }),
   spec('healthCheckIntervalMs', 'int', 'Interval between worker health checks.', { default: 5000, min: 50 }),
   spec('healthCheckTimeoutMs', 'int', 'Timeout of one worker health check.', { default: 2000, min: 10 }),
+  spec('sglangHealthCheckTimeoutMs', 'int', 'Timeout of one health check of an SGLang worker: its check generates a token, takes about a second and queues behind the load.', { default: 10_000, min: 10 }),
+  spec('sglangHealthCheckIntervalMs', 'int', 'Interval between health checks of SGLang workers (each adds a generation to their load; 0 = --health-check-interval-ms).', { default: 0, min: 0 }),
   spec('drainTimeoutMs', 'int', 'How long DELETE /workers/:id waits for in-flight requests before removing.', { default: 30_000, min: 0 }),
   spec('shutdownGraceMs', 'int', 'How long SIGTERM waits for in-flight requests to finish.', { default: 30_000, min: 0 }),
   spec('shutdownDelayMs', 'int', 'After SIGTERM, how long to keep serving with readiness 503 before refusing new requests (lets load balancers notice).', { default: 0, min: 0 }),
@@ -137,6 +139,8 @@ export interface GatewayConfig {
   requestTimeoutMs: number;
   healthCheckIntervalMs: number;
   healthCheckTimeoutMs: number;
+  sglangHealthCheckTimeoutMs: number;
+  sglangHealthCheckIntervalMs: number;
   drainTimeoutMs: number;
   shutdownGraceMs: number;
   shutdownDelayMs: number;

@@ -7,6 +7,7 @@ import { CLOCK, CONFIG, LOGGER, METRICS, TIMERS } from '../runtime/tokens';
 import { Egress, isEgressDenied } from '../egress/egress';
 import { EgressService } from '../egress/egress.service';
 import { CircuitBreaker } from './circuit-breaker';
+import { healthProfile } from './health-profile';
 import { nextHealth } from './health-verdict';
 import { connectHttpWorker, checkHttpWorker } from './http-worker-connect';
 import { isRoutable, type WorkerRecord, type WorkerSpec } from './worker-record';
@@ -40,6 +41,8 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
   private readonly listeners: ((e: RegistryEvent) => void)[] = [];
   private healthTimer: TimerHandle | undefined;
   private readonly drainWaiters = new Map<string, (() => void)[]>();
+  /** Workers whose health check is in progress. */
+  private readonly checking = new Set<string>();
   private changes = 0;
   private snapshot: { version: number; workers: WorkerRecord[] } | undefined;
 
@@ -247,7 +250,29 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
   }
 
   async checkAll(): Promise<void> {
-    await Promise.all(this.list().map((w) => this.check(w)));
+    const now = this.clock.now();
+    await Promise.all(
+      this.list()
+        // A check still running is not doubled (an SGLang check can take seconds under load), and
+        // SGLang workers keep their own interval (each check is a generation on the engine).
+        .filter((w) => !this.checking.has(w.id) && this.due(w, now))
+        .map(async (w) => {
+          this.checking.add(w.id);
+          try {
+            await this.check(w);
+          } finally {
+            this.checking.delete(w.id);
+          }
+        }),
+    );
+  }
+
+  /** The timer ticks at the generic interval; a worker with a longer one waits out its own. */
+  private due(w: WorkerRecord, now: number): boolean {
+    const own = healthProfile(this.config, w).intervalMs;
+    const tick = this.config.healthCheckIntervalMs;
+    // lastCheckedAt is when the previous check ended: half a tick of slack for its duration.
+    return own <= tick || w.lastCheckedAt === undefined || now - w.lastCheckedAt >= own - tick / 2;
   }
 
   private async connect(record: WorkerRecord): Promise<void> {
@@ -318,7 +343,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
         apply(res.healthy ? 'healthy' : 'unhealthy', res.message);
       } else {
         const client = record.client!;
-        const res = await client.healthCheck({ deadlineMs: this.config.healthCheckTimeoutMs });
+        const res = await client.healthCheck({ deadlineMs: healthProfile(this.config, record).timeoutMs });
         apply(res.healthy ? 'healthy' : 'unhealthy', res.message || (res.healthy ? 'ok' : 'unhealthy'));
         record.load = await client.getLoads({ deadlineMs: this.config.healthCheckTimeoutMs }).catch(() => record.load);
       }

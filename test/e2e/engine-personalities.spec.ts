@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { APIError } from 'openai';
-import { startCluster, type TestCluster } from '../support/cluster';
+import { WorkerRegistryService } from '../../src/workers/worker-registry.service';
+import { startCluster, waitFor, type TestCluster } from '../support/cluster';
 
 /** The gateway in front of mock workers that behave like real SGLang and vLLM servers. */
 describe.each(['sglang', 'vllm'] as const)('gateway against the %s personality', (engine) => {
@@ -68,6 +69,27 @@ describe('gateway against the sglang personality: the input limit', () => {
       const err = await c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'word '.repeat(600) }], max_tokens: 4 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(APIError);
       expect((err as APIError).status).toBe(400);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('gateway against the sglang personality: slow health checks', () => {
+  it('with --health-latency-ms 1500 a worker under load never flaps out of ready', async () => {
+    const c = await startCluster({ workers: 1, worker: { engine: 'sglang', healthLatencyMs: 1500, decodeBaseMs: 5 }, gateway: { healthCheckTimeoutMs: 1000 } });
+    try {
+      const registry = c.gateway.app.get(WorkerRegistryService);
+      const w = () => registry.list()[0];
+      await waitFor(() => w().health === 'ready', 10_000, 'worker ready');
+      const states = new Set<string>();
+      const sampler = setInterval(() => states.add(w().health), 20);
+      // Load for a while (several 1.5 s checks): eight streams of 200 tokens at a time.
+      const load = Array.from({ length: 8 }, (_, i) => c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: `load ${i}` }], max_tokens: 200, ...({ ignore_eos: true } as object) }));
+      await Promise.all(load);
+      await waitFor(() => (w().lastCheckedAt ?? 0) > 0 && registry.list()[0].consecutiveSuccesses >= 3, 15_000, 'three slow checks passed');
+      clearInterval(sampler);
+      expect([...states]).toEqual(['ready']);
     } finally {
       await c.close();
     }
