@@ -4,7 +4,8 @@
  * VirtualScheduler, a multi-turn chat workload (sessions extend their previous turn; groups share
  * long system prompts; Poisson session arrivals), routed like the gateway does (policy over an
  * approximate prefix tree fed by every routing decision), for every policy plus an oracle that
- * asks the engines which one really holds the longest prefix.
+ * asks the engines which one really holds the longest prefix. `--shared-pool`: the realistic KV
+ * pool real engines have (running requests take room, cached prefixes are evicted for them).
  */
 import { ChatWorkload, MockEngine, type ChatSession } from '@drover/mock-worker';
 import { PrefixShards } from '@drover/radix-tree';
@@ -27,10 +28,10 @@ function pct(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
 
-export function simulate(policyName: PolicyName | 'oracle', opts: { seed: string; durationMs: number; sessionsPerSec: number; thinkMs: number; routing?: Record<string, number>; withoutAwaiting?: boolean }): Result {
+export function simulate(policyName: PolicyName | 'oracle', opts: { seed: string; durationMs: number; sessionsPerSec: number; thinkMs: number; routing?: Record<string, number>; withoutAwaiting?: boolean; sharedPool?: boolean }): Result {
   const sched = new VirtualScheduler();
   const root = new SeededRng(opts.seed);
-  const engines = Array.from({ length: WORKERS }, (_, i) => new MockEngine({ clock: sched, timers: sched, rng: root.fork(`engine-${i}`) }, { eosProbability: 0, kvCapacityTokens: 131_072 }));
+  const engines = Array.from({ length: WORKERS }, (_, i) => new MockEngine({ clock: sched, timers: sched, rng: root.fork(`engine-${i}`) }, { eosProbability: 0, kvCapacityTokens: 131_072, sharedKvPool: opts.sharedPool === true }));
   const inFlight = new Array<number>(WORKERS).fill(0);
   // Of those, the requests with no first token yet (the gateway's awaiting_first_token).
   const awaiting = new Array<number>(WORKERS).fill(0);
@@ -143,7 +144,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   if (flag('rel') !== undefined) routing.balanceRelThreshold = flag('rel')!;
   if (flag('threshold') !== undefined) routing.cacheThreshold = flag('threshold')!;
   // --without-awaiting: score in-flight only (before requests awaiting their first token counted twice).
-  const opts = { seed: 'routing-bench', durationMs: quick ? 60_000 : 300_000, sessionsPerSec: flag('rate') ?? 5, thinkMs: 1500, routing, withoutAwaiting: args.includes('--without-awaiting') };
+  const opts = { seed: 'routing-bench', durationMs: quick ? 60_000 : 300_000, sessionsPerSec: flag('rate') ?? 5, thinkMs: 1500, routing, withoutAwaiting: args.includes('--without-awaiting'), sharedPool: args.includes('--shared-pool') };
   const policies: Record<string, Result> = {};
   for (const name of POLICY_NAMES) {
     const t0 = performance.now();
