@@ -50,7 +50,19 @@ function vllmMultimodal(m: MultimodalInput): Record<string, unknown> {
     mm_placeholders: m.placeholders,
     mm_hashes: m.hashes,
     modality: 'IMAGE',
+    ...vllmLayoutHints(m),
   };
+}
+
+/**
+ * How vLLM splits the tensors per image: per-image tensors (Qwen2-VL's image_grid_thw) are
+ * batched along their first axis; pixel_values is flat (every image's patches concatenated) and
+ * split by the sizes its grid gives (t·h·w patches per image).
+ */
+export function vllmLayoutHints(m: MultimodalInput): { batched_keys: string[]; flat_keys: Record<string, string> } {
+  const batched = Object.keys(m.tensors);
+  const sizes = batched.includes('image_grid_thw') ? 'image_grid_thw' : batched[0];
+  return { batched_keys: batched, flat_keys: sizes ? { pixel_values: sizes } : {} };
 }
 
 function sglangSampling(s: SamplingOptions): Record<string, unknown> {
