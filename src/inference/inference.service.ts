@@ -198,7 +198,7 @@ export class InferenceService {
     // The token that ended the output (EOS, a stop token) has no text: clients see no logprob for it.
     const endIds = req.logprobs ? new Set([...(req.sampling.ignoreEos ? [] : served.eosTokenIds), ...(req.sampling.stopTokenIds ?? [])]) : undefined;
     let decodeMs = 0;
-    let usage: Usage = { promptTokens: req.promptIds.length, completionTokens: 0, cachedTokens: 0 };
+    const usage: Usage = { promptTokens: req.promptIds.length, completionTokens: 0, cachedTokens: 0 };
     let finishReason: FinishReason | undefined;
     let matchedStop: string | number | undefined;
     let firstTokenAt: number | undefined;
@@ -213,7 +213,8 @@ export class InferenceService {
     try {
       let sawChunk = false;
       for await (const event of this.callWorker(worker, req, maxNewTokens, metadata, attemptAbort.signal)) {
-        usage = { promptTokens: event.promptTokens || usage.promptTokens, completionTokens: 0, cachedTokens: event.cachedTokens };
+        if (event.promptTokens) usage.promptTokens = event.promptTokens;
+        usage.cachedTokens = event.cachedTokens;
         // Streaming workers send every token in chunks; a worker that only sends `complete`
         // carries the whole output there.
         const ids = event.type === 'chunk' ? event.tokenIds : sawChunk ? [] : event.outputIds;

@@ -27,8 +27,12 @@ export interface AddedToken {
   special: boolean;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export class ByteDecoder {
   private readonly table: (Uint8Array | undefined)[];
+  /** Per id: its text when its bytes are complete UTF-8 on their own, null when not; filled on first use. */
+  private readonly texts: (string | null | undefined)[] = [];
   readonly special: ReadonlySet<number>;
 
   constructor(vocab: Record<string, number>, added: AddedToken[]) {
@@ -65,6 +69,25 @@ export class ByteDecoder {
 
   bytesOf(id: number): Uint8Array | undefined {
     return this.table[id];
+  }
+
+  /**
+   * The token's text when its bytes form complete characters by themselves (most tokens), else
+   * undefined (a token holding part of a multi-byte character, or an unknown id). Cached, so
+   * streaming such tokens decodes nothing and allocates nothing.
+   */
+  textOf(id: number): string | undefined {
+    let t = this.texts[id];
+    if (t === undefined) {
+      const b = this.table[id];
+      try {
+        t = b ? strictUtf8.decode(b) : null;
+      } catch {
+        t = null;
+      }
+      this.texts[id] = t;
+    }
+    return t ?? undefined;
   }
 
   /** Concatenated bytes of `ids` (unknown ids are skipped; special ones too when asked). */

@@ -68,4 +68,17 @@ describe('IncrementalDecoder', () => {
     expect(stream(ids, {}).text).toBe('user');
     expect(stream(ids, { skipSpecialTokens: false }).text).toBe('<|im_start|>user<|im_end|>');
   });
+
+  it('streams any id sequence, in any chunking, to the same text as decoding it whole (property)', async () => {
+    const fc = (await import('fast-check')).default;
+    // Byte-level tokens (the first 256 ids) split characters often; the rest are ordinary tokens.
+    const id = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 256, max: 151_000 }));
+    fc.assert(
+      fc.property(fc.array(id, { maxLength: 60 }), fc.integer({ min: 1, max: 7 }), (ids, chunk) => {
+        expect(stream(ids, { skipSpecialTokens: false }, chunk).text).toBe(tok.decode(ids, { skipSpecialTokens: false }));
+      }),
+      { numRuns: 300, seed: 11 },
+    );
+  });
 });
+

@@ -23,8 +23,23 @@ export interface DecodeStep {
  * end the stream without their text; a stop string ends it at its start, and text that could
  * still become a stop string is held back, so no partial stop string ever reaches the client.
  */
+/** Decodes byte runs that end on a character boundary (no state: shared by every decoder). */
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** Bytes at the end of `b` that start a character not yet complete (0 to 3). */
+function incompleteTail(b: Uint8Array, len: number): number {
+  for (let back = 1; back <= Math.min(3, len); back++) {
+    const byte = b[len - back];
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
 export class IncrementalDecoder {
-  private readonly utf8 = new TextDecoder('utf-8', { fatal: false });
+  /** Bytes of a character split across tokens, waiting for the rest (usually empty). */
+  private pending = new Uint8Array(0);
   private readonly stopIds: Set<number>;
   private readonly stops: string[];
   private readonly maxStopLen: number;
@@ -48,7 +63,7 @@ export class IncrementalDecoder {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (this.stopIds.has(id)) {
-        const out = this.release(text + this.utf8.decode());
+        const out = this.release(text + this.takePending());
         this.done = true;
         if (out.matched !== undefined) return { text: out.text, finished: true, finishReason: 'stop', matchedStop: out.matched };
         const rest = this.held;
@@ -56,8 +71,14 @@ export class IncrementalDecoder {
         return { text: out.text + rest, finished: true, finishReason: 'stop', matchedStop: id };
       }
       if (this.opts.skipSpecialTokens !== false && this.bytes.special.has(id)) continue;
-      const b = this.bytes.bytesOf(id);
-      if (b) text += this.utf8.decode(b, { stream: true });
+      // Most tokens are whole characters: their cached text, no decoding. A token that splits a
+      // character joins the pending bytes, which are decoded up to the last complete character.
+      const whole = this.pending.length === 0 ? this.bytes.textOf(id) : undefined;
+      if (whole !== undefined) text += whole;
+      else {
+        const b = this.bytes.bytesOf(id);
+        if (b) text += this.appendBytes(b);
+      }
     }
     const out = this.release(text);
     if (out.matched !== undefined) {
@@ -71,9 +92,27 @@ export class IncrementalDecoder {
   flush(): string {
     if (this.done) return '';
     this.done = true;
-    const rest = this.held + this.utf8.decode();
+    const rest = this.held + this.takePending();
     this.held = '';
     return rest;
+  }
+
+  /** Adds bytes after the pending ones; returns the text of every complete character among them. */
+  private appendBytes(b: Uint8Array): string {
+    const all = new Uint8Array(this.pending.length + b.length);
+    all.set(this.pending);
+    all.set(b, this.pending.length);
+    const tail = incompleteTail(all, all.length);
+    this.pending = all.subarray(all.length - tail);
+    return tail === all.length ? '' : utf8.decode(all.subarray(0, all.length - tail));
+  }
+
+  /** End of stream (or a stop): whatever is pending, broken characters as U+FFFD. */
+  private takePending(): string {
+    if (this.pending.length === 0) return '';
+    const text = utf8.decode(this.pending);
+    this.pending = new Uint8Array(0);
+    return text;
   }
 
   /** Appends new text to the held tail; returns what is safe to emit, or the text up to a stop. */
