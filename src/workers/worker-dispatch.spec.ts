@@ -6,8 +6,14 @@ import { WorkerRegistryService } from './worker-registry.service';
 /** Gauges as last set, keyed `name{worker}`. */
 function recordingMetrics(): Metrics & { gauges: Map<string, number> } {
   const gauges = new Map<string, number>();
+  const scrapeHooks: (() => void)[] = [];
   return {
-    gauges,
+    // The registry publishes its in-flight gauges at scrape time: reading them is a scrape.
+    get gauges() {
+      for (const hook of scrapeHooks) hook();
+      return gauges;
+    },
+    onScrape: (hook: () => void) => void scrapeHooks.push(hook),
     inc: () => undefined,
     observe: () => undefined,
     set: (name: string, value: number, labels?: Record<string, string>) => void gauges.set(`${name}{${labels?.worker ?? ''}}`, value),

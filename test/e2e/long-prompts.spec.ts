@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokenizer } from '@drover/tokenizer';
+import { CLIENT } from '../support/auth';
 import { startCluster, type TestCluster } from '../support/cluster';
 
 // Long prompts are rendered and tokenized on the gateway's worker threads: the engine must see
@@ -23,7 +24,7 @@ describe('gateway: long prompts on the tokenizer threads', () => {
     expect(longText(1).length).toBeGreaterThan(2000);
     const res = await client.chat.completions.create({ model: 'qwen3-mock', messages, max_tokens: 4 });
     expect(res.usage?.prompt_tokens).toBe(expected.ids.length);
-    const tok = await fetch(`${c.gateway.url}/v1/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen3-mock', messages }) });
+    const tok = await fetch(`${c.gateway.url}/v1/tokenize`, { method: 'POST', headers: { ...CLIENT, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen3-mock', messages }) });
     expect(((await tok.json()) as { tokens: number[] }).tokens).toEqual(expected.ids);
   });
 
