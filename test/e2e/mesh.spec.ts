@@ -123,7 +123,7 @@ describe('mesh: three gateway processes on loopback behave as one gateway', () =
 
   it("holds a key's token budget mesh-wide", async () => {
     const created = await fetch(`${nodes[0].url}/admin/keys`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ rpm: 10_000, budget_tokens: 60 }) });
-    const { key } = (await created.json()) as { key: string };
+    const { id: keyId, key } = (await created.json()) as { id: string; key: string };
     await waitFor(async () => (await Promise.all(nodes.map((n) => fetch(`${n.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })))).every((r) => r.status === 200), 1000, 'key on every node');
     let spent = 0;
     let ok = 0;
@@ -139,7 +139,9 @@ describe('mesh: three gateway processes on loopback behave as one gateway', () =
         perRequest = ((await res.json()) as { usage: { total_tokens: number } }).usage.total_tokens;
         spent += perRequest;
       } else expect(res.status).toBe(429);
-      await new Promise((r) => setTimeout(r, 150)); // spend rides the 50 ms load channel
+      // The next node must have heard of this spend (it rides the mesh load channel) before it is asked.
+      const next = nodes[(i + 1) % 3].url;
+      await waitFor(async () => ((await json(`${next}/admin/keys`)).data.find((k: { id: string }) => k.id === keyId)?.spent_tokens ?? 0) >= spent, 5000, `spend seen by ${next}`);
     }
     expect(ok).toBeGreaterThan(0);
     // Each node alone would admit until *its* count reached 60: three times as much.
