@@ -76,6 +76,11 @@ export class InferenceService {
 
   async *generate(req: InferenceRequest): AsyncGenerator<InferenceEvent> {
     if (this.lifecycle.closing) throw new DroverError('shutting_down', 'This gateway node is shutting down; retry on another node.', { retryAfterSeconds: 1 });
+    const served = this.models.resolve(req.model);
+    if (req.sampling.seed !== undefined && !served.readsSeed) {
+      // Sent anyway, the seed would be dropped without a word: the client asked for reproducibility.
+      throw new DroverError('unsupported', `'seed' is not supported for the model '${req.model}': its engines (SGLang) take no sampling seed.`, { param: 'seed' });
+    }
     const maxNewTokens = this.checkBudget(req.model, req.promptIds.length, req.maxTokens);
     const release = await this.admission.admit(req);
     let usage: Usage | undefined;

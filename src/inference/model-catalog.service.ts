@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DroverError } from '@drover/runtime';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
+import type { WorkerRecord } from '../workers/worker-record';
 import type { WorkerKind } from '../workers/worker-url';
 
 export interface ServedModel {
@@ -16,6 +17,16 @@ export interface ServedModel {
   kind: WorkerKind;
   /** Every gRPC worker of the model reports supports_vision: requests may carry images. */
   supportsVision: boolean;
+  /**
+   * Every gRPC worker of the model takes a sampling seed (vLLM's contract has the field; SGLang's
+   * has none): a seeded request is refused otherwise rather than silently unseeded.
+   */
+  readsSeed: boolean;
+}
+
+/** Only vLLM's contract carries a seed (SGLang's SamplingParams has no such field). */
+function readsSeed(w: WorkerRecord): boolean {
+  return w.protocol === 'vllm';
 }
 
 /** The models this node serves: every model name a registered, connected worker reports. */
@@ -72,6 +83,7 @@ export class ModelCatalogService {
           created: Math.floor(w.createdAt / 1000),
           kind: w.kind,
           supportsVision: w.kind === 'grpc' && w.modelInfo.supportsVision,
+          readsSeed: w.kind === 'grpc' && readsSeed(w),
         });
       } else {
         m.maxContextLength = Math.min(m.maxContextLength, ctx);
@@ -81,9 +93,11 @@ export class ModelCatalogService {
           m.kind = 'grpc';
           m.eosTokenIds = [...w.modelInfo.eosTokenIds];
           m.supportsVision = w.modelInfo.supportsVision;
+          m.readsSeed = readsSeed(w);
         } else if (w.kind === 'grpc') {
-          // Any gRPC worker of the model may be routed to, so every one must take images.
+          // Any gRPC worker of the model may be routed to, so every one must take images (and seeds).
           m.supportsVision &&= w.modelInfo.supportsVision;
+          m.readsSeed &&= readsSeed(w);
         }
       }
     }

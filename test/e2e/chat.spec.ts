@@ -84,11 +84,12 @@ describe('gateway: chat completions through the official openai SDK', () => {
     expect(usage?.completion_tokens).toBe(8);
   });
 
-  it('produces the same text for the same seed', async () => {
-    const ask = () =>
-      c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'Same seed.' }], max_tokens: 10, seed: 7 });
-    const [a, b] = await Promise.all([ask(), ask()]);
-    expect(a.choices[0].message.content).toBe(b.choices[0].message.content);
+  it('refuses a seed for an SGLang-served model (its contract has no seed) as a 400 naming the parameter', async () => {
+    const received = () => c.workers.reduce((n, w) => n + w.receivedSampling.length, 0);
+    const before = received();
+    const err = await c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'Same seed.' }], max_tokens: 10, seed: 7 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, param: 'seed' });
+    expect(received()).toBe(before);
   });
 
   it('echoes the x-request-id header, or generates one', async () => {

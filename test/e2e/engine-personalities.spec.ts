@@ -34,6 +34,20 @@ describe.each(['sglang', 'vllm'] as const)('gateway against the %s personality',
     expect(cached).toBeGreaterThan(0.8 * (first.usage?.prompt_tokens ?? 0));
   });
 
+  it(engine === 'vllm' ? "sends the seed in vLLM's sampling_params.seed" : 'refuses a seed (SGLang has no seed field) before anything reaches the engine', async () => {
+    c = await startCluster({ workers: 1, worker: { engine } });
+    const ask = () => c!.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'seeded' }], max_tokens: 4, seed: 1234 });
+    if (engine === 'vllm') {
+      await ask();
+      expect(c.workers[0].receivedSampling.at(-1)?.seed).toBe(1234);
+    } else {
+      const err = await ask().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(APIError);
+      expect(err).toMatchObject({ status: 400, param: 'seed' });
+      expect(c.workers[0].receivedSampling).toHaveLength(0);
+    }
+  });
+
   it('an engine that ends every request itself never yields a 200 with finish_reason stop', async () => {
     c = await startCluster({ workers: 2, worker: { engine, faults: { engineAbortRate: 1 } } });
     for (let i = 0; i < 3; i++) {

@@ -15,6 +15,14 @@ describe('wire mapping for real engines', () => {
     expect(l).toMatchObject({ numRunningReqs: 3, numWaitingReqs: 1, tokenUsage: 0.4 });
   });
 
+  it("puts the seed in vLLM's sampling_params.seed and nowhere in SGLang's request (its contract has no seed)", () => {
+    const opts = { requestId: 'r', inputIds: [1], sampling: { seed: 42 }, stream: true };
+    expect((toGenerateRequest('vllm', opts) as { sampling_params: Record<string, unknown> }).sampling_params.seed).toBe(42);
+    const sglang = toGenerateRequest('sglang', opts) as { sampling_params: Record<string, unknown> };
+    expect(JSON.stringify(sglang)).not.toContain('42');
+    expect(sglang.sampling_params.custom_params).toBeUndefined();
+  });
+
   it('gives vLLM image requests their layout hints: pixel_values flat by image_grid_thw, the grid batched', () => {
     const m: MultimodalInput = { pixelValues: tensor([8, 4]), tensors: { image_grid_thw: { data: new Uint8Array(24), shape: [1, 3], dtype: 'int64' } }, imTokenId: 7, placeholders: [{ offset: 1, length: 2 }], hashes: ['h'] };
     const req = toGenerateRequest('vllm', { requestId: 'r', inputIds: [1, 7, 7], sampling: {}, stream: true, multimodal: m }) as { mm_inputs: Record<string, unknown> };

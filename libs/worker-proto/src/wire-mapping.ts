@@ -87,8 +87,8 @@ function sglangSampling(s: SamplingOptions): Record<string, unknown> {
   else if (s.regex !== undefined) out.regex = s.regex;
   else if (s.ebnf !== undefined) out.ebnf_grammar = s.ebnf;
   else if (s.structuralTag !== undefined) out.structural_tag = s.structuralTag;
-  // SGLang takes the seed through custom params (its SamplingParams has no seed field).
-  if (s.seed !== undefined) out.custom_params = { fields: { seed: { number_value: s.seed } } };
+  // No seed: SGLang's gRPC SamplingParams has no seed field and its servicer reads none from
+  // custom_params, so the gateway refuses seeded requests for SGLang-served models instead.
   return out;
 }
 

@@ -184,8 +184,8 @@ export function personalityFor(kind: EngineKind, protocol: WorkerProtocol): Pers
   return {
     ...MOCK,
     protocol,
-    // The mock reads the seed where the gateway puts it: vLLM's field, SGLang custom params.
-    seed: (sp) => (protocol === 'vllm' ? sp.seed : sp.custom_params?.fields?.seed?.number_value),
+    // The seed lives only in vLLM's contract (SGLang's sampling params have no seed field).
+    seed: (sp) => (protocol === 'vllm' && typeof sp.seed === 'number' ? sp.seed : undefined),
     serverInfo: (c) =>
       protocol === 'vllm'
         ? { active_requests: c.runningCount, is_paused: false, last_receive_timestamp: c.nowSeconds, uptime_seconds: c.uptimeSeconds, server_type: 'vllm-grpc', data_parallel_size: 1 }

@@ -58,6 +58,8 @@ export interface MockWorker {
   engine: MockEngine;
   /** gRPC metadata of recent Generate calls, newest last. */
   receivedMetadata: Record<string, string>[];
+  /** The wire sampling_params of recent Generate calls, as decoded, newest last (tests read fields off it). */
+  receivedSampling: Record<string, unknown>[];
   /** Abort RPCs received (request ids), newest last. */
   abortsReceived: string[];
   close(): Promise<void>;
@@ -107,6 +109,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
     uptimeSeconds: (Date.now() - startedAt) / 1000, // allow-wallclock
   });
   const receivedMetadata: Record<string, string>[] = [];
+  const receivedSampling: Record<string, unknown>[] = [];
   const abortsReceived: string[] = [];
   const startedAt = Date.now(); // allow-wallclock: the gRPC shell reports wall time
   let generateCount = 0;
@@ -134,6 +137,8 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       }
       const r = call.request;
       const sp = r.sampling_params ?? {};
+      receivedSampling.push(sp);
+      if (receivedSampling.length > metadataHistory) receivedSampling.shift();
       const requestId: string = r.request_id || `anon-${generateCount}`;
       // Where the engine reads a seed (real SGLang never does). vLLM's GenerateResponse has no request_id.
       const seedValue = personality.seed(sp);
@@ -290,6 +295,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
     engineKind: kind,
     engine,
     receivedMetadata,
+    receivedSampling,
     abortsReceived,
     close: () =>
       new Promise<void>((resolve) => {
