@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -183,7 +184,8 @@ export async function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
     const slots = processSlots(opts.nodes, opts.faults);
     const meshNet = (net = await MeshNet.create(slots, opts.seed));
     const initial = Array.from({ length: opts.nodes }, (_, i) => `node-${i}`);
-    const key = `mesh-sim-${opts.seed}`;
+    // A fresh cluster key per run (keys are 32 random bytes; the seed only drives the simulation).
+    const key = randomBytes(32).toString('base64');
     for (let i = 0; i < slots; i++) {
       const name = `node-${i}`;
       gateways.push({

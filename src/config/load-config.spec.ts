@@ -1,6 +1,7 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './load-config';
 
@@ -13,6 +14,8 @@ const problems = (argv: string[], env: NodeJS.ProcessEnv = {}): string[] => {
     throw err;
   }
 };
+
+const KEY = randomBytes(32).toString('base64');
 
 describe('gateway configuration', () => {
   it('merges defaults < environment < flags', () => {
@@ -52,20 +55,51 @@ describe('gateway configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'drover-cfg-'));
     const pem = join(dir, 'x.pem');
     writeFileSync(pem, 'pem');
-    expect(problems(['--mesh-tls-ca', pem])).toEqual(['mesh TLS needs --mesh-tls-ca, --mesh-tls-cert, --mesh-tls-key together (missing --mesh-tls-cert, --mesh-tls-key)']);
-    expect(problems(['--mesh-tls-ca', pem, '--mesh-tls-cert', pem, '--mesh-tls-key', join(dir, 'missing.pem')])).toEqual([`--mesh-tls-key: cannot read '${join(dir, 'missing.pem')}'`]);
-    expect(loadConfig(['--mesh-tls-ca', pem, '--mesh-tls-cert', pem, '--mesh-tls-key', pem], {}).meshTlsKey).toBe(pem);
+    expect(problems(['--mesh', '--mesh-tls-ca', pem])).toEqual(['mesh TLS needs --mesh-tls-ca, --mesh-tls-cert, --mesh-tls-key together (missing --mesh-tls-cert, --mesh-tls-key)']);
+    expect(problems(['--mesh', '--mesh-tls-ca', pem, '--mesh-tls-cert', pem, '--mesh-tls-key', join(dir, 'missing.pem')])).toEqual([`--mesh-tls-key: cannot read '${join(dir, 'missing.pem')}'`]);
+    expect(loadConfig(['--mesh', '--mesh-tls-ca', pem, '--mesh-tls-cert', pem, '--mesh-tls-key', pem], {}).meshTlsKey).toBe(pem);
   });
 
   it('checks mesh settings that only fail together, before the node starts', () => {
-    expect(loadConfig(['--mesh-dns', 'drover-mesh.default.svc.cluster.local'], {}).meshDiscovery).toBe('dns');
-    expect(loadConfig(['--mesh-dns', 'x', '--mesh-discovery', 'hyperswarm'], {}).meshDiscovery).toBe('hyperswarm');
+    expect(loadConfig(['--mesh', '--mesh-dns', 'drover-mesh.default.svc.cluster.local'], {}).meshDiscovery).toBe('dns');
+    expect(loadConfig(['--mesh', '--mesh-key', KEY, '--mesh-dns', 'x', '--mesh-discovery', 'hyperswarm'], {}).meshDiscovery).toBe('hyperswarm');
     expect(problems(['--mesh', '--mesh-discovery', 'dns'])).toEqual(['--mesh-discovery dns needs --mesh-dns NAME (the headless service)']);
     expect(problems(['--mesh', '--mesh-discovery', 'hyperswarm'])).toEqual(['--mesh-discovery hyperswarm needs --mesh-key (the topic is derived from it)']);
-    expect(problems(['--mesh', '--mesh-bind', '0.0.0.0'])).toEqual(['--mesh-bind 0.0.0.0 is a wildcard: set --mesh-advertise to an address peers can reach']);
-    expect(loadConfig(['--mesh', '--mesh-bind', '0.0.0.0', '--mesh-advertise', '10.1.2.3'], {}).meshAdvertise).toBe('10.1.2.3');
-    // Without --mesh these settings are inert.
-    expect(problems(['--mesh-discovery', 'dns'])).toEqual([]);
+    expect(problems(['--mesh', '--mesh-bind', '0.0.0.0', '--mesh-key', KEY])).toEqual(['--mesh-bind 0.0.0.0 is a wildcard: set --mesh-advertise to an address peers can reach']);
+    expect(loadConfig(['--mesh', '--mesh-bind', '0.0.0.0', '--mesh-advertise', '10.1.2.3', '--mesh-key', KEY], {}).meshAdvertise).toBe('10.1.2.3');
+  });
+
+  it('mesh settings without --mesh are an error (they do not imply it), from flags, env or file', () => {
+    expect(problems(['--mesh-discovery', 'dns'])).toEqual(['--mesh-discovery given without --mesh (DROVER_MESH): add --mesh to join a mesh, or drop the mesh settings']);
+    expect(problems(['--mesh-seeds', '10.0.0.1:7946'], { DROVER_MESH_KEY: KEY })).toEqual([
+      '--mesh-key, --mesh-seeds given without --mesh (DROVER_MESH): add --mesh to join a mesh, or drop the mesh settings',
+    ]);
+    const file = join(mkdtempSync(join(tmpdir(), 'drover-cfg-')), 'c.yaml');
+    writeFileSync(file, 'meshPort: 7000\n');
+    expect(problems(['--config', file])).toEqual(['--mesh-port given without --mesh (DROVER_MESH): add --mesh to join a mesh, or drop the mesh settings']);
+    // Defaults alone are fine, and so is --no-mesh with nothing else.
+    expect(problems([])).toEqual([]);
+    expect(problems(['--no-mesh'])).toEqual([]);
+  });
+
+  it('a mesh on a non-loopback address needs a key, unless --mesh-insecure says otherwise', () => {
+    const open = problems(['--mesh', '--mesh-bind', '10.0.0.5']);
+    expect(open).toHaveLength(1);
+    expect(open[0]).toMatch(/--mesh on 10\.0\.0\.5 \(not loopback\) needs --mesh-key.*keygen.*--mesh-insecure/);
+    expect(problems(['--mesh', '--mesh-bind', '0.0.0.0', '--mesh-advertise', '10.0.0.5'])[0]).toMatch(/needs --mesh-key/);
+    expect(problems(['--mesh', '--mesh-bind', '10.0.0.5', '--mesh-insecure'])).toEqual([]);
+    expect(problems(['--mesh', '--mesh-bind', '10.0.0.5'], { DROVER_MESH_KEY: KEY })).toEqual([]);
+    // Loopback binds are reachable only from this host: keyless is allowed (with a warning at start).
+    for (const bind of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) expect(problems(['--mesh', '--mesh-bind', bind]), bind).toEqual([]);
+  });
+
+  it('mesh keys are 32 random bytes; passphrases and known keys are refused', () => {
+    const hex = randomBytes(32).toString('hex');
+    expect(loadConfig(['--mesh', '--mesh-key', hex], {}).meshKey).toBe(hex);
+    expect(loadConfig(['--mesh', '--mesh-key', KEY], {}).meshKey).toBe(KEY);
+    expect(problems(['--mesh', '--mesh-key', 'test-cluster-key'])[0]).toMatch(/--mesh-key \(DROVER_MESH_KEY\) is not a 32-byte key in base64 or hex.*keygen/);
+    expect(problems(['--mesh', '--mesh-key', randomBytes(16).toString('base64')])[0]).toMatch(/not a 32-byte key/);
+    expect(problems(['--mesh', '--mesh-key', Buffer.alloc(32).toString('base64')])[0]).toMatch(/known example or default key/);
   });
 });
 
@@ -152,6 +186,7 @@ meshSeeds:
       `${where}: key 'meshSeeds': every item must be a string`,
       `${where}: unknown key 'worker-urls' (did you mean 'workerUrls'?)`,
       `${where}: unknown key 'prot'`,
+      '--mesh-seeds given without --mesh (DROVER_MESH): add --mesh to join a mesh, or drop the mesh settings',
     ]);
   });
 

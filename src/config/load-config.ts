@@ -1,5 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parseClusterKey } from '@drover/swim';
 import { parseCidr } from '../egress/address-policy';
 import { OPTION_SPECS, type GatewayConfig, type OptionSpec } from './options';
 
@@ -25,8 +26,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const fromFile = configPath ? readConfigFile(configPath, problems) : {};
 
   const merged: Raw = {};
+  const explicit = new Set<string>();
   for (const s of OPTION_SPECS) {
     const fromCli = fromArgs[s.key] ?? fromEnv[s.key];
+    if (fromCli !== undefined || (fromFile[s.key] !== undefined && fromFile[s.key] !== null)) explicit.add(s.key);
     const value = fromCli ?? fromFile[s.key] ?? s.default;
     if (value === undefined) continue;
     // A value from the file is named by its file and key, so the operator knows where to fix it.
@@ -41,7 +44,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   checkMeshTls(merged, problems);
   checkCidrs(merged, problems);
-  checkMesh(merged, problems);
+  checkMesh(merged, explicit, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return merged as unknown as GatewayConfig;
 }
@@ -49,14 +52,35 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 
 /** Mesh settings that only fail together; caught here so the node never starts half-configured. */
-function checkMesh(merged: Raw, problems: string[]): void {
+function checkMesh(merged: Raw, explicit: ReadonlySet<string>, problems: string[]): void {
   // A headless-service name means DNS discovery (unless another discovery was chosen explicitly).
   if (merged.meshDns !== undefined && merged.meshDiscovery === 'static') merged.meshDiscovery = 'dns';
-  if (!merged.mesh) return;
+  if (!merged.mesh) {
+    // Mesh flags do not imply --mesh: a node given seeds or a key but not --mesh would silently run
+    // alone, which is worse than not starting (the operator believes it is meshed).
+    const stray = OPTION_SPECS.filter((s) => s.key !== 'mesh' && s.key.startsWith('mesh') && explicit.has(s.key));
+    if (stray.length > 0) problems.push(`${stray.map((s) => `--${s.flag}`).join(', ')} given without --mesh (DROVER_MESH): add --mesh to join a mesh, or drop the mesh settings`);
+    return;
+  }
   if (merged.meshDiscovery === 'dns' && merged.meshDns === undefined) problems.push('--mesh-discovery dns needs --mesh-dns NAME (the headless service)');
   if (merged.meshDiscovery === 'hyperswarm' && merged.meshKey === undefined) problems.push('--mesh-discovery hyperswarm needs --mesh-key (the topic is derived from it)');
   const advertise = String(merged.meshAdvertise ?? merged.meshBind ?? '');
   if (WILDCARD_HOSTS.has(advertise)) problems.push(`--mesh-bind ${String(merged.meshBind)} is a wildcard: set --mesh-advertise to an address peers can reach`);
+  if (merged.meshKey !== undefined) {
+    const parsed = parseClusterKey(String(merged.meshKey));
+    if (!parsed.ok) problems.push(`--mesh-key (DROVER_MESH_KEY) ${parsed.problem}`);
+  } else if (!isLoopbackHost(String(merged.meshBind ?? '')) && !merged.meshInsecure) {
+    problems.push(
+      `--mesh on ${String(merged.meshBind)} (not loopback) needs --mesh-key: without it anyone who reaches the mesh port can join and forge workers, policies, keys and load. ` +
+        '`npm run -s keygen` prints a key (give every node the same one); --mesh-insecure runs an open mesh anyway',
+    );
+  }
+}
+
+/** Only this host can reach a socket bound to a loopback address. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
 }
 
 /** Egress allow-lists must parse now, not at the first image or worker. */

@@ -100,7 +100,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('meshSyncPort', 'int', 'Mesh state-sync gRPC port (0 = mesh port + 1).', { default: 0, min: 0, max: 65535 }),
   spec('meshBind', 'string', 'Address the mesh sockets bind to.', { default: '127.0.0.1' }),
   spec('meshAdvertise', 'string', 'Address peers reach this node at (required when --mesh-bind is a wildcard; never 0.0.0.0).'),
-  spec('meshKey', 'string', 'Cluster key (any secret string; hashed to AES-256). Nodes without it cannot join or inject state.'),
+  spec('meshKey', 'string', 'Cluster key: 32 random bytes in base64 or hex (`npm run -s keygen` prints one), the same on every node. Nodes without it cannot join or inject state. Required with --mesh unless --mesh-bind is loopback.'),
+  spec('meshInsecure', 'bool', 'INSECURE: run --mesh on a non-loopback --mesh-bind without --mesh-key (anyone who reaches the mesh ports can join and forge state). For isolated test networks only.', { default: false }),
   spec('meshSeeds', 'list', 'Seed peers host:port (DNS names allowed).', { default: [] }),
   spec('meshDns', 'string', 'Kubernetes headless-service DNS name: every A record is a seed, re-resolved periodically (implies --mesh-discovery dns).'),
   spec('meshDnsIntervalMs', 'int', 'How often --mesh-dns is re-resolved.', { default: 10_000, min: 100 }),
@@ -194,6 +195,7 @@ export interface GatewayConfig {
   meshBind: string;
   meshAdvertise?: string;
   meshKey?: string;
+  meshInsecure: boolean;
   meshSeeds: string[];
   meshDns?: string;
   meshDnsIntervalMs: number;

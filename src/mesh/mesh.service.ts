@@ -1,10 +1,9 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_SYNC_LIMITS, type RegistryChange } from '@drover/crdt-sync';
 import { createMeshNode, DnsDiscovery, GrpcSyncTransport, HyperswarmDiscovery, resolveSeeds, type MeshNode, type MeshTlsOptions } from '@drover/mesh';
 import { type Clock, type Logger, type Metrics, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
-import { Keyring, lanConfig, localConfig, UdpTransport } from '@drover/swim';
+import { Keyring, lanConfig, localConfig, parseClusterKey, UdpTransport } from '@drover/swim';
 import { AdmissionService } from '../admission/admission.service';
 import { KeyStoreService } from '../auth/key-store.service';
 import type { GatewayConfig } from '../config/options';
@@ -82,8 +81,13 @@ export class MeshService implements OnApplicationShutdown {
     this.httpUrl = httpUrl;
     if (!this.config.mesh) return;
     const advertise = this.advertiseHost();
-    const keyring = this.config.meshKey ? new Keyring([createHash('sha256').update(this.config.meshKey).digest()]) : undefined;
-    if (!keyring) this.log.warn('mesh traffic is not authenticated: set --mesh-key');
+    const keyring = this.config.meshKey ? new Keyring([clusterKey(this.config.meshKey)]) : undefined;
+    if (!keyring) {
+      // Config validation let this through only on a loopback bind or with --mesh-insecure.
+      const banner = `INSECURE: mesh traffic on ${this.config.meshBind} is not authenticated (no --mesh-key): anyone who reaches the mesh ports can join and forge state`;
+      this.log.warn(banner);
+      if (this.config.meshInsecure) process.stderr.write(`\n*** ${banner} ***\n\n`);
+    }
     this.swimTransport = await UdpTransport.create({ bindHost: this.config.meshBind, bindPort: this.config.meshPort, advertiseHost: advertise, log: this.log });
     const syncPort = this.config.meshSyncPort || (this.config.meshPort === 0 ? 0 : this.config.meshPort + 1);
     this.syncTransport = await GrpcSyncTransport.create({
@@ -308,4 +312,11 @@ export class MeshService implements OnApplicationShutdown {
     for (const m of this.node.members()) counts.set(m.state, (counts.get(m.state) ?? 0) + 1);
     for (const state of ['alive', 'suspect', 'dead', 'left']) this.metrics.set('drover_mesh_members', counts.get(state) ?? 0, { state });
   }
+}
+
+/** The configured key, already validated by loadConfig (a bad one never gets here). */
+function clusterKey(text: string): Buffer {
+  const parsed = parseClusterKey(text);
+  if (!parsed.ok) throw new Error(`--mesh-key ${parsed.problem}`);
+  return parsed.key;
 }

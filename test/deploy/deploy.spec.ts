@@ -1,10 +1,14 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/load-config';
 import { OPTION_SPECS } from '../../src/config/options';
+
+/** What an operator exports for each required key (a real 32-byte key: the mesh key is checked). */
+const OPERATOR_KEY = randomBytes(32).toString('base64');
 
 // No Docker engine or cluster runs here: these tests keep the deployment files honest against
 // the gateway's real CLI (flags, env vars) and each other (services, selectors, files).
@@ -43,8 +47,7 @@ describe('docker-compose.yml', () => {
     for (const g of gateways) {
       const env = services[g].environment as Record<string, string>;
       for (const key of Object.keys(env).filter((k) => k.startsWith('DROVER_'))) expect(ENV_NAMES.has(key), `${g}: ${key}`).toBe(true);
-      const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
-      const config = loadConfig([], resolved);
+      const config = loadConfig([], gatewayEnv(g));
       expect(config.mesh).toBe(true);
       expect(config.nodeName).toBe(g);
       for (const seed of config.meshSeeds) {
@@ -75,7 +78,7 @@ describe('docker-compose.yml', () => {
   /** A gateway's environment with compose's `${VAR:-default}` resolved to the default and `${VAR:?…}` (required) to a stand-in. */
   const gatewayEnv = (g: string): Record<string, string> =>
     Object.fromEntries(
-      Object.entries(services[g].environment as Record<string, unknown>).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1').replace(/\$\{([A-Z_]+):\?[^}]*\}/g, 'set-by-operator-$1')]),
+      Object.entries(services[g].environment as Record<string, unknown>).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1').replace(/\$\{([A-Z_]+):\?[^}]*\}/g, OPERATOR_KEY)]),
     );
 
   it('ships no default keys: the mesh and admin keys must come from the environment', () => {
@@ -184,7 +187,7 @@ describe('Kubernetes manifests', () => {
 
   it('passes only flags and env vars the gateway accepts, and the config validates', () => {
     const args = (container.args as string[]).map((a) => a.replace('$(POD_NAMESPACE)', 'default'));
-    const env: Record<string, string> = { DROVER_MESH_KEY: 'k', DROVER_NODE_NAME: 'drover-0', DROVER_MESH_ADVERTISE: '10.0.0.5', DROVER_WORKER_URLS: 'grpc://w:1' };
+    const env: Record<string, string> = { DROVER_MESH_KEY: randomBytes(32).toString('base64'), DROVER_NODE_NAME: 'drover-0', DROVER_MESH_ADVERTISE: '10.0.0.5', DROVER_WORKER_URLS: 'grpc://w:1' };
     for (const e of container.env) if (e.name.startsWith('DROVER_')) expect(ENV_NAMES.has(e.name), e.name).toBe(true);
     const config = loadConfig(args, env);
     expect(config.mesh).toBe(true);
@@ -199,7 +202,7 @@ describe('Kubernetes manifests', () => {
   it('gives the pod longer than the three-phase shutdown, with a preStop hook', () => {
     const args = (container.args as string[]).map((a) => a.replace('$(POD_NAMESPACE)', 'default'));
     // The pod's own address comes from the downward API (a wildcard bind needs an advertise address).
-    const config = loadConfig(args, { DROVER_MESH_ADVERTISE: '10.0.0.5' });
+    const config = loadConfig(args, { DROVER_MESH_ADVERTISE: '10.0.0.5', DROVER_MESH_KEY: randomBytes(32).toString('base64') });
     const preStopSleep = Number(container.lifecycle.preStop.exec.command[1]);
     expect(pod.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(preStopSleep * 1000 + config.shutdownDelayMs + config.shutdownGraceMs);
   });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { startMockWorker, type MockWorker } from '@drover/mock-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/gateway';
@@ -17,7 +18,7 @@ interface WorkerRow {
   mesh_awaiting_first_token: number | null;
 }
 
-const KEY = 'awaiting-first-token-key';
+const KEY = randomBytes(32).toString('base64');
 // ~100 prompt tokens at 100 tokens/s: about a second of prefill before the first token.
 const SLOW_PREFILL = { prefillTokensPerSec: 100, decodeBaseMs: 1 };
 const longPrompt = (tag: string): string => `${tag} `.repeat(90);

@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 /// <reference lib="dom" />
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser';
 import { freeMeshPort, startGatewayProcess, type GatewayProcess } from '../support/process';
+
+const KEY = randomBytes(32).toString('base64');
 
 describe('dashboard of a three-node mesh in headless Chromium', () => {
   const nodes: GatewayProcess[] = [];
@@ -11,7 +14,7 @@ describe('dashboard of a three-node mesh in headless Chromium', () => {
     const ports = [await freeMeshPort(), await freeMeshPort(), await freeMeshPort()];
     const seeds = ports.map((p) => `127.0.0.1:${p}`).join(',');
     for (let i = 0; i < 3; i++) {
-      nodes.push(await startGatewayProcess(['--mesh', '--mesh-port', String(ports[i]), '--mesh-seeds', seeds, '--mesh-key', 'k', '--mesh-timings', 'local', '--node-name', `node-${i}`]));
+      nodes.push(await startGatewayProcess(['--mesh', '--mesh-port', String(ports[i]), '--mesh-seeds', seeds, '--mesh-key', KEY, '--mesh-timings', 'local', '--node-name', `node-${i}`]));
     }
     browser = await launchBrowser();
   });

@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import createTestnet from 'hyperdht/testnet';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { waitFor } from '../support/cluster';
 import { freeMeshPort, startGatewayProcess, type GatewayProcess } from '../support/process';
 import { ADMIN } from '../support/auth';
+
+const KEY = randomBytes(32).toString('base64');
 
 describe('mesh discovery through hyperswarm (local DHT testnet on loopback)', () => {
   const nodes: GatewayProcess[] = [];
@@ -13,7 +16,7 @@ describe('mesh discovery through hyperswarm (local DHT testnet on loopback)', ()
     for (let i = 0; i < 3; i++) {
       const port = await freeMeshPort();
       nodes.push(
-        await startGatewayProcess(['--mesh', '--mesh-port', String(port), '--mesh-discovery', 'hyperswarm', '--mesh-hyperswarm-bootstrap', bootstrap, '--mesh-key', 'swarm-key', '--mesh-timings', 'local', '--node-name', `hs-${i}`]),
+        await startGatewayProcess(['--mesh', '--mesh-port', String(port), '--mesh-discovery', 'hyperswarm', '--mesh-hyperswarm-bootstrap', bootstrap, '--mesh-key', KEY, '--mesh-timings', 'local', '--node-name', `hs-${i}`]),
       );
     }
   });

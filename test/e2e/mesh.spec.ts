@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startMockWorker, type MockWorker } from '@drover/mock-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,7 +8,7 @@ import { waitFor } from '../support/cluster';
 import { freeMeshPort, startGatewayProcess, type GatewayProcess } from '../support/process';
 import { ADMIN } from '../support/auth';
 
-const KEY = 'test-cluster-key';
+const KEY = randomBytes(32).toString('base64');
 
 // --no-kv-events: the nodes route on their approximate trees, so a follow-up turn on another node
 // lands right only through the mesh's shared routing state.
@@ -165,13 +168,48 @@ describe('mesh: three gateway processes on loopback behave as one gateway', () =
 
   it('drops mesh traffic sealed with another key (a node without the key cannot join)', async () => {
     const port = await freeMeshPort();
-    const intruder = await startGatewayProcess(['--mesh', '--mesh-port', String(port), '--mesh-seeds', seeds, '--mesh-key', 'wrong-key', '--mesh-timings', 'local', '--node-name', 'intruder']);
+    const intruder = await startGatewayProcess(['--mesh', '--mesh-port', String(port), '--mesh-seeds', seeds, '--mesh-key', randomBytes(32).toString('base64'), '--mesh-timings', 'local', '--node-name', 'intruder']);
     try {
       await new Promise((r) => setTimeout(r, 1500));
       const st = await json(`${nodes[0].url}/mesh/status`);
       expect(st.members.map((m: { name: string }) => m.name)).not.toContain('intruder');
     } finally {
       await intruder.stop('SIGKILL');
+    }
+  });
+});
+
+describe('a closed mesh: settings that would open it refuse to start', () => {
+  const MAIN = join(__dirname, '../../dist/src/main.js');
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [MAIN, '--port', '0', ...args], { env: { ...process.env, DROVER_ADMIN_KEY: 'x-admin', DROVER_MESH_KEY: '', ...env }, encoding: 'utf8', timeout: 20_000 });
+
+  it('--mesh on a non-loopback bind without a key exits 2 and says how to fix it', () => {
+    const r = run(['--mesh', '--mesh-bind', '0.0.0.0', '--mesh-advertise', '10.9.9.9']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--mesh on 0\.0\.0\.0 \(not loopback\) needs --mesh-key.*keygen.*--mesh-insecure/s);
+  });
+
+  it('mesh flags without --mesh, a passphrase and a known key are refused too', () => {
+    const stray = run(['--mesh-seeds', '127.0.0.1:7946']);
+    expect(stray.status).toBe(2);
+    expect(stray.stderr).toContain('--mesh-seeds given without --mesh');
+    const pass = run(['--mesh', '--mesh-key', 'change-me-compose-cluster-key']);
+    expect(pass.status).toBe(2);
+    expect(pass.stderr).toContain('is not a 32-byte key');
+    const zero = run(['--mesh'], { DROVER_MESH_KEY: Buffer.alloc(32).toString('base64') });
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toContain('known example or default key');
+  });
+
+  it('--mesh-insecure starts an open mesh and says so loudly', async () => {
+    const port = await freeMeshPort();
+    const gw = await startGatewayProcess(['--mesh', '--mesh-insecure', '--mesh-port', String(port), '--mesh-bind', '0.0.0.0', '--mesh-advertise', '127.0.0.1', '--mesh-timings', 'local'], { DROVER_MESH_KEY: '' });
+    try {
+      expect(gw.stderr()).toContain('INSECURE: mesh traffic on 0.0.0.0 is not authenticated');
+      expect(gw.logs.some((l) => l.level === 40 && String(l.msg).includes('INSECURE'))).toBe(true);
+    } finally {
+      await gw.stop('SIGKILL');
     }
   });
 });

@@ -8,6 +8,7 @@ export { Suspicion } from './suspicion';
 export { BroadcastQueue } from './broadcast-queue';
 export * from './wire';
 export * from './keyring';
+export * from './cluster-key';
 export * from './delegate';
 export { SwimNode } from './swim-node';
 export { SwimCluster, type SwimClusterOptions, type ClusterNode } from './testing/cluster';
