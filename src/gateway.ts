@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { LogController } from 'fastify';
 import pino from 'pino';
@@ -18,6 +17,7 @@ import { checkAuthConfig, NO_AUTH_BANNER } from './auth/auth-config';
 import { installAuth } from './auth/auth-hook';
 import { KeyStoreService } from './auth/key-store.service';
 import { credentialOf } from './auth/api-key';
+import { installRequestIds, newRequestId } from './api/request-ids';
 
 export interface RunningGateway {
   app: NestFastifyApplication;
@@ -26,8 +26,6 @@ export interface RunningGateway {
   /** Three-phase shutdown: stop being ready, drain in-flight (bounded by the grace period), close. */
   shutdown(graceMs?: number): Promise<void>;
 }
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds and starts one gateway node. Used by main.ts and by in-process e2e tests. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
@@ -41,10 +39,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     // One line per request comes from the inference path; Fastify's own per-request lines are off.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxRequestBytes,
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req-${randomUUID()}`;
-    },
+    // Always the gateway's own random id; a client's x-request-id is only a label (request-ids.ts).
+    genReqId: newRequestId,
   });
   const metrics = new PrometheusMetrics();
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, metrics), adapter, {
@@ -55,11 +51,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     rawBody: true,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', (req, reply, done) => {
-    req.headers['x-request-id'] = String(req.id);
-    reply.header('x-request-id', String(req.id));
-    done();
-  });
+  installRequestIds(fastify);
   const keys = app.get(KeyStoreService);
   installAuth(fastify, keys, config, logger);
   installHttpMetrics(fastify, metrics);

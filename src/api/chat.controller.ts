@@ -94,7 +94,7 @@ export class ChatController {
     const lpBody = (entries: TokenLogprob[] | undefined) => (logprobs ? { content: chatLogprobContent(tokenizer, entries ?? [], topN), refusal: null } : null);
     const events = this.inference.generate(request);
 
-    if (parser) return this.parsed(parser, events, body, reply, { id, created, requestId, lpBody });
+    if (parser) return this.parsed(parser, events, body, reply, { id, created, lpBody });
 
     if (!body.stream) {
       let text = '';
@@ -114,7 +114,7 @@ export class ChatController {
     const includeUsage = body.stream_options?.include_usage === true;
     const head = await firstEvent(events);
     const contentChunk = chatContentChunks(id, created, body.model);
-    await streamCompletion(head, events, new SseWriter(reply, requestId), {
+    await streamCompletion(head, events, new SseWriter(reply), {
       first: () => chatChunk(id, created, body.model, { role: 'assistant', content: '' }, null),
       // Without logprobs every content chunk is pre-serialized (the hot path).
       text: logprobs ? (t, e) => chatChunk(id, created, body.model, { content: t }, null, lpBody(e.logprobs)) : contentChunk,
@@ -129,9 +129,9 @@ export class ChatController {
     events: AsyncGenerator<InferenceEvent>,
     body: ChatCompletionBody,
     reply: FastifyReply,
-    ctx: { id: string; created: number; requestId: string; lpBody: (entries: TokenLogprob[] | undefined) => unknown },
+    ctx: { id: string; created: number; lpBody: (entries: TokenLogprob[] | undefined) => unknown },
   ): Promise<void> {
-    const { id, created, requestId, lpBody } = ctx;
+    const { id, created, lpBody } = ctx;
     if (!body.stream) {
       let text = '';
       let lps: TokenLogprob[] = [];
@@ -160,7 +160,7 @@ export class ChatController {
     const includeUsage = body.stream_options?.include_usage === true;
     const head = await firstEvent(events);
     const contentChunk = chatContentChunks(id, created, body.model);
-    await streamCompletion(head, events, new SseWriter(reply, requestId), {
+    await streamCompletion(head, events, new SseWriter(reply), {
       first: () => chatChunk(id, created, body.model, { role: 'assistant', content: '' }, null),
       text: (t, e) => {
         const out = parser.push(t);

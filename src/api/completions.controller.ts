@@ -89,7 +89,7 @@ export class CompletionsController {
     let index = 0;
     const events = this.inference.generate(requests[0]);
     const head = await firstEvent(events);
-    const sse = new SseWriter(reply, requestId);
+    const sse = new SseWriter(reply);
     let offset = 0;
     for (let i = 0; i < requests.length; i++) {
       index = i;

@@ -62,7 +62,7 @@ export class MessagesController {
       return;
     }
     const head = await events.next();
-    const sse = new SseWriter(reply, requestId);
+    const sse = new SseWriter(reply);
     sse.event('message_start', { type: 'message_start', message: message(id, body.model, [], null, null, { promptTokens: 0, completionTokens: 0, cachedTokens: 0 }) });
     sse.event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
     try {

@@ -1,9 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InferenceRequest } from '../inference/inference-types';
 import { traceContextOf } from '../observability/request-tracing';
+import { clientRequestIdOf } from './request-ids';
 
+/** The gateway-generated id of this request (never the client's x-request-id: see request-ids.ts). */
 export function requestIdOf(req: FastifyRequest): string {
-  return String(req.headers['x-request-id']);
+  return String(req.id);
 }
 
 /**
@@ -31,9 +33,10 @@ export function clientGoneSignal(req: FastifyRequest, reply: FastifyReply): Abor
 }
 
 /** The per-request fields every API builds the same way: id, headers, client-gone signal, worker metadata, trace. */
-export function requestScope(req: FastifyRequest, reply: FastifyReply): Pick<InferenceRequest, 'requestId' | 'headers' | 'signal' | 'metadata' | 'trace'> {
+export function requestScope(req: FastifyRequest, reply: FastifyReply): Pick<InferenceRequest, 'requestId' | 'clientRequestId' | 'headers' | 'signal' | 'metadata' | 'trace'> {
   return {
     requestId: requestIdOf(req),
+    clientRequestId: clientRequestIdOf(req.headers),
     headers: req.headers,
     signal: clientGoneSignal(req, reply).signal,
     metadata: workerMetadata(req),

@@ -64,7 +64,6 @@ export class ResponsesController {
     this.proxy.requireGrpc(body.model, 'The Responses API');
     this.inference.requireModel(body.model);
     const scope = requestScope(req, reply);
-    const requestId = scope.requestId;
     const id = `resp_${randomBytes(16).toString('hex')}`;
     const itemId = `msg_${id.slice(5)}`;
     const createdAt = Math.floor(this.clock.now() / 1000);
@@ -116,7 +115,7 @@ export class ResponsesController {
     }
 
     const head = await events.next();
-    const sse = new SseWriter(reply, requestId);
+    const sse = new SseWriter(reply);
     let seq = 0;
     const emit = (type: string, payload: Record<string, unknown>) => sse.event(type, { type, sequence_number: seq++, ...payload });
     const where = { item_id: itemId, output_index: 0, content_index: 0 };

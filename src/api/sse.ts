@@ -1,21 +1,22 @@
 import type { FastifyReply } from 'fastify';
+import { requestIdHeaders } from './request-ids';
 
 /**
  * Writes a server-sent event stream on the raw response. Fastify is told the reply is hijacked,
- * so headers are written here (including the request id).
+ * so headers are written here, with the request-id headers already set on the reply.
  */
 export class SseWriter {
   private closed = false;
   private corked = false;
 
-  constructor(private readonly reply: FastifyReply, requestId: string) {
+  constructor(private readonly reply: FastifyReply) {
     reply.hijack();
     reply.raw.writeHead(200, {
+      ...requestIdHeaders(reply),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
-      'x-request-id': requestId,
     });
   }
 

@@ -6,6 +6,7 @@ import { traceContextOf } from '../observability/request-tracing';
 import { traceIdOf } from '../observability/tracing';
 import { anthropicErrorBody, openAiErrorBody, statusOf } from './error-body';
 import { toDroverError } from './to-drover-error';
+import { clientRequestIdOf } from '../api/request-ids';
 
 /**
  * Owns the error wire shape: Anthropic's for /v1/messages, OpenAI's everywhere else. Unknown
@@ -21,11 +22,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const request = ctx.getRequest<FastifyRequest>();
     const err = exception instanceof HttpException ? fromHttpException(exception) : toDroverError(exception);
     const status = statusOf(err);
-    const requestId = String(request?.headers?.['x-request-id'] ?? request?.id ?? '');
+    const requestId = String(request?.id ?? '');
+    const clientRequestId = request?.headers ? clientRequestIdOf(request.headers) : undefined;
     if (status >= 500) {
-      this.log.error({ err: exception instanceof Error ? exception.stack : String(exception), requestId, traceId: traceIdOf(traceContextOf(request)), code: err.code }, 'request failed');
+      this.log.error({ err: exception instanceof Error ? exception.stack : String(exception), requestId, clientRequestId, traceId: traceIdOf(traceContextOf(request)), code: err.code }, 'request failed');
     } else {
-      this.log.info({ requestId, traceId: traceIdOf(traceContextOf(request)), status, code: err.code }, 'request rejected');
+      this.log.info({ requestId, clientRequestId, traceId: traceIdOf(traceContextOf(request)), status, code: err.code }, 'request rejected');
     }
     if (reply.sent || reply.raw.headersSent) {
       if (!reply.raw.writableEnded) reply.raw.end();

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
+import { requestIdHeaders } from '../api/request-ids';
 import type { Clock, Timers } from '@drover/runtime';
 import { openAiErrorBody } from '../errors/error-body';
 import { HttpUpstreamError } from '../workers/http-upstream-error';
@@ -130,11 +131,11 @@ async function streamBack(
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
+    ...requestIdHeaders(reply),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
-    'x-request-id': input.requestId,
     'x-drover-worker': input.worker.id,
   });
   // Only a renamed model needs the events decoded and rewritten.

@@ -99,7 +99,7 @@ export class HttpProxyService {
         try {
           const result = await this.attempt(p, model, stream, worker, tokens, scope, req, reply);
           usage = result.usage;
-          this.observe(model, worker, startedAt, result, scope.requestId, traceIdOf(scope.trace));
+          this.observe(model, worker, startedAt, result, scope, traceIdOf(scope.trace));
           return;
         } catch (err) {
           if (scope.signal.aborted) return;
@@ -109,7 +109,7 @@ export class HttpProxyService {
             // The upstream's Retry-After is honoured (capped), else exponential backoff with jitter.
             const retryAfter = Math.min(e.retryAfterMs ?? 0, MAX_UPSTREAM_RETRY_AFTER_MS);
             const delay = Math.max(retryAfter, backoffMs(attempt, this.config.retryBackoffMs, this.config.retryBackoffMaxMs, this.rng));
-            this.log.warn({ requestId: scope.requestId, traceId: traceIdOf(scope.trace), worker: worker.id, err: e.message, attempt, delayMs: delay }, 'upstream failed before output; retrying elsewhere');
+            this.log.warn({ requestId: scope.requestId, clientRequestId: scope.clientRequestId, traceId: traceIdOf(scope.trace), worker: worker.id, err: e.message, attempt, delayMs: delay }, 'upstream failed before output; retrying elsewhere');
             this.metrics.inc('drover_worker_retries_total', { model });
             if (delay > 0) await new Promise<void>((r) => this.timers.setTimeout(r, delay));
             continue;
@@ -178,7 +178,7 @@ export class HttpProxyService {
     }
   }
 
-  private observe(model: string, worker: WorkerRecord, startedAt: number, r: AttemptResult, requestId: string, traceId: string | undefined): void {
+  private observe(model: string, worker: WorkerRecord, startedAt: number, r: AttemptResult, ids: { requestId: string; clientRequestId?: string }, traceId: string | undefined): void {
     const labels = { model, worker: worker.id };
     const end = this.clock.now();
     const finish = r.brokeMidStream ? 'error' : (r.finishReason ?? (r.status < 400 ? 'stop' : `http_${r.status}`));
@@ -193,7 +193,7 @@ export class HttpProxyService {
     }
     if (r.status < 400 && !r.brokeMidStream) this.served++;
     this.log.info(
-      { requestId, traceId, model, worker: worker.id, kind: 'http', status: r.status, finish, prompt: r.usage?.promptTokens ?? null, completion: r.usage?.completionTokens ?? null, cached: r.usage?.cachedTokens ?? null, ttftMs: r.firstByteAt === undefined ? null : Math.round(r.firstByteAt - startedAt), ms: Math.round(end - startedAt) },
+      { requestId: ids.requestId, clientRequestId: ids.clientRequestId, traceId, model, worker: worker.id, kind: 'http', status: r.status, finish, prompt: r.usage?.promptTokens ?? null, completion: r.usage?.completionTokens ?? null, cached: r.usage?.cachedTokens ?? null, ttftMs: r.firstByteAt === undefined ? null : Math.round(r.firstByteAt - startedAt), ms: Math.round(end - startedAt) },
       'request done',
     );
   }

@@ -12,7 +12,10 @@ export interface Usage {
 
 /** A request after validation and tokenization, independent of the client API it came from. */
 export interface InferenceRequest {
+  /** The gateway's random id: the engine request id and the name in logs. */
   requestId: string;
+  /** The client's x-request-id, a correlation label for logs only (never sent to an engine). */
+  clientRequestId?: string;
   model: string;
   /** The model's tokenizer (the controller resolved it to encode the prompt); decodes the output. */
   tokenizer?: Tokenizer;

@@ -106,7 +106,7 @@ export class InferenceService {
             // An engine's Retry-After is honoured (capped), else exponential backoff with jitter.
             const retryAfter = err instanceof WorkerRpcError && err.retryAfterMs !== undefined ? Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS) : 0;
             const delay = Math.max(retryAfter, backoffMs(attempt, this.config.retryBackoffMs, this.config.retryBackoffMaxMs, this.rng));
-            this.log.warn({ requestId: req.requestId, traceId: traceIdOf(req.trace), worker: route.worker.id, err: (err as Error).message, attempt, delayMs: delay }, 'worker failed before output; retrying elsewhere');
+            this.log.warn({ requestId: req.requestId, clientRequestId: req.clientRequestId, traceId: traceIdOf(req.trace), worker: route.worker.id, err: (err as Error).message, attempt, delayMs: delay }, 'worker failed before output; retrying elsewhere');
             this.metrics.inc('drover_worker_retries_total', { model: req.model });
             if (delay > 0) await new Promise<void>((r) => this.timers.setTimeout(r, delay));
             if (progress.emitted) yield { type: 'reset' };
@@ -266,7 +266,7 @@ export class InferenceService {
       finishReason ??= 'stop';
       this.observe(req, worker.id, startedAt, firstTokenAt, finishReason, usage);
       this.log.info(
-        { requestId: req.requestId, traceId: traceIdOf(req.trace), model: req.model, worker: worker.id, route: route.reason, status: 'ok', finish: finishReason, prompt: usage.promptTokens, completion: completionTokens, cached: usage.cachedTokens, ttftMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt), ms: Math.round(this.clock.now() - startedAt) },
+        { requestId: req.requestId, clientRequestId: req.clientRequestId, traceId: traceIdOf(req.trace), model: req.model, worker: worker.id, route: route.reason, status: 'ok', finish: finishReason, prompt: usage.promptTokens, completion: completionTokens, cached: usage.cachedTokens, ttftMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt), ms: Math.round(this.clock.now() - startedAt) },
         'request done',
       );
       this.served++;

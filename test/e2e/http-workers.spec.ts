@@ -69,7 +69,9 @@ describe('gateway: OpenAI-compatible HTTP upstreams (proxied, routed on text)', 
     const got = fake.posts().at(-1)!;
     expect(got.path).toBe('/v1/chat/completions');
     expect(got.body).toMatchObject({ model: MODEL, messages: [{ role: 'user', content: 'non-streaming hello' }], max_tokens: 9, temperature: 0.5 });
-    expect(got.headers['x-request-id']).toBe('http-chat-1');
+    // The upstream sees the gateway's own id (vLLM names its request by it), never the client's label.
+    expect(got.headers['x-request-id']).toBe(response.headers.get('x-drover-request-id'));
+    expect(got.headers['x-request-id']).toMatch(/^req-[0-9a-f]{32}$/);
     expect(String(got.headers.traceparent)).toContain(traceId);
     expect(response.headers.get('x-request-id')).toBe('http-chat-1');
   });
@@ -253,10 +255,10 @@ describe('gateway: OpenAI-compatible HTTP upstreams (proxied, routed on text)', 
     for (const f of fakes) Object.assign(f.behavior, { pieces: 400, pieceIntervalMs: 10 });
     try {
       const controller = new AbortController();
-      const stream = await client.chat.completions.create(
-        { model: MODEL, messages: [{ role: 'user', content: 'a very long answer please' }], stream: true },
-        { signal: controller.signal, headers: { 'x-request-id': 'http-abort-1' } },
-      );
+      const { data: stream, response } = await client.chat.completions
+        .create({ model: MODEL, messages: [{ role: 'user', content: 'a very long answer please' }], stream: true }, { signal: controller.signal, headers: { 'x-request-id': 'http-abort-1' } })
+        .withResponse();
+      const gatewayId = response.headers.get('x-drover-request-id');
       let chunks = 0;
       try {
         for await (const _ of stream) if (++chunks === 3) controller.abort();
@@ -264,7 +266,7 @@ describe('gateway: OpenAI-compatible HTTP upstreams (proxied, routed on text)', 
         // the SDK may end the iteration or throw an abort error; either way the client is gone
       }
       expect(chunks).toBeGreaterThanOrEqual(3);
-      const upstream = () => fakes.flatMap((f) => f.posts()).find((r) => r.headers['x-request-id'] === 'http-abort-1');
+      const upstream = () => fakes.flatMap((f) => f.posts()).find((r) => r.headers['x-request-id'] === gatewayId);
       await waitFor(() => upstream()?.closedEarly === true, 5000, 'upstream connection closed');
       expect(upstream()!.finished).toBe(false);
     } finally {

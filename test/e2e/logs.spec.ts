@@ -24,9 +24,11 @@ describe('gateway process: structured logs', () => {
       headers: { ...ADMIN, 'content-type': 'application/json', 'x-request-id': 'log-test-1', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
       body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: secret }], max_tokens: 3 }),
     });
-    await waitFor(() => gw.logs.some((l) => l.requestId === 'log-test-1'), 5000, 'request log line');
-    const line = gw.logs.find((l) => l.requestId === 'log-test-1' && l.msg === 'request done')!;
+    await waitFor(() => gw.logs.some((l) => l.clientRequestId === 'log-test-1' && l.msg === 'request done'), 5000, 'request log line');
+    const line = gw.logs.find((l) => l.clientRequestId === 'log-test-1' && l.msg === 'request done')!;
     expect(line.level).toBe(30);
+    // The client's x-request-id is a label; the request itself is named by the gateway's random id.
+    expect(line.requestId).toMatch(/^req-[0-9a-f]{32}$/);
     expect(line.traceId).toBe(traceId);
     expect(line.model).toBe('qwen3-mock');
     expect(String(line.worker)).toMatch(/^w-/);
@@ -39,8 +41,8 @@ describe('gateway process: structured logs', () => {
 
   it('logs rejected requests with their request id', async () => {
     await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json', 'x-request-id': 'log-test-2' }, body: '{"model":1}' });
-    await waitFor(() => gw.logs.some((l) => l.requestId === 'log-test-2'), 5000, 'rejection log line');
-    expect(gw.logs.find((l) => l.requestId === 'log-test-2')!.status).toBe(400);
+    await waitFor(() => gw.logs.some((l) => l.clientRequestId === 'log-test-2'), 5000, 'rejection log line');
+    expect(gw.logs.find((l) => l.clientRequestId === 'log-test-2')!.status).toBe(400);
   });
 
   it('exits cleanly on SIGTERM', async () => {
