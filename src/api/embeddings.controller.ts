@@ -34,7 +34,7 @@ export class EmbeddingsController {
     if (this.proxy.serves(body.model)) {
       return this.proxy.forward({ api: 'embeddings', body: raw as Record<string, unknown>, routeText: canonicalPromptText(body.input), user: body.user }, req, reply);
     }
-    this.inference.requireModel(body.model);
+    this.inference.requireModel(body.model, 'embed');
     if (body.dimensions !== undefined) throw new DroverError('unsupported', "'dimensions' is not supported.", { param: 'dimensions' });
     const input = body.input;
     const tokenizer = await this.tokenizers.forModel(body.model);

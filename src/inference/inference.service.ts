@@ -6,14 +6,14 @@ import type { GatewayConfig } from '../config/options';
 import { toDroverError } from '../errors/to-drover-error';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
 import { childContext, endSpan, injectInto, SpanKind, startSpan, traceIdOf, tracingEnabled, type Span } from '../observability/tracing';
-import { RoutingService, type RouteResult } from '../routing/routing.service';
+import { RoutingService, type RouteResult, type Task } from '../routing/routing.service';
 import { CLOCK, CONFIG, LOGGER, METRICS, RNG, TIMERS } from '../runtime/tokens';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import type { WorkerRecord } from '../workers/worker-record';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
 import type { FinishReason, InferenceEvent, InferenceRequest, TokenLogprob, Usage } from './inference-types';
 import { tokenLogprobs } from './token-logprobs';
-import { ModelCatalogService } from './model-catalog.service';
+import { ModelCatalogService, type ServedModel } from './model-catalog.service';
 import { backoffMs, countsAgainstWorker, FirstTokenTimeout, isRetryable, StreamIdleTimeout, WorkerTimeout } from './retry-policy';
 
 /** The longest Retry-After from an engine the gateway waits before trying another worker. */
@@ -55,8 +55,8 @@ export class InferenceService {
    * Refuses a model no connected worker serves, before any template, tokenizer or image work is
    * spent on the request (an O(1) lookup in the catalog's current snapshot).
    */
-  requireModel(model: string): void {
-    this.models.resolve(model);
+  requireModel(model: string, task: Task = 'generate'): void {
+    requireTask(this.models.resolve(model), task);
   }
 
   /** Validates the token budget; returns max_new_tokens to send (the remaining context when unset). */
@@ -77,6 +77,7 @@ export class InferenceService {
   async *generate(req: InferenceRequest): AsyncGenerator<InferenceEvent> {
     if (this.lifecycle.closing) throw new DroverError('shutting_down', 'This gateway node is shutting down; retry on another node.', { retryAfterSeconds: 1 });
     const served = this.models.resolve(req.model);
+    requireTask(served, 'generate');
     if (req.sampling.seed !== undefined && !served.readsSeed) {
       // Sent anyway, the seed would be dropped without a word: the client asked for reproducibility.
       throw new DroverError('unsupported', `'seed' is not supported for the model '${req.model}': its engines (SGLang) take no sampling seed.`, { param: 'seed' });
@@ -102,7 +103,7 @@ export class InferenceService {
           if (req.signal.aborted) return;
           const maxRetries = this.routing.settingsFor(req.model).maxRetries ?? this.config.maxRetries;
           const canRetry = (!progress.emitted || req.buffered === true) && isRetryable(err, attempt) && attempt <= maxRetries;
-          if (canRetry && this.registry.routable(req.model).some((w) => !tried.has(w.id))) {
+          if (canRetry && this.registry.routable(req.model).some((w) => !tried.has(w.id) && w.modelInfo?.isGeneration !== false)) {
             // An engine's Retry-After is honoured (capped), else exponential backoff with jitter.
             const retryAfter = err instanceof WorkerRpcError && err.retryAfterMs !== undefined ? Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS) : 0;
             const delay = Math.max(retryAfter, backoffMs(attempt, this.config.retryBackoffMs, this.config.retryBackoffMaxMs, this.rng));
@@ -124,10 +125,11 @@ export class InferenceService {
 
   /** One embedding on a routed worker (retried elsewhere on a retryable failure). */
   async embed(model: string, ids: number[], requestId: string, headers: InferenceRequest['headers']): Promise<{ embedding: number[]; promptTokens: number }> {
+    requireTask(this.models.resolve(model), 'embed');
     this.checkBudget(model, ids.length, 0);
     const tried = new Set<string>();
     for (let attempt = 1; ; attempt++) {
-      const { worker } = this.routing.select({ model, tokens: ids, headers, exclude: tried });
+      const { worker } = this.routing.select({ model, tokens: ids, headers, exclude: tried, task: 'embed' });
       tried.add(worker.id);
       const dispatch = this.registry.acquire(worker);
       let outcome: 'ok' | 'failed' | 'neutral' = 'neutral';
@@ -137,7 +139,7 @@ export class InferenceService {
         return res;
       } catch (err) {
         outcome = countsAgainstWorker(err) ? 'failed' : 'neutral';
-        if (!isRetryable(err, attempt) || attempt > this.config.maxRetries || !this.registry.routable(model).some((w) => !tried.has(w.id))) throw err;
+        if (!isRetryable(err, attempt) || attempt > this.config.maxRetries || !this.registry.routable(model).some((w) => !tried.has(w.id) && w.modelInfo?.isGeneration === false)) throw err;
       } finally {
         this.registry.release(worker, outcome, dispatch);
       }
@@ -329,6 +331,16 @@ export class InferenceService {
       { signal, deadlineMs: this.config.requestTimeoutMs, metadata },
     );
   }
+}
+
+/**
+ * Generation goes only to models with a generating engine, embeddings only to embedding engines
+ * (model info `is_generation`): an engine asked for the other gives nothing useful.
+ */
+function requireTask(m: ServedModel, task: Task): void {
+  if (m.kind !== 'grpc') return;
+  if (task === 'generate' && !m.generates) throw new DroverError('unsupported', `The model '${m.id}' is an embedding model: it does not generate text (use /v1/embeddings).`, { param: 'model' });
+  if (task === 'embed' && !m.embeds) throw new DroverError('unsupported', `The model '${m.id}' does not support embeddings: its engines are generation models.`, { param: 'model' });
 }
 
 function normaliseFinish(reason: string): FinishReason {

@@ -22,6 +22,10 @@ export interface ServedModel {
    * has none): a seeded request is refused otherwise rather than silently unseeded.
    */
   readsSeed: boolean;
+  /** Some gRPC worker of the model generates (model info `is_generation`): chat, completions. */
+  generates: boolean;
+  /** Some gRPC worker of the model is an embedding model (`is_generation` false): embeddings. */
+  embeds: boolean;
 }
 
 /** Only vLLM's contract carries a seed (SGLang's SamplingParams has no such field). */
@@ -84,6 +88,8 @@ export class ModelCatalogService {
           kind: w.kind,
           supportsVision: w.kind === 'grpc' && w.modelInfo.supportsVision,
           readsSeed: w.kind === 'grpc' && readsSeed(w),
+          generates: w.kind === 'grpc' && w.modelInfo.isGeneration,
+          embeds: w.kind === 'grpc' && !w.modelInfo.isGeneration,
         });
       } else {
         m.maxContextLength = Math.min(m.maxContextLength, ctx);
@@ -94,10 +100,14 @@ export class ModelCatalogService {
           m.eosTokenIds = [...w.modelInfo.eosTokenIds];
           m.supportsVision = w.modelInfo.supportsVision;
           m.readsSeed = readsSeed(w);
+          m.generates = w.modelInfo.isGeneration;
+          m.embeds = !w.modelInfo.isGeneration;
         } else if (w.kind === 'grpc') {
           // Any gRPC worker of the model may be routed to, so every one must take images (and seeds).
           m.supportsVision &&= w.modelInfo.supportsVision;
           m.readsSeed &&= readsSeed(w);
+          m.generates ||= w.modelInfo.isGeneration;
+          m.embeds ||= !w.modelInfo.isGeneration;
         }
       }
     }

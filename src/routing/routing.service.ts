@@ -21,7 +21,11 @@ export interface RouteInput {
    * ones on token ids: a model with both kinds never hands one path the other's workers.
    */
   kind?: WorkerKind;
+  /** Generation (default) goes to workers whose model info says is_generation, embed to the others. */
+  task?: Task;
 }
+
+export type Task = 'generate' | 'embed';
 
 export interface RouteResult {
   worker: WorkerRecord;
@@ -48,6 +52,8 @@ interface ModelRouting {
   view: RoutingView;
   /** The model's worker ids per kind (rebuilt with the view), to exclude the other kind. */
   idsByKind: Record<WorkerKind, Set<string>>;
+  /** Its gRPC worker ids per task (is_generation), to exclude the other task's engines. */
+  idsByTask: Record<Task, Set<string>>;
   decisions: Record<RouteReason, number>;
   /** The walk made by the view's `match` during the current `select` (select is synchronous). */
   lastMatch?: { tokens: ArrayLike<number>; match: ShardsMatch };
@@ -146,7 +152,9 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
   select(input: RouteInput): RouteResult {
     const m = this.modelRouting(input.model);
     const foreign = m.idsByKind[input.kind === 'http' ? 'grpc' : 'http'];
-    const exclude = foreign.size === 0 ? input.exclude : new Set([...(input.exclude ?? []), ...foreign]);
+    const otherTask = m.idsByTask[input.task === 'embed' ? 'generate' : 'embed'];
+    // Usually both are empty (one kind and one task per model): no copy on the request path.
+    const exclude = foreign.size === 0 && otherTask.size === 0 ? input.exclude : new Set([...(input.exclude ?? []), ...foreign, ...otherTask]);
     m.lastMatch = undefined;
     const decision = m.policy.select(m.view, { tokens: input.tokens, headers: input.headers, user: input.user, exclude }, this.rng);
     const walked = m.lastMatch as ModelRouting['lastMatch'];
@@ -221,7 +229,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     if (!m) {
       const settings = this.overrides.get(model) ?? { policy: this.config.policy };
       const shards = new PrefixShards(this.config.treeBudgetTokens);
-      m = { policy: this.makePolicy(settings), settings, shards, view: { workers: [], match: () => new Map() }, idsByKind: { grpc: new Set(), http: new Set() }, decisions: { cache_hit: 0, load_guard: 0, miss: 0, policy: 0 } };
+      m = { policy: this.makePolicy(settings), settings, shards, view: { workers: [], match: () => new Map() }, idsByKind: { grpc: new Set(), http: new Set() }, idsByTask: { generate: new Set(), embed: new Set() }, decisions: { cache_hit: 0, load_guard: 0, miss: 0, policy: 0 } };
       this.models.set(model, m);
       m.view = this.buildView(model, m);
     }
@@ -262,6 +270,9 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
   private buildView(model: string, m: ModelRouting): RoutingView {
     const records = this.registry.list().filter((w) => w.model === model);
     m.idsByKind = this.idsByKind(model);
+    m.idsByTask = { generate: new Set(), embed: new Set() };
+    // A worker whose model info has not arrived yet is taken for a generation engine (not routable anyway).
+    for (const w of records) if (w.kind === 'grpc') m.idsByTask[w.modelInfo?.isGeneration === false ? 'embed' : 'generate'].add(w.id);
     const workers: WorkerView[] = records.map((w) => ({
       id: w.id,
       // Health can change between rebuilds: read it live, the fleet list itself stays immutable.

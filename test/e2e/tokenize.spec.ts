@@ -43,7 +43,8 @@ describe('gateway: tokenize and detokenize', () => {
 describe('gateway: embeddings', () => {
   let c: TestCluster;
   beforeAll(async () => {
-    c = await startCluster({ workers: 1 });
+    // Embeddings go only to embedding engines (is_generation false).
+    c = await startCluster({ workers: 1, worker: { embedding: true } });
   });
   afterAll(async () => c?.close());
 

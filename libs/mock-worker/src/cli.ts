@@ -38,6 +38,8 @@ Starts mock SGLang-compatible (or vLLM-compatible) gRPC workers with a simulated
                              first entry whose match occurs in the text of the prompt's last
                              message is the output, tokenized with the served model's tokenizer
                              and streamed token by token (no match: the usual generated text)
+  --embedding                serve an embedding model (is_generation false: Embed only, Generate
+                             refused)
   --vision                   serve a vision model (supports_vision; Generate accepts images as
                              Qwen2-VL pixel_values + image_grid_thw and validates them)
 Engine (cost model and cache):
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
     'api-key': { type: 'string' },
     echo: { type: 'boolean', default: false },
     vision: { type: 'boolean', default: false },
+    embedding: { type: 'boolean', default: false },
     'tokenizer-dir': { type: 'string' },
     replies: { type: 'string' },
     'fail-rate': { type: 'string', default: '0' },
@@ -155,6 +158,7 @@ async function main(): Promise<void> {
       protocol,
       echo: values.echo === true,
       vision: values.vision === true,
+      embedding: values.embedding === true,
       tokenizerDir: values['tokenizer-dir'] as string | undefined,
       replies,
       crashAfterRequests,

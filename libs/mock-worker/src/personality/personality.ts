@@ -15,6 +15,8 @@ export interface PersonalityContext {
   /** --max-context-length: the model's context window (SGLang's max_req_input_len). */
   maxContextLength: number;
   vision: boolean;
+  /** An embedding model (is_generation false): Embed only, Generate refused. */
+  embedding: boolean;
   tokenizerPath: string;
   /** The served model's own vocabulary size and EOS ids (its tokenizer files). */
   vocabSize: number;
@@ -58,7 +60,7 @@ function fullModelInfo(c: PersonalityContext): Record<string, unknown> {
   return {
     model_path: c.model,
     tokenizer_path: c.tokenizerPath,
-    is_generation: true,
+    is_generation: !c.embedding,
     served_model_name: c.model,
     max_context_length: c.maxContextLength,
     vocab_size: c.vocabSize,
@@ -132,7 +134,7 @@ const SGLANG: Personality = {
   modelInfo: (c) => ({
     model_path: c.model,
     tokenizer_path: c.tokenizerPath,
-    is_generation: true,
+    is_generation: !c.embedding,
     served_model_name: c.model,
     max_context_length: c.config.kvCapacityTokens,
     vocab_size: SGLANG_VOCAB_PLACEHOLDER,

@@ -25,6 +25,11 @@ export interface MockWorkerOptions extends EngineInit {
   crashAfterRequests?: number;
   /** Serve a vision model: GetModelInfo reports supports_vision and Generate accepts mm_inputs. */
   vision?: boolean;
+  /**
+   * Serve an embedding model: GetModelInfo reports is_generation false and Generate is refused
+   * (INVALID_ARGUMENT); the sglang and vllm personalities also refuse Embed on a generation model.
+   */
+  embedding?: boolean;
   /** Keep the metadata of the last N requests (tests assert on trace propagation). */
   metadataHistory?: number;
   seed?: string;
@@ -62,6 +67,8 @@ export interface MockWorker {
   receivedSampling: Record<string, unknown>[];
   /** Abort RPCs received (request ids), newest last. */
   abortsReceived: string[];
+  /** Embed RPCs received (request ids), newest last. */
+  embedsReceived: string[];
   close(): Promise<void>;
 }
 
@@ -72,7 +79,7 @@ const EOS_IDS = [151645, 151643];
  * by a MockEngine on the system clock.
  */
 export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWorker> {
-  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, crashAfterRequests = 0, vision = false, metadataHistory = 100, seed, tokenizerDir, replies, engine: kind = 'mock', apiKey, healthLatencyMs = 0, kvGapRate, ...engineInit } = opts;
+  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, crashAfterRequests = 0, vision = false, embedding = false, metadataHistory = 100, seed, tokenizerDir, replies, engine: kind = 'mock', apiKey, healthLatencyMs = 0, kvGapRate, ...engineInit } = opts;
   const personality = personalityFor(kind, opts.protocol ?? 'sglang');
   const protocol = personality.protocol;
   const vllm = protocol === 'vllm';
@@ -99,6 +106,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
     model,
     maxContextLength,
     vision,
+    embedding,
     tokenizerPath: tokenizerDir ?? qwen3TokenizerPath(),
     vocabSize: modelFiles ? modelFiles.vocabSize : 151936,
     eosTokenIds: eosIds,
@@ -111,6 +119,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
   const receivedMetadata: Record<string, string>[] = [];
   const receivedSampling: Record<string, unknown>[] = [];
   const abortsReceived: string[] = [];
+  const embedsReceived: string[] = [];
   const startedAt = Date.now(); // allow-wallclock: the gRPC shell reports wall time
   let generateCount = 0;
 
@@ -139,6 +148,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       const sp = r.sampling_params ?? {};
       receivedSampling.push(sp);
       if (receivedSampling.length > metadataHistory) receivedSampling.shift();
+      if (embedding) return void call.emit('error', { code: status.INVALID_ARGUMENT, details: `model ${model} is an embedding model: it does not generate` });
       const requestId: string = r.request_id || `anon-${generateCount}`;
       // Where the engine reads a seed (real SGLang never does). vLLM's GenerateResponse has no request_id.
       const seedValue = personality.seed(sp);
@@ -272,6 +282,9 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       call.on('close', unsubscribe);
     },
     Embed: unary((req: any) => {
+      embedsReceived.push(String(req.request_id ?? ''));
+      // Real engines embed only when started as an embedding model; the friendly mock embeds anyway.
+      if (!embedding && kind !== 'mock') throw Object.assign(new Error(`model ${model} is a generation model: it does not embed`), { grpcCode: status.INVALID_ARGUMENT });
       if (personality.refusesLongPrompts && (req.tokenized?.input_ids ?? []).length > maxContextLength) throw Object.assign(new Error('input too long'), { grpcCode: status.INVALID_ARGUMENT });
       const ids: number[] = req.tokenized?.input_ids ?? [];
       const dim = 16;
@@ -297,6 +310,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
     receivedMetadata,
     receivedSampling,
     abortsReceived,
+    embedsReceived,
     close: () =>
       new Promise<void>((resolve) => {
         engine.stop();
