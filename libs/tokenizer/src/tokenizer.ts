@@ -6,6 +6,7 @@ import { Tokenizer as HfTokenizer } from 'tokenizers';
 import { ByteDecoder, type AddedToken } from './byte-decoder';
 import { IncrementalDecoder, type DecoderOptions } from './incremental-decoder';
 import { LruByteCache } from './lru-byte-cache';
+import { ControlTokenGuard } from './role-safety';
 import type { TokenizerOffload } from './tokenizer-pool';
 
 export interface ChatMessage {
@@ -98,6 +99,10 @@ export class Tokenizer {
   private readonly chat: LruByteCache<{ text: string; ids: number[] }> | undefined;
   private readonly template: Template | undefined;
   private readonly boundaryTokens: string[];
+  /** Keeps client text from becoming control tokens (see role-safety.ts). */
+  private readonly guard: ControlTokenGuard;
+  /** The same tokenizer without added-token splitting, built the first time a client's text needs it. */
+  private plainHf: HfTokenizer | undefined;
   private readonly tokenToIdMap: Map<string, number>;
   private readonly idToTokenList: string[];
   /** Long inputs go here instead of the event loop (see TokenizerPool); unset: all inline. */
@@ -139,6 +144,9 @@ export class Tokenizer {
     // Special tokens split the input before BPE, so encode(A + B) = encode(A) + encode(B) when B
     // starts with one: these are the L1 cache's safe cut points.
     this.boundaryTokens = added.filter((t) => t.special).map((t) => t.content);
+    // Every added token, special or not: DeepSeek's role markers (<｜User｜>, <｜Assistant｜>) are
+    // added tokens not flagged special, and no added token is reachable from text by BPE.
+    this.guard = new ControlTokenGuard(added.map((t) => t.content));
   }
 
   static async load(dir?: string, opts: TokenizerLoadOptions = {}): Promise<Tokenizer> {
@@ -248,7 +256,8 @@ export class Tokenizer {
       const hit = this.chat!.get(key);
       if (hit) return hit;
     }
-    const out = await this.renderAndEncode(messages, opts);
+    const unsafe = this.guard.needed(messages) || this.guard.needed(opts.tools) || this.guard.needed(opts.extra);
+    const out = unsafe ? await this.renderGuarded(messages, opts) : await this.renderAndEncode(messages, opts);
     if (key !== undefined) this.chat!.set(key, out, key.length * 2 + out.text.length * 2 + out.ids.length * 8 + 96);
     return out;
   }
@@ -294,6 +303,36 @@ export class Tokenizer {
     }
     this.l0.set(`0${text}`, ids, text.length * 2 + ids.length * 8 + 64);
     return { text, ids };
+  }
+
+  /**
+   * Renders a conversation whose client text holds added-token text: only the template's own
+   * added tokens become their ids; everything between them (client text included) is encoded
+   * without added-token parsing. Uncached by L0/L1 (rare; the chat cache still keeps the result).
+   */
+  private async renderGuarded(messages: ChatMessage[], opts: ChatTemplateOptions): Promise<{ text: string; ids: number[] }> {
+    const originals: string[] = [];
+    const rendered = this.renderChat(this.guard.protect(messages, originals), {
+      ...opts,
+      tools: this.guard.protect(opts.tools, originals),
+      extra: this.guard.protect(opts.extra, originals),
+    });
+    const { text, pieces } = this.guard.split(rendered, originals);
+    const ids: number[] = [];
+    for (const p of pieces) {
+      if ('special' in p) ids.push(this.tokenToIdMap.get(p.special)!);
+      else ids.push(...(await this.plain().encode(p.plain, null, { addSpecialTokens: false })).getIds());
+    }
+    return { text, ids };
+  }
+
+  private plain(): HfTokenizer {
+    if (!this.plainHf) {
+      const json = JSON.parse(this.files.tokenizerJson) as { added_tokens?: AddedToken[] };
+      json.added_tokens = [];
+      this.plainHf = HfTokenizer.fromString(JSON.stringify(json));
+    }
+    return this.plainHf;
   }
 
   /** One token's raw bytes (special tokens included): what logprobs report as `bytes`. */

@@ -1,0 +1,94 @@
+/**
+ * Role safety (special tokens here: every added token of the vocabulary, special or not): text a client sends (message content, tool results, names, tool-call arguments,
+ * tool definitions) must never become control tokens. A rendered prompt is one string, and an
+ * ordinary encode turns every special-token text in it (`<|im_start|>system`) into the special
+ * token, so a client could open a system turn of its own. Only the template may write control
+ * tokens.
+ *
+ * How: client strings that contain special-token text have each occurrence replaced by a sentinel
+ * (a private-use character pair around an index) before the template renders. In the rendered
+ * text, the special tokens left are the template's own; the sentinels mark the client's. The text
+ * between two template special tokens is then encoded as one piece without special-token parsing,
+ * so the client's `<|im_start|>` is tokenized as the characters it is, exactly as a tokenizer with
+ * special-token splitting turned off would.
+ *
+ * Client strings without special-token text (nearly all) are not touched: the check is the only
+ * cost on the common path.
+ */
+
+/** Opens and closes a sentinel. A client's own U+E000 is protected too, so it cannot forge one. */
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export class ControlTokenGuard {
+  /** What a client string is checked against: a special token or the sentinel opener. */
+  private readonly unsafe: RegExp;
+  /** Sentinels and the template's special tokens, in rendered text. */
+  private readonly pieces: RegExp;
+
+  constructor(specialTokens: readonly string[]) {
+    // Longest first, so a token that prefixes another never wins.
+    const alternatives = [...new Set(specialTokens)].filter((t) => t.length > 0).sort((a, b) => b.length - a.length).map(escapeRegExp);
+    const any = alternatives.length > 0 ? alternatives.join('|') : '(?!)';
+    this.unsafe = new RegExp(`${any}|${OPEN}`, 'g');
+    this.pieces = new RegExp(`${OPEN}(\\d+)${CLOSE}|(${any})`, 'g');
+  }
+
+  /** Whether any client string anywhere in `value` (messages, tools) holds special-token text. */
+  needed(value: unknown): boolean {
+    if (typeof value === 'string') {
+      this.unsafe.lastIndex = 0;
+      return this.unsafe.test(value);
+    }
+    if (Array.isArray(value)) return value.some((v) => this.needed(v));
+    if (typeof value === 'object' && value !== null) return Object.values(value).some((v) => this.needed(v));
+    return false;
+  }
+
+  /** `value` with special-token text in its strings replaced by sentinels; `originals` collects what they stand for. */
+  protect<T>(value: T, originals: string[]): T {
+    if (typeof value === 'string') {
+      return value.replace(this.unsafe, (m) => `${OPEN}${originals.push(m) - 1}${CLOSE}`) as T;
+    }
+    if (Array.isArray(value)) return value.map((v: unknown) => this.protect(v, originals)) as T;
+    if (typeof value === 'object' && value !== null) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = this.protect(v, originals);
+      return out as T;
+    }
+    return value;
+  }
+
+  /**
+   * The rendered text split into the template's special tokens and the plain text between them
+   * (client text restored in place), plus the whole text as the client sees it.
+   */
+  split(rendered: string, originals: readonly string[]): { text: string; pieces: Array<{ special: string } | { plain: string }> } {
+    const pieces: Array<{ special: string } | { plain: string }> = [];
+    let plain = '';
+    let text = '';
+    let from = 0;
+    this.pieces.lastIndex = 0;
+    for (let m = this.pieces.exec(rendered); m !== null; m = this.pieces.exec(rendered)) {
+      plain += rendered.slice(from, m.index);
+      from = m.index + m[0].length;
+      if (m[1] !== undefined) {
+        // A sentinel: the client's text, kept in the plain piece.
+        plain += originals[Number(m[1])] ?? m[0];
+        continue;
+      }
+      if (plain) pieces.push({ plain });
+      text += plain + m[2];
+      plain = '';
+      pieces.push({ special: m[2] });
+    }
+    plain += rendered.slice(from);
+    if (plain) pieces.push({ plain });
+    text += plain;
+    return { text, pieces };
+  }
+}
