@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_SYNC_LIMITS, type RegistryChange } from '@drover/crdt-sync';
-import { createMeshNode, DnsDiscovery, GrpcSyncTransport, HyperswarmDiscovery, resolveSeeds, type MeshNode, type MeshTlsOptions } from '@drover/mesh';
+import { createMeshNode, DnsDiscovery, GrpcSyncTransport, HyperswarmDiscovery, meshTopics, resolveSeeds, type MeshNode, type MeshTlsOptions } from '@drover/mesh';
 import { type Clock, type Logger, type Metrics, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
 import { Keyring, lanConfig, localConfig, parseClusterKey, UdpTransport } from '@drover/swim';
 import { AdmissionService } from '../admission/admission.service';
@@ -42,6 +42,7 @@ export class MeshService implements OnApplicationShutdown {
   private syncTransport: GrpcSyncTransport | undefined;
   private dns: DnsDiscovery | undefined;
   private hyperswarm: HyperswarmDiscovery | undefined;
+  private keyring: Keyring | undefined;
   private loadTimer: TimerHandle | undefined;
   private readonly spendTotals = new Map<string, { requests: number; tokens: number }>();
   private readonly seenSpend = new Map<string, { requests: number; tokens: number }>();
@@ -82,6 +83,7 @@ export class MeshService implements OnApplicationShutdown {
     if (!this.config.mesh) return;
     const advertise = this.advertiseHost();
     const keyring = this.config.meshKey ? new Keyring([clusterKey(this.config.meshKey)]) : undefined;
+    this.keyring = keyring;
     if (!keyring) {
       // Config validation let this through only on a loopback bind or with --mesh-insecure.
       const banner = `INSECURE: mesh traffic on ${this.config.meshBind} is not authenticated (no --mesh-key): anyone who reaches the mesh ports can join and forge state`;
@@ -206,9 +208,9 @@ export class MeshService implements OnApplicationShutdown {
       return this.dns.start();
     }
     if (this.config.meshDiscovery === 'hyperswarm') {
-      if (!this.config.meshKey) throw new Error('--mesh-discovery hyperswarm needs --mesh-key (the topic is derived from it)');
+      if (!this.keyring) throw new Error('--mesh-discovery hyperswarm needs --mesh-key (the topic is derived from it)');
       this.hyperswarm = new HyperswarmDiscovery({
-        clusterKey: this.config.meshKey,
+        topics: meshTopics(this.keyring),
         meshAddress: this.swimTransport!.localAddress,
         bootstrap: this.config.meshHyperswarmBootstrap,
         onSeeds: (s) => this.node?.addSeeds(s),

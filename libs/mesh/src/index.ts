@@ -4,4 +4,4 @@ export { PacketSyncTransport } from './packet-sync-transport';
 export { encodeMetadata, decodeMetadata, type NodeMetadata } from './metadata';
 export { GrpcSyncTransport, type GrpcSyncTransportOptions, type MeshTlsOptions } from './server/grpc-sync-transport';
 export { resolveSeeds, DnsDiscovery, type DnsResolver } from './server/discovery';
-export { HyperswarmDiscovery, meshTopic, type HyperswarmDiscoveryOptions } from './server/hyperswarm-discovery';
+export { HyperswarmDiscovery, meshTopics, type HyperswarmDiscoveryOptions } from './server/hyperswarm-discovery';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Keyring, openPacket, sealPacket } from './keyring';
+import { deriveSubkey, Keyring, keyFingerprint, openPacket, sealPacket } from './keyring';
 
 const key = (byte: number) => new Uint8Array(32).fill(byte);
 
@@ -46,5 +46,34 @@ describe('keyring (AES-256-GCM)', () => {
     expect(openPacket(new Keyring([key(3)]), sealPacket(ring, new Uint8Array([1])))).toEqual({ ok: false, reason: 'decrypt_failed' });
     const opened = openPacket(ring, sealPacket(ring, new Uint8Array([4])));
     expect(opened.ok && [...opened.plaintext]).toEqual([4]);
+  });
+
+  it('derives a separate subkey per purpose (HKDF): a packet sealed for one purpose opens for no other', () => {
+    const datagram = new Keyring([key(1)]);
+    const stream = datagram.withPurpose('swim-stream');
+    const sync = datagram.withPurpose('sync-frame');
+    const sealed = datagram.seal(new Uint8Array([1, 2, 3]));
+    expect(datagram.open(sealed)).toBeDefined();
+    expect(stream.open(sealed)).toBeUndefined();
+    expect(sync.open(sealed)).toBeUndefined();
+    expect(stream.open(stream.seal(new Uint8Array([4])))).toBeDefined();
+    const subkeys = (['swim-datagram', 'swim-stream', 'sync-frame', 'hyperswarm-topic', 'fingerprint'] as const).map((p) => deriveSubkey(key(1), p).toString('hex'));
+    expect(new Set([...subkeys, Buffer.from(key(1)).toString('hex')]).size).toBe(6);
+    // The public topic is a one-way function of the key, not the key or a sealing key.
+    expect(datagram.withPurpose('hyperswarm-topic').primarySubkey().toString('hex')).toBe(subkeys[3]);
+    expect(keyFingerprint(key(1))).toMatch(/^[0-9a-f]{12}$/);
+  });
+
+  it('purpose views share the ring: a rotation applies to every purpose at once', () => {
+    const ring = new Keyring([key(1)]);
+    const stream = ring.withPurpose('swim-stream');
+    const oldStream = new Keyring([key(1)], 'swim-stream');
+    ring.addKey(key(2));
+    ring.useKey(key(2));
+    expect(new Keyring([key(2)], 'swim-stream').open(stream.seal(new Uint8Array([1])))).toBeDefined();
+    expect(stream.open(oldStream.seal(new Uint8Array([1])))).toBeDefined();
+    ring.removeKey(key(1));
+    expect(stream.open(oldStream.seal(new Uint8Array([1])))).toBeUndefined();
+    expect(stream.fingerprints()).toEqual([keyFingerprint(key(2))]);
   });
 });

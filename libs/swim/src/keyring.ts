@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
@@ -11,18 +11,55 @@ export const ENVELOPE_AES_GCM = 1;
 export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
 
 /**
- * The cluster key(s). Packets are sealed with the primary key and opened with any key in the ring,
- * so keys rotate without a flag day: install the new key everywhere, make it primary everywhere,
- * then remove the old one.
+ * What a subkey is for. Each purpose gets its own key, derived from the cluster key with HKDF, so
+ * no two uses share a key: a datagram cannot be replayed as a stream message or a sync frame, and
+ * the public hyperswarm topic reveals nothing usable about the sealing keys. Append-only: a label
+ * is part of the key, renaming one is a flag day.
+ */
+export type KeyPurpose = 'swim-datagram' | 'swim-stream' | 'sync-frame' | 'hyperswarm-topic' | 'fingerprint';
+
+const HKDF_SALT = Buffer.from('drover-mesh-v1');
+
+/** HKDF-SHA256(cluster key, purpose): 32 bytes only that purpose uses. */
+export function deriveSubkey(clusterKey: Uint8Array, purpose: KeyPurpose): Buffer {
+  return Buffer.from(hkdfSync('sha256', clusterKey, HKDF_SALT, `drover/mesh/${purpose}`, KEY_BYTES));
+}
+
+/** A short public name for a cluster key (for logs and the admin API; never the key itself). */
+export function keyFingerprint(clusterKey: Uint8Array): string {
+  return deriveSubkey(clusterKey, 'fingerprint').subarray(0, 6).toString('hex');
+}
+
+/** The cluster keys themselves, shared by every purpose's view so a rotation changes them all at once. */
+class ClusterKeySet {
+  keys: Buffer[];
+  version = 0;
+
+  constructor(keys: Buffer[]) {
+    this.keys = keys;
+  }
+}
+
+/**
+ * The cluster key(s), seen through one purpose: packets are sealed with the purpose's subkey of
+ * the primary key and opened with the subkey of any key in the ring, so keys rotate without a
+ * flag day: install the new key everywhere (accepted, not used), make it primary everywhere (sent
+ * with), then retire the old one. Views of other purposes (`withPurpose`) share the ring.
  */
 export class Keyring {
-  private ring: Buffer[];
+  private readonly set: ClusterKeySet;
+  private derived: Buffer[] = [];
+  private derivedVersion = -1;
   /** Nonces are a random 96-bit start incremented per packet: unique without a random draw each time. */
   private readonly nonce = randomBytes(NONCE_BYTES);
 
-  constructor(keys: Uint8Array[]) {
+  constructor(keys: Uint8Array[], readonly purpose: KeyPurpose = 'swim-datagram', shared?: ClusterKeySet) {
+    if (shared) {
+      this.set = shared;
+      return;
+    }
     if (keys.length === 0) throw new RangeError('a keyring needs at least one key');
-    this.ring = keys.map(checkedKey);
+    this.set = new ClusterKeySet(keys.map(checkedKey));
   }
 
   /** Parses base64 keys (the form operators pass on the command line). */
@@ -30,34 +67,62 @@ export class Keyring {
     return new Keyring(keys.map((k) => Buffer.from(k, 'base64')));
   }
 
-  get keyCount(): number {
-    return this.ring.length;
+  /** The same ring seen through another purpose (its own subkeys, the same rotation state). */
+  withPurpose(purpose: KeyPurpose): Keyring {
+    return purpose === this.purpose ? this : new Keyring([], purpose, this.set);
   }
 
+  get keyCount(): number {
+    return this.set.keys.length;
+  }
+
+  /** Fingerprints of the installed keys, the primary first. */
+  fingerprints(): string[] {
+    return this.set.keys.map(keyFingerprint);
+  }
+
+  /** This purpose's subkey of the primary key (e.g. the hyperswarm topic). */
+  primarySubkey(): Buffer {
+    return this.subkeys()[0];
+  }
+
+  /** This purpose's subkeys of every installed key, the primary first. */
+  allSubkeys(): Buffer[] {
+    return [...this.subkeys()];
+  }
+
+  /** Installs a key: accepted from now on, not used to send until `useKey`. */
   addKey(key: Uint8Array): void {
     const buf = checkedKey(key);
-    if (!this.ring.some((k) => k.equals(buf))) this.ring.push(buf);
+    if (this.set.keys.some((k) => k.equals(buf))) return;
+    this.set.keys.push(buf);
+    this.set.version++;
   }
 
-  /** Makes an installed key the primary (sealing) key. */
+  /** Makes an installed key the primary (sending) key. */
   useKey(key: Uint8Array): void {
-    const index = this.ring.findIndex((k) => k.equals(Buffer.from(key)));
+    const index = this.indexOf(key);
     if (index < 0) throw new RangeError('key is not installed');
-    const [chosen] = this.ring.splice(index, 1);
-    this.ring.unshift(chosen);
+    const [chosen] = this.set.keys.splice(index, 1);
+    this.set.keys.unshift(chosen);
+    this.set.version++;
   }
 
+  /** Retires a key: packets sealed with it are refused from now on. The primary cannot be retired. */
   removeKey(key: Uint8Array): void {
-    const index = this.ring.findIndex((k) => k.equals(Buffer.from(key)));
+    const index = this.indexOf(key);
     if (index === 0) throw new RangeError('cannot remove the primary key');
-    if (index > 0) this.ring.splice(index, 1);
+    if (index > 0) {
+      this.set.keys.splice(index, 1);
+      this.set.version++;
+    }
   }
 
   /** `[version][nonce][ciphertext][tag]`, the version byte authenticated as associated data. */
   seal(plaintext: Uint8Array): Uint8Array {
     const nonce = this.nextNonce();
     const header = Buffer.from([ENVELOPE_AES_GCM]);
-    const cipher = createCipheriv('aes-256-gcm', this.ring[0], nonce);
+    const cipher = createCipheriv('aes-256-gcm', this.subkeys()[0], nonce);
     cipher.setAAD(header);
     const body = cipher.update(plaintext);
     cipher.final();
@@ -71,7 +136,7 @@ export class Keyring {
     const nonce = buf.subarray(1, 1 + NONCE_BYTES);
     const body = buf.subarray(1 + NONCE_BYTES, buf.length - TAG_BYTES);
     const tag = buf.subarray(buf.length - TAG_BYTES);
-    for (const key of this.ring) {
+    for (const key of this.subkeys()) {
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, nonce);
         decipher.setAAD(buf.subarray(0, 1));
@@ -84,6 +149,20 @@ export class Keyring {
       }
     }
     return undefined;
+  }
+
+  private indexOf(key: Uint8Array): number {
+    const buf = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    return this.set.keys.findIndex((k) => k.equals(buf));
+  }
+
+  /** Subkeys are derived once per ring change, not per packet. */
+  private subkeys(): Buffer[] {
+    if (this.derivedVersion !== this.set.version) {
+      this.derived = this.set.keys.map((k) => deriveSubkey(k, this.purpose));
+      this.derivedVersion = this.set.version;
+    }
+    return this.derived;
   }
 
   private nextNonce(): Buffer {

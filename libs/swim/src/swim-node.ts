@@ -3,7 +3,7 @@ import { Awareness } from './awareness';
 import { BroadcastQueue } from './broadcast-queue';
 import { deriveTimings, validateConfig, type SwimConfig } from './config';
 import { DROPPED_METRIC, type DropReason, type MemberEvent, type MemberEventListener, type SwimDeps } from './delegate';
-import { openPacket, SEAL_OVERHEAD, sealPacket } from './keyring';
+import { openPacket, SEAL_OVERHEAD, sealPacket, type Keyring } from './keyring';
 import { expectedConfirmations, pushPullIntervalMs, retransmitLimit, suspicionTimeoutMs } from './math';
 import { isLive, type Member } from './member';
 import { MemberList } from './member-list';
@@ -64,6 +64,9 @@ export class SwimNode {
   /** Gossip ticks fall on a fixed grid (phase + k·interval) but are only scheduled while there is gossip to send. */
   private gossipPhaseMs = 0;
   private readonly strangerSyncs = new Map<string, number>();
+  /** Datagrams and the stream path are sealed under separate subkeys of the cluster key. */
+  private readonly datagramRing: Keyring | undefined;
+  private readonly streamRing: Keyring | undefined;
 
   constructor(
     private readonly deps: SwimDeps,
@@ -74,6 +77,8 @@ export class SwimNode {
     this.log = deps.log?.child?.({ swim: config.name }) ?? deps.log ?? noopLogger;
     this.metrics = deps.metrics ?? noopMetrics;
     this.address = config.advertiseAddress ?? deps.transport.localAddress;
+    this.datagramRing = config.keyring?.withPurpose('swim-datagram');
+    this.streamRing = config.keyring?.withPurpose('swim-stream');
     this.metadata = config.metadata ?? new Uint8Array(0);
     this.awareness = new Awareness(config.awarenessMaxMultiplier);
     this.broadcasts = new BroadcastQueue(() => retransmitLimit(config.retransmitMult, this.list.size), config.maxQueuedBroadcasts);
@@ -289,7 +294,7 @@ export class SwimNode {
     const ping = encodePacket([encodeFrame({ type: 'ping', seq, target: target.name, source: this.name, sourceAddress: this.address })]);
     this.deps.transport.request(target.address, this.seal(encodeStreamPacket(ping)), Math.max(1, timeoutMs), (err, reply) => {
       if (err || !reply || this.state === 'stopped') return;
-      const opened = openPacket(this.config.keyring, reply);
+      const opened = openPacket(this.streamRing, reply);
       if (!opened.ok) return this.drop(opened.reason);
       const packet = decodeStreamPacket(opened.plaintext, this.config.maxMetadataBytes);
       if (packet?.messages.some((m) => m.type === 'ack' && m.seq === seq)) {
@@ -530,7 +535,7 @@ export class SwimNode {
       const extra = this.takePiggyback(this.config.maxPacketBytes - used);
       for (const f of extra) frames.push(f);
     }
-    this.deps.transport.send(toAddress, sealPacket(this.config.keyring, encodePacket(frames)));
+    this.deps.transport.send(toAddress, sealPacket(this.datagramRing, encodePacket(frames)));
   }
 
   // ---- inbound ----
@@ -545,7 +550,7 @@ export class SwimNode {
         this.drop('oversize');
         return;
       }
-      const opened = openPacket(this.config.keyring, bytes);
+      const opened = openPacket(this.datagramRing, bytes);
       if (!opened.ok) {
         this.drop(opened.reason);
         return;
@@ -620,7 +625,7 @@ export class SwimNode {
   private handleStream(from: string, bytes: Uint8Array): Uint8Array | undefined {
     try {
       if (this.state === 'stopped' || this.state === 'new') return undefined;
-      const opened = openPacket(this.config.keyring, bytes);
+      const opened = openPacket(this.streamRing, bytes);
       if (!opened.ok) {
         this.drop(opened.reason);
         return undefined;
@@ -652,7 +657,7 @@ export class SwimNode {
   }
 
   private openStream(bytes: Uint8Array): PushPullMsg | undefined {
-    const opened = openPacket(this.config.keyring, bytes);
+    const opened = openPacket(this.streamRing, bytes);
     if (!opened.ok) {
       this.drop(opened.reason);
       return undefined;
@@ -700,8 +705,9 @@ export class SwimNode {
     return { name: this.name, address: this.address, meta: this.metadata, incarnation: this.incarnationValue, state, stateChangeMs: this.deps.clock.now() };
   }
 
+  /** Seals a stream-path message (push-pull, the fallback probe and its ack). */
   private seal(plaintext: Uint8Array): Uint8Array {
-    return sealPacket(this.config.keyring, plaintext);
+    return sealPacket(this.streamRing, plaintext);
   }
 
   private nextSeq(): number {

@@ -84,9 +84,12 @@ export class GrpcSyncTransport implements SyncTransport {
   private readonly log: Logger;
   private readonly metrics: Metrics;
   private readonly maxMessage: number;
+  /** Sync frames are sealed under their own subkey of the cluster key (not SWIM's). */
+  private readonly keyring: Keyring | undefined;
 
   private constructor(private readonly server: Server, readonly localAddress: string, private readonly opts: GrpcSyncTransportOptions) {
     this.log = opts.log ?? noopLogger;
+    this.keyring = opts.keyring?.withPurpose('sync-frame');
     this.metrics = opts.metrics ?? noopMetrics;
     this.maxMessage = opts.maxFrameBytes + FRAME_OVERHEAD;
   }
@@ -113,7 +116,7 @@ export class GrpcSyncTransport implements SyncTransport {
   send(peerName: string, peerAddress: string, frame: Uint8Array): void {
     const out = this.connection(peerName, peerAddress);
     if (!out.call) return;
-    const sealed = sealPacket(this.opts.keyring, this.envelope(this.opts.nodeName, peerName, frame));
+    const sealed = sealPacket(this.keyring, this.envelope(this.opts.nodeName, peerName, frame));
     this.metrics.inc('drover_mesh_sync_bytes_total', { kind: 'frame', direction: 'out' }, sealed.length);
     out.call.write({ sealed });
   }
@@ -197,7 +200,7 @@ export class GrpcSyncTransport implements SyncTransport {
       const bytes = msg?.sealed;
       if (!bytes || bytes.length === 0) return this.drop('malformed');
       this.metrics.inc('drover_mesh_sync_bytes_total', { kind: 'frame', direction: 'in' }, bytes.length);
-      const opened = openPacket(this.opts.keyring, bytes);
+      const opened = openPacket(this.keyring, bytes);
       if (!opened.ok) return this.drop(opened.reason);
       const parsed = this.parseEnvelope(opened.plaintext);
       if (!parsed) return this.drop('malformed');

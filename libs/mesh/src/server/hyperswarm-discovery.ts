@@ -1,11 +1,14 @@
-import { createHash } from 'node:crypto';
 import DHT from 'hyperdht';
 import Hyperswarm from 'hyperswarm';
 import { noopLogger, type Logger } from '@drover/runtime';
+import type { Keyring } from '@drover/swim';
 
 export interface HyperswarmDiscoveryOptions {
-  /** The cluster key: the topic is derived from it, so only nodes sharing it meet. */
-  clusterKey: string;
+  /**
+   * Topics to join, derived from the cluster key(s) (`meshTopics`), so only nodes sharing a key
+   * meet. Every installed key's topic is joined, so nodes mid-rotation still find each other.
+   */
+  topics: Buffer[];
   /** This node's SWIM address (host:port) told to every peer found. */
   meshAddress: string;
   /** hyperdht bootstrap nodes (host:port); empty means the public DHT. */
@@ -19,8 +22,13 @@ export interface HyperswarmDiscoveryOptions {
 const ADDRESS = /^[A-Za-z0-9.\-:[\]]{1,255}:\d{1,5}$/;
 const MAX_LINE = 512;
 
-export function meshTopic(clusterKey: string): Buffer {
-  return createHash('sha256').update(`drover-mesh:${clusterKey}`).digest();
+/**
+ * The public topics of a keyring: HKDF subkeys of each cluster key for this purpose alone. The
+ * topic is announced on a public DHT, so it must not be a guessing oracle for the sealing keys:
+ * it is one-way from a 32-byte random key and shares no key with sealing.
+ */
+export function meshTopics(keyring: Keyring): Buffer[] {
+  return keyring.withPurpose('hyperswarm-topic').allSubkeys();
 }
 
 /**
@@ -68,9 +76,11 @@ export class HyperswarmDiscovery {
         buf = '';
       });
     });
-    const discovery = this.swarm.join(meshTopic(this.opts.clusterKey), { client: true, server: true });
-    await discovery.flushed();
-    this.timer = setInterval(() => void discovery.refresh().catch(() => undefined), this.opts.refreshMs ?? 1000); // allow-wallclock: real DHT
+    const discoveries = this.opts.topics.map((topic) => this.swarm!.join(topic, { client: true, server: true }));
+    await Promise.all(discoveries.map((d) => d.flushed()));
+    this.timer = setInterval(() => { // allow-wallclock: real DHT
+      for (const d of discoveries) void d.refresh().catch(() => undefined);
+    }, this.opts.refreshMs ?? 1000);
     this.timer.unref();
   }
 

@@ -25,6 +25,8 @@ export interface SwimClusterOptions {
   /** Default link conditions (delay, jitter, loss). */
   link?: Partial<LinkConditions>;
   keyring?: Keyring;
+  /** A keyring per node instead of one shared `keyring` (key rotation is done node by node). */
+  keyringFor?: (name: string) => Keyring | undefined;
   /** Shared by all nodes; defaults to one CountingMetrics. */
   metrics?: Metrics;
   /** Reuse a scheduler/network (the mesh and the simulator run more on the same world). */
@@ -193,7 +195,7 @@ export class SwimCluster {
 
   private boot(entry: ClusterNode): void {
     const preset = this.options.preset === 'local' ? localConfig : lanConfig;
-    const config = preset(entry.name, { keyring: this.options.keyring, ...this.options.config });
+    const config = preset(entry.name, { keyring: this.options.keyringFor?.(entry.name) ?? this.options.keyring, ...this.options.config });
     entry.transport = this.network.createTransport(entry.address);
     entry.node = new SwimNode(
       {
