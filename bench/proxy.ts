@@ -9,10 +9,11 @@
  *   - c=1: direct, floor and Drover requests interleaved → p50/p99 and what each proxy adds;
  *   - c=16: requests/s of each, in alternating rounds so a noisy moment hits all three alike.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { eventLoopP99Ms } from './lib/event-loop';
+import { cpuSecondsOf, percentile, startChild } from './lib/children';
 import { BENCH_AUTH, BENCH_AUTH_ARGS, BENCH_LOOPBACK_WORKERS } from './lib/bench-keys';
 
 export const description = 'HTTP passthrough: Drover vs a bare Fastify+undici proxy vs direct (c=1, c=16)';
@@ -43,39 +44,6 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 
 function log(msg: string): void {
   process.stderr.write(`[bench proxy] ${msg}\n`);
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-/** A child process started from `args`, resolved with the first stdout match of `pattern`. */
-function startChild(args: string[], pattern: RegExp, what: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000);
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      const m = buf.match(pattern);
-      if (m) {
-        clearTimeout(timer);
-        // Keep draining the child's logs (a full pipe would block it) without scanning them.
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve({ url: m[1], child });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
-  });
-}
-
-/** CPU seconds (user + system) a child process has used so far, from /proc (Linux; USER_HZ is 100). */
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 interface Target {
@@ -123,12 +91,9 @@ async function load(t: Target, concurrency: number, durationMs: number): Promise
   return { done: latencies.length, seconds: (performance.now() - t0) / 1000, latencies };
 }
 
-/** The gateway's event-loop delay p99 (s) since the previous scrape: prom-client resets it on every collect. */
+/** The gateway's event-loop delay p99 (s) since the previous scrape. */
 async function eventLoopP99(gatewayUrl: string): Promise<number | undefined> {
-  const res = await fetch(`${gatewayUrl}/metrics`, { headers: BENCH_AUTH });
-  const text = await res.text();
-  const m = /^drover_process_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
-  return m ? Number(m[1]) : undefined;
+  return (await eventLoopP99Ms(gatewayUrl, BENCH_AUTH)) / 1000;
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {

@@ -1,7 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { Labels, Metrics } from '@drover/runtime';
 import { METRIC_CATALOG, type MetricSpec } from './metric-catalog';
+
+const LOOP_DELAY_RESOLUTION_MS = 1;
 
 type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
 
@@ -16,6 +18,12 @@ export class PrometheusMetrics implements Metrics {
   private readonly unknown = new Set<string>();
   private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
   private readonly scrapeHooks: (() => void)[] = [];
+  /**
+   * Our own delay histogram: prom-client's eventloop_lag_* samples with a 10 ms timer and reports
+   * the whole timer period, so an idle loop reads 10 ms. A 1 ms timer with its period subtracted
+   * reports what a waiting callback actually waits.
+   */
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
   constructor(catalog: readonly MetricSpec[] = METRIC_CATALOG) {
     collectDefaultMetrics({ register: this.registry, prefix: 'drover_process_' });
@@ -24,6 +32,12 @@ export class PrometheusMetrics implements Metrics {
       if (m.name.endsWith('_total') && (m as unknown as { type?: string }).type !== 'counter') this.registry.removeSingleMetric(m.name);
     }
     for (const spec of catalog) this.metrics.set(spec.name, this.create(spec));
+    this.loopDelay.enable();
+  }
+
+  /** Stops the delay sampler's timer (tests and shutdown). */
+  close(): void {
+    this.loopDelay.disable();
   }
 
   inc(name: string, labels?: Labels, value = 1): void {
@@ -62,7 +76,18 @@ export class PrometheusMetrics implements Metrics {
     const now = performance.eventLoopUtilization();
     this.set('drover_event_loop_utilization', performance.eventLoopUtilization(now, this.lastElu).utilization);
     this.lastElu = now;
+    this.publishLoopDelay();
     return this.registry.metrics();
+  }
+
+  private publishLoopDelay(): void {
+    const seconds = (ns: number) => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS) / 1000;
+    const h = this.loopDelay;
+    if (h.count > 0 || h.max > 0) {
+      for (const q of [50, 90, 99]) this.set('drover_event_loop_delay_seconds', seconds(h.percentile(q)), { quantile: String(q / 100) });
+      this.set('drover_event_loop_delay_seconds', seconds(h.max), { quantile: '1' });
+    }
+    h.reset();
   }
 
   get contentType(): string {
