@@ -78,5 +78,7 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
   m('drover_mesh_shard_version', 'gauge', 'Latest sequence number seen per shard origin.', ['origin']),
   // Process
   m('drover_event_loop_utilization', 'gauge', 'Event-loop utilization over the last scrape interval (0..1).'),
-  m('drover_event_loop_delay_seconds', 'gauge', 'Event-loop delay since the last scrape (1 ms sampling timer, its own period subtracted), by quantile.', ['quantile']),
+  ...(['p50', 'p90', 'p99', 'max'] as const).map((q) =>
+    m(`drover_event_loop_delay_${q}_seconds`, 'gauge', `Event-loop delay ${q} since the last scrape (1 ms sampling timer, its own period subtracted).`),
+  ),
 ];

@@ -84,8 +84,8 @@ export class PrometheusMetrics implements Metrics {
     const seconds = (ns: number) => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS) / 1000;
     const h = this.loopDelay;
     if (h.count > 0 || h.max > 0) {
-      for (const q of [50, 90, 99]) this.set('drover_event_loop_delay_seconds', seconds(h.percentile(q)), { quantile: String(q / 100) });
-      this.set('drover_event_loop_delay_seconds', seconds(h.max), { quantile: '1' });
+      for (const q of [50, 90, 99]) this.set(`drover_event_loop_delay_p${q}_seconds`, seconds(h.percentile(q)));
+      this.set('drover_event_loop_delay_max_seconds', seconds(h.max));
     }
     h.reset();
   }

@@ -37,7 +37,7 @@ describe('gateway: Prometheus /metrics', () => {
     expect(text).toContain('drover_process_nodejs_eventloop_lag_seconds');
     expect(text).toContain('drover_event_loop_utilization');
     // Our delay gauge subtracts its 1 ms sampling period, so a lightly loaded loop reads well under 10 ms.
-    const p99 = text.match(/^drover_event_loop_delay_seconds\{quantile="0.99"\} (\S+)$/m);
+    const p99 = text.match(/^drover_event_loop_delay_p99_seconds (\S+)$/m);
     expect(p99).not.toBeNull();
     expect(Number(p99![1])).toBeGreaterThanOrEqual(0);
     expect(text).toMatch(/drover_tokenizer_cache_misses_total\{level="l0"\} [1-9]/);
