@@ -166,11 +166,14 @@ export class InferenceService {
   private async *attempt(req: InferenceRequest, route: RouteResult, maxNewTokens: number, startedAt: number, progress: { emitted: boolean }): AsyncGenerator<InferenceEvent> {
     const worker = route.worker;
     const served = this.models.resolve(req.model);
-    const decoder = (req.tokenizer ?? this.tokenizers.tokenizer).createDecoder({
+    const tokenizer = req.tokenizer ?? this.tokenizers.tokenizer;
+    // SGLang's model info leaves eos_token_ids empty: the model's own files (its bundle) know them.
+    const eosTokenIds = served.eosTokenIds.length > 0 ? served.eosTokenIds : tokenizer.eosTokenIds;
+    const decoder = tokenizer.createDecoder({
       skipSpecialTokens: req.skipSpecialTokens,
       stop: req.stop,
       stopTokenIds: req.sampling.stopTokenIds,
-      eosTokenIds: served.eosTokenIds,
+      eosTokenIds,
       ignoreEos: req.sampling.ignoreEos,
     });
     const tracing = tracingEnabled();
@@ -203,7 +206,7 @@ export class InferenceService {
     let completionTokens = 0;
     const pendingLogprobs: TokenLogprob[] = [];
     // The token that ended the output (EOS, a stop token) has no text: clients see no logprob for it.
-    const endIds = req.logprobs ? new Set([...(req.sampling.ignoreEos ? [] : served.eosTokenIds), ...(req.sampling.stopTokenIds ?? [])]) : undefined;
+    const endIds = req.logprobs ? new Set([...(req.sampling.ignoreEos ? [] : eosTokenIds), ...(req.sampling.stopTokenIds ?? [])]) : undefined;
     let decodeMs = 0;
     const usage: Usage = { promptTokens: req.promptIds.length, completionTokens: 0, cachedTokens: 0 };
     let finishReason: FinishReason | undefined;

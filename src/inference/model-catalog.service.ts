@@ -18,6 +18,11 @@ export interface ServedModel {
   /** Every gRPC worker of the model reports supports_vision: requests may carry images. */
   supportsVision: boolean;
   /**
+   * Every gRPC worker either reports supports_vision or speaks SGLang, whose servicer leaves the
+   * field at its default (false) whatever the model: then the model's files decide (see acceptsImages).
+   */
+  visionFromFiles: boolean;
+  /**
    * Every gRPC worker of the model takes a sampling seed (vLLM's contract has the field; SGLang's
    * has none): a seeded request is refused otherwise rather than silently unseeded.
    */
@@ -31,6 +36,11 @@ export interface ServedModel {
 /** Only vLLM's contract carries a seed (SGLang's SamplingParams has no such field). */
 function readsSeed(w: WorkerRecord): boolean {
   return w.protocol === 'vllm';
+}
+
+/** SGLang's model info reports supports_vision false for every model (a default, not an answer). */
+function visionFromFiles(w: WorkerRecord): boolean {
+  return w.modelInfo!.supportsVision || w.protocol === 'sglang';
 }
 
 /** The models this node serves: every model name a registered, connected worker reports. */
@@ -87,6 +97,7 @@ export class ModelCatalogService {
           created: Math.floor(w.createdAt / 1000),
           kind: w.kind,
           supportsVision: w.kind === 'grpc' && w.modelInfo.supportsVision,
+          visionFromFiles: w.kind === 'grpc' && visionFromFiles(w),
           readsSeed: w.kind === 'grpc' && readsSeed(w),
           generates: w.kind === 'grpc' && w.modelInfo.isGeneration,
           embeds: w.kind === 'grpc' && !w.modelInfo.isGeneration,
@@ -99,12 +110,14 @@ export class ModelCatalogService {
           m.kind = 'grpc';
           m.eosTokenIds = [...w.modelInfo.eosTokenIds];
           m.supportsVision = w.modelInfo.supportsVision;
+          m.visionFromFiles = visionFromFiles(w);
           m.readsSeed = readsSeed(w);
           m.generates = w.modelInfo.isGeneration;
           m.embeds = !w.modelInfo.isGeneration;
         } else if (w.kind === 'grpc') {
           // Any gRPC worker of the model may be routed to, so every one must take images (and seeds).
           m.supportsVision &&= w.modelInfo.supportsVision;
+          m.visionFromFiles &&= visionFromFiles(w);
           m.readsSeed &&= readsSeed(w);
           m.generates ||= w.modelInfo.isGeneration;
           m.embeds ||= !w.modelInfo.isGeneration;

@@ -17,6 +17,8 @@ export interface ModelBundle {
   contextLength: number | undefined;
   /** The template mentions `tools`. */
   templateTakesTools: boolean;
+  /** config.json describes a vision tower (`vision_config`): the model takes images. */
+  vision: boolean;
 }
 
 /** Tokenizers by content key, process-wide: two models (or gateways) with the same files share one. */
@@ -40,8 +42,10 @@ export function bundleFromFiles(name: string, files: ReadonlyMap<ModelFileName, 
     shared.set(key, tokenizer);
   }
   const config = files.get('config.json');
-  const ctx = config ? Number((JSON.parse(config) as { max_position_embeddings?: unknown }).max_position_embeddings) : NaN;
-  return { key, tokenizer, source, contextLength: Number.isFinite(ctx) && ctx > 0 ? ctx : undefined, templateTakesTools: /\btools\b/.test(tokenizer.chatTemplate ?? '') };
+  const parsed = config ? (JSON.parse(config) as { max_position_embeddings?: unknown; vision_config?: unknown }) : {};
+  const ctx = Number(parsed.max_position_embeddings);
+  const vision = typeof parsed.vision_config === 'object' && parsed.vision_config !== null;
+  return { key, tokenizer, source, contextLength: Number.isFinite(ctx) && ctx > 0 ? ctx : undefined, templateTakesTools: /\btools\b/.test(tokenizer.chatTemplate ?? ''), vision };
 }
 
 /** The sha256 of the files that shape tokenization and templating. */

@@ -9,7 +9,15 @@ export function modelCapabilities(m: ServedModel, bundle: ModelBundle): Record<s
   return {
     chat: bundle.tokenizer.chatTemplate !== undefined,
     tools: bundle.templateTakesTools,
-    vision: m.supportsVision,
+    vision: acceptsImages(m, bundle),
     tokenizer: { source: bundle.source, vocab_size: bundle.tokenizer.vocabSize },
   };
+}
+
+/**
+ * Images are accepted when every engine says it takes them, or when the engines' answer is only a
+ * default (SGLang) and the model's own files describe a vision tower.
+ */
+export function acceptsImages(m: ServedModel, bundle: ModelBundle): boolean {
+  return m.supportsVision || (m.visionFromFiles && bundle.vision);
 }

@@ -8,6 +8,8 @@ import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { CONFIG, METRICS } from '../runtime/tokens';
 import { EgressService } from '../egress/egress.service';
 import { fetchImage } from './image-fetch';
+import { ModelBundleService } from '../models/model-bundles.service';
+import { acceptsImages } from '../models/model-capabilities';
 
 /** What the chat template sees in place of each image: Qwen-VL's vision span with one pad. */
 export const IMAGE_PLACEHOLDER_TEXT = '<|vision_start|><|image_pad|><|vision_end|>';
@@ -36,13 +38,14 @@ export class VisionService implements OnApplicationShutdown {
     @Inject(METRICS) private readonly metrics: Metrics,
     @Inject(ModelCatalogService) private readonly catalog: ModelCatalogService,
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
+    @Inject(ModelBundleService) private readonly bundles: ModelBundleService,
   ) {
     this.vision = { ...QWEN2_VL_VISION, maxImageBytes: config.maxImageBytes, maxImages: config.maxImagesPerRequest };
   }
 
   /** Throws the client-facing 400 when `model` cannot take images (checked once per request, at its first image). */
   requireVision(model: string, param: string): void {
-    if (!this.catalog.resolve(model).supportsVision) {
+    if (!acceptsImages(this.catalog.resolve(model), this.bundles.peek(model))) {
       throw new DroverError('unsupported', `The model '${model}' does not accept images (its workers do not report vision support).`, { param });
     }
   }
