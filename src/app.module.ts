@@ -8,6 +8,7 @@ import { KeyStoreService } from './auth/key-store.service';
 import { EgressService } from './egress/egress.service';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { MeshController } from './mesh/mesh.controller';
+import { MeshKeysController } from './mesh/mesh-keys.controller';
 import { MeshService } from './mesh/mesh.service';
 import { ChatController } from './api/chat.controller';
 import { CompletionsController } from './api/completions.controller';
@@ -39,7 +40,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [RuntimeModule.forRoot(config, logger, metrics)],
-      controllers: [ChatController, CompletionsController, MessagesController, ResponsesController, EmbeddingsController, ModelsController, TokenizeController, HealthController, WorkersController, MetricsController, DashboardController, AdminController, KeysController, MeshController],
+      controllers: [ChatController, CompletionsController, MessagesController, ResponsesController, EmbeddingsController, ModelsController, TokenizeController, HealthController, WorkersController, MetricsController, DashboardController, AdminController, KeysController, MeshController, MeshKeysController],
       providers: [
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         LifecycleService,

@@ -101,6 +101,13 @@ describe('gateway configuration', () => {
     expect(problems(['--mesh', '--mesh-key', randomBytes(16).toString('base64')])[0]).toMatch(/not a 32-byte key/);
     expect(problems(['--mesh', '--mesh-key', Buffer.alloc(32).toString('base64')])[0]).toMatch(/known example or default key/);
   });
+
+  it('--mesh-key-accept installs more keys for rotation: each checked, and only next to a --mesh-key', () => {
+    const next = randomBytes(32).toString('base64');
+    expect(loadConfig(['--mesh', '--mesh-key', KEY, '--mesh-key-accept', next], {}).meshKeyAccept).toEqual([next]);
+    expect(problems(['--mesh', '--mesh-key-accept', next])).toEqual(['--mesh-key-accept needs --mesh-key (the key this node sends with)']);
+    expect(problems(['--mesh', '--mesh-key', KEY, '--mesh-key-accept', `${next},short`])[0]).toMatch(/--mesh-key-accept \(DROVER_MESH_KEY_ACCEPT\) item 2 is not a 32-byte key/);
+  });
 });
 
 describe('gateway configuration from a file (--config)', () => {

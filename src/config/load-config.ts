@@ -66,6 +66,12 @@ function checkMesh(merged: Raw, explicit: ReadonlySet<string>, problems: string[
   if (merged.meshDiscovery === 'hyperswarm' && merged.meshKey === undefined) problems.push('--mesh-discovery hyperswarm needs --mesh-key (the topic is derived from it)');
   const advertise = String(merged.meshAdvertise ?? merged.meshBind ?? '');
   if (WILDCARD_HOSTS.has(advertise)) problems.push(`--mesh-bind ${String(merged.meshBind)} is a wildcard: set --mesh-advertise to an address peers can reach`);
+  const accepted = (merged.meshKeyAccept as string[] | undefined) ?? [];
+  if (accepted.length > 0 && merged.meshKey === undefined) problems.push('--mesh-key-accept needs --mesh-key (the key this node sends with)');
+  accepted.forEach((k, i) => {
+    const parsed = parseClusterKey(k);
+    if (!parsed.ok) problems.push(`--mesh-key-accept (DROVER_MESH_KEY_ACCEPT) item ${i + 1} ${parsed.problem}`);
+  });
   if (merged.meshKey !== undefined) {
     const parsed = parseClusterKey(String(merged.meshKey));
     if (!parsed.ok) problems.push(`--mesh-key (DROVER_MESH_KEY) ${parsed.problem}`);

@@ -2,8 +2,8 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_SYNC_LIMITS, type RegistryChange } from '@drover/crdt-sync';
 import { createMeshNode, DnsDiscovery, GrpcSyncTransport, HyperswarmDiscovery, meshTopics, resolveSeeds, type MeshNode, type MeshTlsOptions } from '@drover/mesh';
-import { type Clock, type Logger, type Metrics, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
-import { Keyring, lanConfig, localConfig, parseClusterKey, UdpTransport } from '@drover/swim';
+import { DroverError, type Clock, type Logger, type Metrics, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
+import { keyFingerprint, Keyring, lanConfig, localConfig, parseClusterKey, UdpTransport } from '@drover/swim';
 import { AdmissionService } from '../admission/admission.service';
 import { KeyStoreService } from '../auth/key-store.service';
 import type { GatewayConfig } from '../config/options';
@@ -82,7 +82,7 @@ export class MeshService implements OnApplicationShutdown {
     this.httpUrl = httpUrl;
     if (!this.config.mesh) return;
     const advertise = this.advertiseHost();
-    const keyring = this.config.meshKey ? new Keyring([clusterKey(this.config.meshKey)]) : undefined;
+    const keyring = this.config.meshKey ? new Keyring([this.config.meshKey, ...this.config.meshKeyAccept].map(clusterKey)) : undefined;
     this.keyring = keyring;
     if (!keyring) {
       // Config validation let this through only on a loopback bind or with --mesh-insecure.
@@ -142,6 +142,52 @@ export class MeshService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.leave();
+  }
+
+  /** Installed cluster keys by fingerprint, the primary (sending) key first. */
+  meshKeys(): { id: string; primary: boolean }[] {
+    return this.requireKeyring()
+      .fingerprints()
+      .map((id, i) => ({ id, primary: i === 0 }));
+  }
+
+  /** Rotation step 1: accept a new key (sending still uses the primary). */
+  installMeshKey(text: string): { id: string; primary: boolean } {
+    const ring = this.requireKeyring();
+    const parsed = parseClusterKey(text);
+    if (!parsed.ok) throw new DroverError('invalid_request', `The key ${parsed.problem}.`, { param: 'key' });
+    ring.addKey(parsed.key);
+    const id = keyFingerprint(parsed.key);
+    this.log.info({ key: id, installed: ring.fingerprints() }, 'mesh key installed');
+    return { id, primary: ring.fingerprints()[0] === id };
+  }
+
+  /** Rotation step 2: send with an installed key (do this once every node has installed it). */
+  useMeshKey(id: string): { id: string; primary: boolean } {
+    const ring = this.requireKeyring();
+    ring.useKey(this.installedKey(ring, id));
+    this.log.info({ key: id, installed: ring.fingerprints() }, 'mesh key now primary');
+    return { id, primary: true };
+  }
+
+  /** Rotation step 3: stop accepting a key (do this once every node sends with the new one). */
+  retireMeshKey(id: string): { id: string; deleted: true } {
+    const ring = this.requireKeyring();
+    if (ring.fingerprints()[0] === id) throw new DroverError('conflict', 'The primary mesh key cannot be retired: make another key primary first.', { param: 'id' });
+    ring.removeKey(this.installedKey(ring, id));
+    this.log.info({ key: id, installed: ring.fingerprints() }, 'mesh key retired');
+    return { id, deleted: true };
+  }
+
+  private requireKeyring(): Keyring {
+    if (!this.keyring) throw new DroverError('conflict', 'This node runs no keyed mesh (--mesh with --mesh-key).');
+    return this.keyring;
+  }
+
+  private installedKey(ring: Keyring, id: string): Buffer {
+    const key = ring.keyById(id);
+    if (!key) throw DroverError.notFound(`No installed mesh key has the id '${id}'.`, 'id');
+    return key;
   }
 
   memberSummaries(): MemberSummary[] {

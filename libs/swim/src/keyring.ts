@@ -81,6 +81,11 @@ export class Keyring {
     return this.set.keys.map(keyFingerprint);
   }
 
+  /** The installed key with this fingerprint (for the admin API, which never sees keys again). */
+  keyById(fingerprint: string): Buffer | undefined {
+    return this.set.keys.find((k) => keyFingerprint(k) === fingerprint);
+  }
+
   /** This purpose's subkey of the primary key (e.g. the hyperswarm topic). */
   primarySubkey(): Buffer {
     return this.subkeys()[0];
