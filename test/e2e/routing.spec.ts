@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
+import { E2E_ENGINES } from '../support/engines';
 import { ADMIN } from '../support/auth';
 
-describe('gateway: cache-aware routing (default policy) over real workers', () => {
+// On the personalities KV blocks carry opaque (salted) hashes: routing matches by token content.
+describe.each(E2E_ENGINES)('gateway: cache-aware routing (default policy) over real workers (%s engine)', (engine) => {
   let c: TestCluster;
   beforeAll(async () => {
-    c = await startCluster({ workers: 4, worker: { decodeBaseMs: 1 } });
+    c = await startCluster({ workers: 4, worker: { engine, decodeBaseMs: 1, ...(engine === 'mock' ? {} : { kvHashSalt: `opaque-${engine}` }) } });
   });
   afterAll(async () => c?.close());
 

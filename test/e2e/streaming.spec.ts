@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
+import { E2E_ENGINES } from '../support/engines';
 import { WorkerRegistryService as WorkerRegistry } from '../../src/workers/worker-registry.service';
 
-describe('gateway: caching, stop strings and client disconnects', () => {
+describe.each(E2E_ENGINES)('gateway: caching, stop strings and client disconnects (%s engine)', (engine) => {
   let c: TestCluster;
   let echo: TestCluster;
   beforeAll(async () => {
-    c = await startCluster({ workers: 1, worker: { decodeBaseMs: 2 } });
-    echo = await startCluster({ workers: 1, worker: { echo: true, decodeBaseMs: 0.5 } });
+    c = await startCluster({ workers: 1, worker: { engine, decodeBaseMs: 2 } });
+    echo = await startCluster({ workers: 1, worker: { engine, echo: true, decodeBaseMs: 0.5 } });
   });
   afterAll(async () => {
     await c?.close();
