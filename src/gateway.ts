@@ -18,6 +18,8 @@ import { installAuth } from './auth/auth-hook';
 import { KeyStoreService } from './auth/key-store.service';
 import { credentialOf } from './auth/api-key';
 import { installRequestIds, newRequestId } from './api/request-ids';
+import { clientPortOptions } from './http/client-port';
+import { installBodyDepthLimit } from './http/body-depth';
 
 export interface RunningGateway {
   app: NestFastifyApplication;
@@ -38,7 +40,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     loggerInstance: logger,
     // One line per request comes from the inference path; Fastify's own per-request lines are off.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.maxRequestBytes,
+    ...clientPortOptions(config),
     // Always the gateway's own random id; a client's x-request-id is only a label (request-ids.ts).
     genReqId: newRequestId,
   });
@@ -52,6 +54,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   });
   const fastify = app.getHttpAdapter().getInstance();
   installRequestIds(fastify);
+  installBodyDepthLimit(fastify);
   const keys = app.get(KeyStoreService);
   installAuth(fastify, keys, config, logger);
   installHttpMetrics(fastify, metrics);

@@ -57,7 +57,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('drainTimeoutMs', 'int', 'How long DELETE /workers/:id waits for in-flight requests before removing.', { default: 30_000, min: 0 }),
   spec('shutdownGraceMs', 'int', 'How long SIGTERM waits for in-flight requests to finish.', { default: 30_000, min: 0 }),
   spec('shutdownDelayMs', 'int', 'After SIGTERM, how long to keep serving with readiness 503 before refusing new requests (lets load balancers notice).', { default: 0, min: 0 }),
-  spec('maxRequestBytes', 'int', 'Largest accepted request body in bytes.', { default: 32 * 1024 * 1024, min: 1024 }),
+  spec('maxRequestBytes', 'int', 'Largest accepted request body in bytes (larger: 413).', { default: 32 * 1024 * 1024, min: 1024 }),
+  spec('headerTimeoutMs', 'int', 'Client port: time allowed to receive a request\'s headers; a slower client gets 408 and is disconnected (at most --body-timeout-ms).', { default: 10_000, min: 100 }),
+  spec('bodyTimeoutMs', 'int', 'Client port: time allowed to receive a whole request, headers and body; a body sent too slowly or never finished gets 408 and the connection is closed. Bounds receiving only (a generation is bounded by --request-timeout-ms).', { default: 60_000, min: 100 }),
+  spec('keepAliveTimeoutMs', 'int', 'Client port: how long an idle keep-alive connection is kept between requests (keep it above a load balancer\'s idle timeout, e.g. 60 s on AWS ALB).', { default: 65_000, min: 100 }),
   spec('logLevel', 'string', 'Log level.', { default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
   spec('cacheThreshold', 'number', 'cache_aware: fraction of the prompt a worker must hold to win on affinity.', { default: R.cacheThreshold, min: 0, max: 1 }),
   spec('balanceAbsThreshold', 'int', 'cache_aware load guard: in-flight requests above the least-loaded worker before affinity is overridden.', { default: R.balanceAbsThreshold, min: 0 }),
@@ -147,6 +150,9 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   shutdownDelayMs: number;
   maxRequestBytes: number;
+  headerTimeoutMs: number;
+  bodyTimeoutMs: number;
+  keepAliveTimeoutMs: number;
   logLevel: string;
   cacheThreshold: number;
   balanceAbsThreshold: number;

@@ -47,6 +47,8 @@ function fromHttpException(e: HttpException): DroverError {
   if (status === 401) return new DroverError('unauthorized', String(message));
   if (status === 403) return new DroverError('forbidden', String(message));
   if (status === 429) return new DroverError('rate_limited', String(message));
+  if (status === 413) return new DroverError('request_too_large', 'Request body is too large.');
+  if (status === 408) return new DroverError('request_timeout', String(message));
   if (status >= 500) return new DroverError('internal', 'The server had an error while processing your request.');
   return new DroverError('invalid_request', Array.isArray(message) ? message.join('; ') : String(message));
 }

@@ -71,7 +71,8 @@ describe('gRPC status → client error', () => {
       expect(m.status, code).toBeGreaterThanOrEqual(400);
       expect(m.status, code).toBeLessThan(600);
       expect(m.openaiType, code).toMatch(/_error$/);
-      expect(m.anthropicType, code).toMatch(/_error$/);
+      // Anthropic names its 413 `request_too_large`, without the suffix.
+      expect(m.anthropicType, code).toMatch(/_error$|^request_too_large$/);
     }
   });
 });
@@ -84,7 +85,7 @@ describe('other errors → client error', () => {
 
   it.each([
     [{ code: 'FST_ERR_CTP_INVALID_JSON', statusCode: 400, message: 'Unexpected token' }, 'invalid_json', 400],
-    [{ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413, message: 'too large' }, 'invalid_request', 400],
+    [{ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413, message: 'too large' }, 'request_too_large', 413],
     [{ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415, message: 'bad type' }, 'invalid_request', 400],
     [{ code: 'FST_ERR_CTP_EMPTY_JSON_BODY', statusCode: 400, message: 'empty' }, 'invalid_json', 400],
     [{ statusCode: 404, message: 'Route not found' }, 'not_found', 404],

@@ -26,7 +26,7 @@ export function toDroverError(err: unknown): DroverError {
     if (e.code === 'FST_ERR_CTP_INVALID_JSON' || (err instanceof SyntaxError && e.statusCode === 400)) {
       return new DroverError('invalid_json', `We could not parse the JSON body of your request: ${e.message}`);
     }
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new DroverError('invalid_request', 'Request body is too large.');
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new DroverError('request_too_large', 'Request body is too large.');
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return new DroverError('invalid_request', 'Unsupported Content-Type: send application/json.');
     }

@@ -22,6 +22,8 @@ export type DroverErrorCode =
   | 'shutting_down'
   | 'unauthorized'
   | 'forbidden'
+  | 'request_too_large'
+  | 'request_timeout'
   | 'internal';
 
 export interface DroverErrorOptions {
