@@ -11,6 +11,7 @@ import {
   type ToolChoice,
   type ToolDefinition,
 } from '@drover/parsers';
+import type { ChatMessage, Tokenizer } from '@drover/tokenizer';
 import type { Constraint } from './structured-output';
 
 /** Parser choice per model name, computed once (the name-pattern table is not walked per request). */
@@ -119,4 +120,29 @@ function toolChoiceOf(raw: unknown, tools: ToolDefinition[] | undefined): ToolCh
   const name = (raw as { function?: { name?: unknown } } | null)?.function?.name;
   if (typeof raw === 'object' && (raw as { type?: unknown }).type === 'function' && typeof name === 'string') return { type: 'function', function: { name } };
   throw new DroverError('invalid_request', "tool_choice must be 'none', 'auto', 'required' or {type: 'function', function: {name}}.", { param: 'tool_choice' });
+}
+
+/** Templates that render a call's arguments with `tojson` / `.items()` want the object, not the client's JSON string. */
+const wantsObjects = new WeakMap<Tokenizer, boolean>();
+
+export function templateArguments(tokenizer: Tokenizer, messages: ChatMessage[]): ChatMessage[] {
+  if (!messages.some((m) => m.tool_calls && m.tool_calls.length > 0)) return messages;
+  let wants = wantsObjects.get(tokenizer);
+  if (wants === undefined) {
+    wants = /arguments\s*\|\s*tojson|arguments\.items\(\)/.test(tokenizer.chatTemplate ?? '');
+    wantsObjects.set(tokenizer, wants);
+  }
+  return wants ? messages.map((m) => (m.tool_calls ? { ...m, tool_calls: m.tool_calls.map(withParsedArguments) } : m)) : messages;
+}
+
+/** The call with its JSON-string arguments parsed (left as they are when they do not parse to an object). */
+function withParsedArguments(call: unknown): unknown {
+  const fn = (call as { function?: { arguments?: unknown } } | null)?.function;
+  if (typeof fn?.arguments !== 'string') return call;
+  try {
+    const parsed: unknown = JSON.parse(fn.arguments);
+    return typeof parsed === 'object' && parsed !== null ? { ...(call as object), function: { ...fn, arguments: parsed } } : call;
+  } catch {
+    return call;
+  }
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DroverError, type Clock, type Rng } from '@drover/runtime';
-import type { ChatMessage, Tokenizer } from '@drover/tokenizer';
+import type { ChatMessage } from '@drover/tokenizer';
 import { canonicalChatText } from '../inference/canonical-text';
 import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
@@ -11,7 +11,7 @@ import { CLOCK, RNG } from '../runtime/tokens';
 import { endSpan, startSpan } from '../observability/tracing';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { chatChunk, chatCompletion, chatCompletionOf, chatContentChunks, usageBody } from './openai-format';
-import { chatDelta, outputParser, planOutput } from './chat-tools';
+import { chatDelta, outputParser, planOutput, templateArguments } from './chat-tools';
 import { chatCompletionSchema, type ChatCompletionBody } from './openai-schemas';
 import { requestScope } from './request-context';
 import { logprobsRequest, samplingFrom, stopStrings } from './sampling';
@@ -65,6 +65,8 @@ export class ChatController {
         tools: body.tools ?? undefined,
         addGenerationPrompt: true,
         extra: body.chat_template_kwargs,
+        // The placeholders this controller put in for image parts stay special tokens.
+        trusted: images.length > 0 ? [IMAGE_PLACEHOLDER_TEXT] : undefined,
       })
       .catch((err: Error) => {
         endSpan(tokenizeSpan, err);
@@ -213,31 +215,6 @@ function toChatMessages(body: ChatCompletionBody, requireVision: (param: string)
     };
   });
   return { messages, images };
-}
-
-/** Templates that render a call's arguments with `tojson` / `.items()` want the object, not the client's JSON string. */
-const wantsObjects = new WeakMap<Tokenizer, boolean>();
-
-function templateArguments(tokenizer: Tokenizer, messages: ChatMessage[]): ChatMessage[] {
-  if (!messages.some((m) => m.tool_calls && m.tool_calls.length > 0)) return messages;
-  let wants = wantsObjects.get(tokenizer);
-  if (wants === undefined) {
-    wants = /arguments\s*\|\s*tojson|arguments\.items\(\)/.test(tokenizer.chatTemplate ?? '');
-    wantsObjects.set(tokenizer, wants);
-  }
-  return wants ? messages.map((m) => (m.tool_calls ? { ...m, tool_calls: m.tool_calls.map(withParsedArguments) } : m)) : messages;
-}
-
-/** The call with its JSON-string arguments parsed (left as they are when they do not parse to an object). */
-function withParsedArguments(call: unknown): unknown {
-  const fn = (call as { function?: { arguments?: unknown } } | null)?.function;
-  if (typeof fn?.arguments !== 'string') return call;
-  try {
-    const parsed: unknown = JSON.parse(fn.arguments);
-    return typeof parsed === 'object' && parsed !== null ? { ...(call as object), function: { ...fn, arguments: parsed } } : call;
-  } catch {
-    return call;
-  }
 }
 
 /** OpenAI's `{ url, detail }` object, or a bare URL string as some clients send. */

@@ -127,8 +127,11 @@ describe('vision: chat completions with images (Qwen2-VL preprocessing)', () => 
     expect(noUrl.status).toBe(400);
     const ftp = await chat(withImage('ftp://example.com/a.png'));
     expect(ftp.status).toBe(400);
-    // Text that smuggles the placeholder token in would desynchronise images and pads.
-    const smuggled = await chat(withImage(dataUrl(red), 'look <|image_pad|> here'));
+    // A client's own pad token is text (role safety), so images and pads stay in step.
+    const typed = await chat(withImage(dataUrl(red), 'look <|image_pad|> here'));
+    expect(typed.status).toBe(200);
+    // Text that smuggles the whole placeholder in would desynchronise images and pads.
+    const smuggled = await chat(withImage(dataUrl(red), 'look <|vision_start|><|image_pad|><|vision_end|> here'));
     expect(smuggled.status).toBe(400);
     expect(smuggled.body.error.message).toMatch(/placeholder/);
   });

@@ -25,42 +25,58 @@ function escapeRegExp(s: string): string {
 }
 
 export class ControlTokenGuard {
-  /** What a client string is checked against: a special token or the sentinel opener. */
-  private readonly unsafe: RegExp;
+  private readonly any: string;
+  /** Per list of trusted strings: group 1 a trusted string, else a special token or the sentinel opener. */
+  private readonly scanners = new Map<string, RegExp>();
   /** Sentinels and the template's special tokens, in rendered text. */
   private readonly pieces: RegExp;
 
   constructor(specialTokens: readonly string[]) {
     // Longest first, so a token that prefixes another never wins.
     const alternatives = [...new Set(specialTokens)].filter((t) => t.length > 0).sort((a, b) => b.length - a.length).map(escapeRegExp);
-    const any = alternatives.length > 0 ? alternatives.join('|') : '(?!)';
-    this.unsafe = new RegExp(`${any}|${OPEN}`, 'g');
-    this.pieces = new RegExp(`${OPEN}(\\d+)${CLOSE}|(${any})`, 'g');
+    this.any = alternatives.length > 0 ? alternatives.join('|') : '(?!)';
+    this.pieces = new RegExp(`${OPEN}(\\d+)${CLOSE}|(${this.any})`, 'g');
   }
 
-  /** Whether any client string anywhere in `value` (messages, tools) holds special-token text. */
-  needed(value: unknown): boolean {
+  /**
+   * Whether any client string anywhere in `value` (messages, tools) holds special-token text.
+   * `trusted`: text the gateway itself put into client strings (the vision placeholder), kept.
+   */
+  needed(value: unknown, trusted: readonly string[] = []): boolean {
     if (typeof value === 'string') {
-      this.unsafe.lastIndex = 0;
-      return this.unsafe.test(value);
+      const re = this.scanner(trusted);
+      re.lastIndex = 0;
+      for (let m = re.exec(value); m !== null; m = re.exec(value)) if (m[1] === undefined) return true;
+      return false;
     }
-    if (Array.isArray(value)) return value.some((v) => this.needed(v));
-    if (typeof value === 'object' && value !== null) return Object.values(value).some((v) => this.needed(v));
+    if (Array.isArray(value)) return value.some((v) => this.needed(v, trusted));
+    if (typeof value === 'object' && value !== null) return Object.values(value).some((v) => this.needed(v, trusted));
     return false;
   }
 
   /** `value` with special-token text in its strings replaced by sentinels; `originals` collects what they stand for. */
-  protect<T>(value: T, originals: string[]): T {
+  protect<T>(value: T, originals: string[], trusted: readonly string[] = []): T {
     if (typeof value === 'string') {
-      return value.replace(this.unsafe, (m) => `${OPEN}${originals.push(m) - 1}${CLOSE}`) as T;
+      return value.replace(this.scanner(trusted), (m: string, kept: string | undefined) => (kept !== undefined ? m : `${OPEN}${originals.push(m) - 1}${CLOSE}`)) as T;
     }
-    if (Array.isArray(value)) return value.map((v: unknown) => this.protect(v, originals)) as T;
+    if (Array.isArray(value)) return value.map((v: unknown) => this.protect(v, originals, trusted)) as T;
     if (typeof value === 'object' && value !== null) {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.protect(v, originals);
+      for (const [k, v] of Object.entries(value)) out[k] = this.protect(v, originals, trusted);
       return out as T;
     }
     return value;
+  }
+
+  private scanner(trusted: readonly string[]): RegExp {
+    const key = trusted.join('\u0000');
+    let re = this.scanners.get(key);
+    if (!re) {
+      const kept = trusted.length > 0 ? trusted.map(escapeRegExp).join('|') : '(?!)';
+      re = new RegExp(`(${kept})|${this.any}|${OPEN}`, 'g');
+      this.scanners.set(key, re);
+    }
+    return re;
   }
 
   /**

@@ -24,6 +24,11 @@ export interface ChatTemplateOptions {
   addGenerationPrompt?: boolean;
   /** chat_template_kwargs, e.g. { enable_thinking: false }. */
   extra?: Record<string, unknown>;
+  /**
+   * Special-token text the gateway itself put into message content (the vision placeholder): it
+   * stays special. Any other special-token text in client strings is encoded as text.
+   */
+  trusted?: readonly string[];
 }
 
 export interface CacheStats {
@@ -256,7 +261,8 @@ export class Tokenizer {
       const hit = this.chat!.get(key);
       if (hit) return hit;
     }
-    const unsafe = this.guard.needed(messages) || this.guard.needed(opts.tools) || this.guard.needed(opts.extra);
+    const trusted = opts.trusted ?? [];
+    const unsafe = this.guard.needed(messages, trusted) || this.guard.needed(opts.tools) || this.guard.needed(opts.extra);
     const out = unsafe ? await this.renderGuarded(messages, opts) : await this.renderAndEncode(messages, opts);
     if (key !== undefined) this.chat!.set(key, out, key.length * 2 + out.text.length * 2 + out.ids.length * 8 + 96);
     return out;
@@ -312,7 +318,7 @@ export class Tokenizer {
    */
   private async renderGuarded(messages: ChatMessage[], opts: ChatTemplateOptions): Promise<{ text: string; ids: number[] }> {
     const originals: string[] = [];
-    const rendered = this.renderChat(this.guard.protect(messages, originals), {
+    const rendered = this.renderChat(this.guard.protect(messages, originals, opts.trusted), {
       ...opts,
       tools: this.guard.protect(opts.tools, originals),
       extra: this.guard.protect(opts.extra, originals),
@@ -383,5 +389,5 @@ function contentChars(messages: ChatMessage[], opts: ChatTemplateOptions): numbe
 
 /** The exact inputs of a template render, as one string (messages first: they differ most). */
 function chatKey(messages: ChatMessage[], opts: ChatTemplateOptions): string {
-  return JSON.stringify([messages, opts.tools ?? null, opts.addGenerationPrompt ?? true, opts.extra ?? null]);
+  return JSON.stringify([messages, opts.tools ?? null, opts.addGenerationPrompt ?? true, opts.extra ?? null, opts.trusted ?? null]);
 }
