@@ -5,7 +5,19 @@ const imageBlock = z.looseObject({
   type: z.literal('image'),
   source: z.looseObject({ type: z.enum(['base64', 'url']), media_type: z.string().optional(), data: z.string().optional(), url: z.string().optional() }),
 });
-const content = z.union([z.string(), z.array(z.union([textBlock, imageBlock])).min(1)]);
+const toolUseBlock = z.looseObject({ type: z.literal('tool_use'), id: z.string().min(1), name: z.string().min(1), input: z.unknown() });
+const toolResultBlock = z.looseObject({
+  type: z.literal('tool_result'),
+  tool_use_id: z.string().min(1),
+  content: z.union([z.string(), z.array(z.union([textBlock, imageBlock]))]).optional(),
+  is_error: z.boolean().optional(),
+});
+const thinkingBlock = z.looseObject({ type: z.literal('thinking'), thinking: z.string(), signature: z.string().optional() });
+const redactedThinkingBlock = z.looseObject({ type: z.literal('redacted_thinking'), data: z.string() });
+const content = z.union([z.string(), z.array(z.union([textBlock, imageBlock, toolUseBlock, toolResultBlock, thinkingBlock, redactedThinkingBlock])).min(1)]);
+
+const tool = z.looseObject({ name: z.string().min(1), description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()) });
+const toolChoice = z.looseObject({ type: z.enum(['auto', 'any', 'tool', 'none']), name: z.string().optional(), disable_parallel_tool_use: z.boolean().optional() });
 
 export const messagesSchema = z.looseObject({
   model: z.string().min(1),
@@ -18,6 +30,10 @@ export const messagesSchema = z.looseObject({
   top_p: z.number().gt(0).max(1).optional(),
   top_k: z.number().int().min(1).optional(),
   metadata: z.looseObject({ user_id: z.string().optional() }).optional(),
+  tools: z.array(tool).optional(),
+  tool_choice: toolChoice.optional(),
+  thinking: z.looseObject({ type: z.enum(['enabled', 'disabled']), budget_tokens: z.number().int().optional() }).optional(),
 });
 
 export type MessagesBody = z.infer<typeof messagesSchema>;
+export type AnthropicBlock = Exclude<MessagesBody['messages'][number]['content'], string>[number];

@@ -1,20 +1,28 @@
-import { IMAGE_PLACEHOLDER_TEXT, VisionService, type ImageRef } from '../multimodal/vision.service';
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DroverError } from '@drover/runtime';
-import type { ChatMessage } from '@drover/tokenizer';
+import { DroverError, type Rng } from '@drover/runtime';
 import { anthropicErrorBody } from '../errors/error-body';
 import { toDroverError } from '../errors/to-drover-error';
 import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
 import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
+import { IMAGE_PLACEHOLDER_TEXT, VisionService } from '../multimodal/vision.service';
+import { RNG } from '../runtime/tokens';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
+import { anthropicToChat, anthropicToolChoice, anthropicTools, toolUseId } from './anthropic-chat';
 import { messagesSchema, type MessagesBody } from './anthropic-schemas';
+import { outputParser, planOutput, templateArguments } from './chat-tools';
+import { OutputBlocks, PLAIN_TEXT, type Block } from './output-blocks';
 import { requestScope } from './request-context';
 import { SseWriter } from './sse';
+import { singleConstraint } from './structured-output';
 import { parseBody } from './validation';
 
-/** Anthropic Messages API over the same inference path; errors in Anthropic's shape (see the filter). */
+/**
+ * Anthropic Messages API over the same inference path; errors in Anthropic's shape (see the
+ * filter). The model's parsers turn its output into `thinking`, `text` and `tool_use` blocks
+ * (streamed as content_block_start / deltas / stop, one block at a time), stop_reason `tool_use`.
+ */
 @Controller('v1')
 export class MessagesController {
   constructor(
@@ -22,7 +30,12 @@ export class MessagesController {
     @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
     @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
     @Inject(VisionService) private readonly vision: VisionService,
-  ) {}
+    @Inject(RNG) rng: Rng,
+  ) {
+    this.rng = rng.fork('anthropic-tool-use-ids');
+  }
+
+  private readonly rng: Rng;
 
   @Post('messages')
   @HttpCode(200)
@@ -30,13 +43,18 @@ export class MessagesController {
     const body = parseBody(messagesSchema, raw);
     this.proxy.requireGrpc(body.model, 'The Anthropic Messages API');
     this.inference.requireModel(body.model);
+    // thinking {type: disabled} turns reasoning off (the Qwen3 / DeepSeek V3.1 template switches); absent: the model's default.
+    const kwargs = body.thinking ? { enable_thinking: body.thinking.type === 'enabled', thinking: body.thinking.type === 'enabled' } : undefined;
+    const plan = planOutput(body.model, anthropicTools(body), anthropicToolChoice(body), kwargs);
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
     const id = `msg_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;
-    const { messages, images } = toChat(body, (param) => this.vision.requireVision(body.model, param));
+    const { messages, images } = anthropicToChat(body, (param) => this.vision.requireVision(body.model, param));
     const pending = this.vision.begin(images);
     const tokenizer = await this.tokenizers.forModel(body.model);
-    const encoded = await tokenizer.encodeChat(messages, { addGenerationPrompt: true });
+    const encoded = await tokenizer.encodeChat(templateArguments(tokenizer, messages), { tools: plan.tools, addGenerationPrompt: true, extra: kwargs, trusted: images.length > 0 ? [IMAGE_PLACEHOLDER_TEXT] : undefined }).catch((err: Error) => {
+      throw new DroverError('invalid_request', `Could not render the chat template: ${err.message}`, { param: 'messages' });
+    });
     const prompt = await pending.apply(encoded.ids);
     const request: InferenceRequest = {
       ...scope,
@@ -45,26 +63,36 @@ export class MessagesController {
       ...prompt,
       promptText: encoded.text,
       maxTokens: body.max_tokens,
-      sampling: { temperature: body.temperature, topP: body.top_p, topK: body.top_k },
+      sampling: { temperature: body.temperature, topP: body.top_p, topK: body.top_k, ...singleConstraint([plan.constraint]) },
       stop: body.stop_sequences ?? [],
-      skipSpecialTokens: true,
+      // Parsers read markers some models emit as special tokens (harmony, DeepSeek, Mistral).
+      skipSpecialTokens: !plan.active,
       user: body.metadata?.user_id,
       buffered: !body.stream,
     };
+    const parser = outputParser(plan, encoded.text, this.rng) ?? PLAIN_TEXT;
     const events = this.inference.generate(request);
     if (!body.stream) {
-      let text = '';
+      let blocks = new OutputBlocks();
       for await (const e of events) {
-        if (e.type === 'text') text += e.text;
-        else if (e.type === 'reset') text = '';
-        else reply.send(message(id, body.model, [{ type: 'text', text }], stopReason(e.finishReason, e.matchedStop, body), stopSequence(e.matchedStop, body), e.usage));
+        if (e.type === 'text') blocks.push(parser.push(e.text));
+        else if (e.type === 'reset') blocks = new OutputBlocks();
+        else {
+          blocks.push(parser.flush());
+          const stop = stopReason(e.finishReason, e.matchedStop, body, blocks.called);
+          reply.send(message(id, body.model, blocks.blocks.map(contentBlock), stop, stopSequence(e.matchedStop, body), e.usage));
+        }
       }
       return;
     }
     const head = await events.next();
     const sse = new SseWriter(reply);
     sse.event('message_start', { type: 'message_start', message: message(id, body.model, [], null, null, { promptTokens: 0, completionTokens: 0, cachedTokens: 0 }) });
-    sse.event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+    const blocks = new OutputBlocks({
+      open: (b, index) => sse.event('content_block_start', { type: 'content_block_start', index, content_block: contentBlock(b.kind === 'call' ? { ...b, arguments: '{}' } : { ...b, text: '' }) }),
+      delta: (b, index, fragment) => sse.event('content_block_delta', { type: 'content_block_delta', index, delta: blockDelta(b, fragment) }),
+      close: (_b, index) => sse.event('content_block_stop', { type: 'content_block_stop', index }),
+    });
     try {
       const all = async function* () {
         if (!head.done) yield head.value;
@@ -72,12 +100,13 @@ export class MessagesController {
       };
       for await (const e of all()) {
         if (sse.isClosed) break;
-        if (e.type === 'text') sse.event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: e.text } });
+        if (e.type === 'text') blocks.push(parser.push(e.text));
         else if (e.type === 'end') {
-          sse.event('content_block_stop', { type: 'content_block_stop', index: 0 });
+          blocks.push(parser.flush());
+          blocks.finish();
           sse.event('message_delta', {
             type: 'message_delta',
-            delta: { stop_reason: stopReason(e.finishReason, e.matchedStop, body), stop_sequence: stopSequence(e.matchedStop, body) },
+            delta: { stop_reason: stopReason(e.finishReason, e.matchedStop, body, blocks.called), stop_sequence: stopSequence(e.matchedStop, body) },
             usage: { input_tokens: e.usage.promptTokens, output_tokens: e.usage.completionTokens, cache_read_input_tokens: e.usage.cachedTokens },
           });
           sse.event('message_stop', { type: 'message_stop' });
@@ -91,39 +120,26 @@ export class MessagesController {
   }
 }
 
-/** The chat template's messages; image blocks (vision models only) become the vision placeholder. */
-function toChat(body: MessagesBody, requireVision: (param: string) => void): { messages: ChatMessage[]; images: ImageRef[] } {
-  const images: ImageRef[] = [];
-  const text = (c: MessagesBody['system'] | MessagesBody['messages'][number]['content'], where: string): string => {
-    if (c === undefined || typeof c === 'string') return c ?? '';
-    return c
-      .map((b, j) => {
-        if (b.type === 'text') return (b as { text: string }).text;
-        const param = `${where}.content[${j}].source`;
-        if (images.length === 0) requireVision(param);
-        const src = (b as { source: { type: string; media_type?: string; data?: string; url?: string } }).source;
-        const url = src.type === 'base64' ? `data:${src.media_type ?? 'image/png'};base64,${src.data ?? ''}` : src.url;
-        if (!url) throw new DroverError('invalid_request', 'An image source of type url needs a url.', { param });
-        images.push({ url, param });
-        return IMAGE_PLACEHOLDER_TEXT;
-      })
-      .join('');
-  };
-  const out: ChatMessage[] = [];
-  if (body.system !== undefined) out.push({ role: 'system', content: text(body.system, 'system') });
-  body.messages.forEach((m, i) => out.push({ role: m.role, content: text(m.content, `messages[${i}]`) }));
-  if (out[out.length - 1].role === 'assistant') {
-    throw new DroverError('unsupported', 'A final assistant message (prefill) is not supported.', { param: 'messages' });
-  }
-  return { messages: out, images };
+/** A parsed block as an Anthropic content block. */
+function contentBlock(b: Block): Record<string, unknown> {
+  if (b.kind === 'reasoning') return { type: 'thinking', thinking: b.text, signature: '' };
+  if (b.kind === 'text') return { type: 'text', text: b.text };
+  return { type: 'tool_use', id: toolUseId(b.id), name: b.name, input: JSON.parse(b.arguments || '{}') as unknown };
+}
+
+function blockDelta(b: Block, fragment: string): Record<string, unknown> {
+  if (b.kind === 'reasoning') return { type: 'thinking_delta', thinking: fragment };
+  if (b.kind === 'text') return { type: 'text_delta', text: fragment };
+  return { type: 'input_json_delta', partial_json: fragment };
 }
 
 function stopSequence(matched: string | number | undefined, body: MessagesBody): string | null {
   return typeof matched === 'string' && (body.stop_sequences ?? []).includes(matched) ? matched : null;
 }
 
-function stopReason(reason: FinishReason, matched: string | number | undefined, body: MessagesBody): string {
+function stopReason(reason: FinishReason, matched: string | number | undefined, body: MessagesBody, called: boolean): string {
   if (reason === 'length') return 'max_tokens';
+  if (called) return 'tool_use';
   return stopSequence(matched, body) ? 'stop_sequence' : 'end_turn';
 }
 
