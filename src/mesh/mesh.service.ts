@@ -90,7 +90,7 @@ export class MeshService implements OnApplicationShutdown {
       this.log.warn(banner);
       if (this.config.meshInsecure) process.stderr.write(`\n*** ${banner} ***\n\n`);
     }
-    this.swimTransport = await UdpTransport.create({ bindHost: this.config.meshBind, bindPort: this.config.meshPort, advertiseHost: advertise, log: this.log });
+    this.swimTransport = await UdpTransport.create({ bindHost: this.config.meshBind, bindPort: this.config.meshPort, advertiseHost: advertise, keyring, log: this.log, metrics: this.metrics });
     const syncPort = this.config.meshSyncPort || (this.config.meshPort === 0 ? 0 : this.config.meshPort + 1);
     this.syncTransport = await GrpcSyncTransport.create({
       nodeName: this.nodeName,

@@ -16,7 +16,7 @@ export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
  * the public hyperswarm topic reveals nothing usable about the sealing keys. Append-only: a label
  * is part of the key, renaming one is a flag day.
  */
-export type KeyPurpose = 'swim-datagram' | 'swim-stream' | 'sync-frame' | 'hyperswarm-topic' | 'fingerprint';
+export type KeyPurpose = 'swim-datagram' | 'swim-stream' | 'stream-header' | 'sync-frame' | 'hyperswarm-topic' | 'fingerprint';
 
 const HKDF_SALT = Buffer.from('drover-mesh-v1');
 

@@ -1,9 +1,13 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Keyring } from '../keyring';
+import { ChunkCollector, decodeStreamHeader, encodeStreamHeader, MAX_HEADER_BYTES, ReplyReader } from './stream-frames';
 import {
   DroverError,
   formatHostPort,
   noopLogger,
+  noopMetrics,
+  type Metrics,
   parseHostPort,
   type Logger,
   type PacketHandler,
@@ -23,8 +27,37 @@ export interface UdpTransportOptions {
   advertisePort?: number;
   /** Largest stream frame accepted. */
   maxStreamBytes?: number;
+  /**
+   * Cluster key(s): stream request headers are sealed with their own subkey, so a connection that
+   * cannot produce one is dropped after at most MAX_HEADER_BYTES. Without it headers are plain.
+   */
+  keyring?: Keyring;
+  /** Limits on inbound stream connections (pre-authentication caps and deadlines). */
+  streamLimits?: Partial<StreamLimits>;
   log?: Logger;
+  metrics?: Metrics;
 }
+
+export interface StreamLimits {
+  /** A connection must deliver an authentic header within this long of being accepted. */
+  headerDeadlineMs: number;
+  /** …and its whole request within this long (an absolute deadline, not an idle timeout). */
+  requestDeadlineMs: number;
+  /** Inbound stream connections open at once; more are closed on accept. */
+  maxInboundConnections: number;
+  /** Inbound stream connections open at once from one remote address. */
+  maxConnectionsPerHost: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: Readonly<StreamLimits> = Object.freeze({
+  headerDeadlineMs: 2_000,
+  requestDeadlineMs: 10_000,
+  maxInboundConnections: 128,
+  maxConnectionsPerHost: 16,
+});
+
+/** Stream traffic dropped before reaching SWIM, by reason (the same counter SWIM's drops use). */
+const DROPPED = 'drover_mesh_dropped_messages_total';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '']);
 const DEFAULT_MAX_STREAM_BYTES = 16 * 1024 * 1024;
@@ -32,14 +65,22 @@ const BIND_ATTEMPTS = 8;
 
 /**
  * SWIM over real sockets: datagrams on UDP, push-pull on a TCP connection per request (to the
- * same port number). Stream frames: request `[u8 n][sender address, n bytes][u32 len][payload]`,
- * reply `[u32 len][payload]`, then the server closes. Errors never escape a handler.
+ * same port number). Stream frames (stream-frames.ts): request `[u16 n][authenticated header:
+ * sender address, payload length][payload]`, reply `[u32 len][payload]`, then the server closes.
+ * Before the header authenticates a connection may send at most MAX_HEADER_BYTES; every inbound
+ * connection has absolute deadlines and counts against connection caps. Errors never escape a
+ * handler.
  */
 export class UdpTransport implements PacketTransport {
   private packetHandler: PacketHandler | undefined;
   private requestHandler: RequestHandler | undefined;
   private closed = false;
   private readonly openSockets = new Set<Socket>();
+  private readonly inboundPerHost = new Map<string, number>();
+  private inbound = 0;
+  private readonly headerRing: Keyring | undefined;
+  private readonly limits: StreamLimits;
+  private readonly metrics: Metrics;
 
   private constructor(
     private readonly udp: UdpSocket,
@@ -48,7 +89,11 @@ export class UdpTransport implements PacketTransport {
     readonly boundPort: number,
     private readonly maxStreamBytes: number,
     private readonly log: Logger,
+    options: UdpTransportOptions,
   ) {
+    this.headerRing = options.keyring?.withPurpose('stream-header');
+    this.limits = { ...DEFAULT_STREAM_LIMITS, ...options.streamLimits };
+    this.metrics = options.metrics ?? noopMetrics;
     udp.on('message', (msg, rinfo) => {
       if (this.closed || !this.packetHandler) return;
       try {
@@ -80,7 +125,7 @@ export class UdpTransport implements PacketTransport {
         const port = await bindUdp(udp, options.bindHost, options.bindPort);
         const tcp = await listenTcp(options.bindHost, port);
         const advertised = formatHostPort(advertiseHost, options.advertisePort ?? port);
-        return new UdpTransport(udp, tcp, advertised, port, options.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES, log);
+        return new UdpTransport(udp, tcp, advertised, port, options.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES, log, options);
       } catch (err) {
         lastError = err;
         udp.close();
@@ -133,17 +178,13 @@ export class UdpTransport implements PacketTransport {
     this.openSockets.add(socket);
     const timer = setTimeout(() => settle(new Error(`stream request to ${toAddress} timed out`)), timeoutMs); // allow-wallclock: real-socket shell
     timer.unref();
-    const from = Buffer.from(this.localAddress);
-    const header = Buffer.alloc(1 + from.length + 4);
-    header[0] = from.length;
-    from.copy(header, 1);
-    header.writeUInt32BE(bytes.length, 1 + from.length);
+    const header = encodeStreamHeader(this.headerRing, { from: this.localAddress, payloadBytes: bytes.length });
     socket.on('connect', () => {
       socket.write(header);
       socket.write(bytes);
     });
-    const reader = new FrameReader(this.maxStreamBytes);
-    socket.on('data', (chunk) => {
+    const reader = new ReplyReader(this.maxStreamBytes);
+    socket.on('data', (chunk: Buffer) => {
       const result = reader.push(chunk);
       if (result === 'too_large') settle(new Error('stream reply too large'));
       else if (result) settle(undefined, result);
@@ -162,29 +203,65 @@ export class UdpTransport implements PacketTransport {
   }
 
   private serveStream(socket: Socket): void {
+    const host = socket.remoteAddress ?? '?';
+    const fromHost = this.inboundPerHost.get(host) ?? 0;
+    if (this.closed || this.inbound >= this.limits.maxInboundConnections || fromHost >= this.limits.maxConnectionsPerHost) {
+      this.drop('connection_limit');
+      socket.destroy();
+      return;
+    }
+    this.inbound++;
+    this.inboundPerHost.set(host, fromHost + 1);
     this.openSockets.add(socket);
-    socket.setTimeout(30_000, () => socket.destroy());
-    socket.on('close', () => this.openSockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let fromLength: number | undefined;
-    let from = '';
-    let pending: Buffer = Buffer.alloc(0);
-    const reader = new FrameReader(this.maxStreamBytes);
-    socket.on('data', (data: Buffer) => {
-      let chunk: Buffer = data;
-      if (fromLength === undefined) {
-        pending = Buffer.concat([pending, chunk]);
-        if (pending.length < 1 || pending.length < 1 + pending[0]) return;
-        fromLength = pending[0];
-        from = pending.subarray(1, 1 + fromLength).toString();
-        chunk = pending.subarray(1 + fromLength);
-      }
-      const request = reader.push(chunk);
-      if (request === 'too_large') {
+    let done = false;
+    const finish = (reason?: string): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(headerTimer);
+      clearTimeout(requestTimer);
+      if (reason) {
+        this.drop(reason);
         socket.destroy();
-        return;
       }
-      if (!request) return;
+    };
+    socket.on('close', () => {
+      finish();
+      this.openSockets.delete(socket);
+      this.inbound--;
+      const left = (this.inboundPerHost.get(host) ?? 1) - 1;
+      if (left > 0) this.inboundPerHost.set(host, left);
+      else this.inboundPerHost.delete(host);
+    });
+    socket.on('error', () => socket.destroy());
+    // Absolute deadlines from accept: a slow sender cannot stretch them by dribbling bytes.
+    const headerTimer = setTimeout(() => finish('preauth_timeout'), this.limits.headerDeadlineMs); // allow-wallclock: real-socket shell
+    const requestTimer = setTimeout(() => finish('stream_timeout'), this.limits.requestDeadlineMs); // allow-wallclock: real-socket shell
+    headerTimer.unref();
+    requestTimer.unref();
+
+    const collector = new ChunkCollector();
+    let headerBytes: number | undefined;
+    let from: string | undefined;
+    let payloadBytes = 0;
+    socket.on('data', (data: Buffer) => {
+      if (done) return;
+      collector.push(data);
+      if (from === undefined) {
+        if (collector.length < 2) return;
+        headerBytes ??= collector.peekUInt(2);
+        if (headerBytes > MAX_HEADER_BYTES) return finish('preauth_oversize');
+        if (collector.length < 2 + headerBytes) return;
+        const opened = decodeStreamHeader(this.headerRing, collector.take(2 + headerBytes).head.subarray(2));
+        if (!opened.ok) return finish(opened.reason);
+        if (opened.header.payloadBytes > this.maxStreamBytes) return finish('oversize');
+        from = opened.header.from;
+        payloadBytes = opened.header.payloadBytes;
+        clearTimeout(headerTimer);
+      }
+      if (collector.length < payloadBytes) return;
+      if (collector.length > payloadBytes) return finish('malformed');
+      const request = new Uint8Array(collector.take(payloadBytes).head);
+      finish();
       let reply: Uint8Array | undefined;
       try {
         reply = this.closed ? undefined : this.requestHandler?.(from, request);
@@ -199,23 +276,13 @@ export class UdpTransport implements PacketTransport {
       length.writeUInt32BE(reply.length);
       socket.write(length);
       socket.end(reply);
+      // The reply gets one more request deadline to drain, then the socket goes.
+      setTimeout(() => socket.destroy(), this.limits.requestDeadlineMs).unref(); // allow-wallclock: real-socket shell
     });
   }
-}
 
-/** Accumulates `[u32 len][payload]`; returns the payload once complete. */
-class FrameReader {
-  private buffer: Buffer = Buffer.alloc(0);
-
-  constructor(private readonly maxBytes: number) {}
-
-  push(chunk: Buffer): Uint8Array | 'too_large' | undefined {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    if (this.buffer.length < 4) return undefined;
-    const length = this.buffer.readUInt32BE(0);
-    if (length > this.maxBytes) return 'too_large';
-    if (this.buffer.length < 4 + length) return undefined;
-    return new Uint8Array(this.buffer.subarray(4, 4 + length));
+  private drop(reason: string): void {
+    this.metrics.inc(DROPPED, { reason });
   }
 }
 
