@@ -2,6 +2,7 @@ import { poissonArrivals, type RateShape } from './arrivals';
 import { send, type RequestResult } from './client';
 import { HttpPool } from './http-pool';
 import { Limiter } from './limiter';
+import { RunStop } from './run-stop';
 import type { Api } from './request-body';
 import { forkSeed } from './rng';
 import { SessionPool, type Spread } from './sessions';
@@ -92,18 +93,18 @@ export async function runLoad(cfg: RunConfig): Promise<RunResult> {
   const pool = new HttpPool(cfg.maxConnections);
   const slots = new Limiter(cfg.maxConnections);
   const sessions = new SessionPool(workload(cfg.workload, cfg.seed), cfg.urls, cfg.spread);
-  const stop = new AbortController();
+  const stop = new RunStop();
   let deadlineHit = false;
   const deadline = setTimeout(() => {
     deadlineHit = true;
-    stop.abort();
+    stop.stop();
   }, hardDeadlineMs(cfg));
   const durationMs = cfg.durationMs ?? Number.POSITIVE_INFINITY;
   const budget = cfg.requests ?? Number.POSITIVE_INFINITY;
   const samples: Sample[] = [];
   const progress = new ProgressCounter();
   let issued = 0;
-  const more = (at: number) => issued < budget && at < durationMs && !stop.signal.aborted;
+  const more = (at: number) => issued < budget && at < durationMs && !stop.stopped;
 
   const one = async (dueMs: number): Promise<void> => {
     issued++;
@@ -112,7 +113,7 @@ export async function runLoad(cfg: RunConfig): Promise<RunResult> {
     const sentMs = now();
     progress.inFlight++;
     const spec = { url: turn.url, api: cfg.api, model: cfg.model, messages: turn.messages, stream: cfg.stream, maxTokens: cfg.maxTokens, apiKey: cfg.apiKey, timeoutMs: cfg.timeoutMs };
-    const result = await send(spec, pool, stop.signal);
+    const result = await stop.with((signal) => send(spec, pool, signal));
     progress.inFlight--;
     slots.release();
     samples.push({ ...result, url: turn.url, conversation: turn.conversation.id, dueMs, sentMs });
@@ -136,8 +137,8 @@ export async function runLoad(cfg: RunConfig): Promise<RunResult> {
       for (let due = nextArrival(); more(due); due = nextArrival()) {
         lastDue = due;
         const wait = due - now();
-        if (wait > 1) await sleep(wait, stop.signal);
-        if (stop.signal.aborted) break;
+        if (wait > 1) await stop.with((signal) => sleep(wait, signal));
+        if (stop.stopped) break;
         scheduled++;
         const p = one(due).finally(() => inFlight.delete(p));
         inFlight.add(p);
@@ -147,7 +148,7 @@ export async function runLoad(cfg: RunConfig): Promise<RunResult> {
       offeredRps = spanMs > 0 ? round(scheduled / (spanMs / 1000)) : null;
     } else {
       await Promise.all(closedLoopWorkers(cfg).map(async ({ startMs, stopMs }) => {
-        if (startMs > 0) await sleep(startMs - now(), stop.signal);
+        if (startMs > 0) await stop.with((signal) => sleep(startMs - now(), signal));
         while (more(now()) && now() < stopMs) await one(now());
       }));
     }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCli } from '../../loadgen/cli';
 import { buildReport } from '../../loadgen/report';
 import { runLoad, type RunConfig } from '../../loadgen/runner';
+import { startFakeServer } from '../../loadgen/testing/fake-openai-server';
 import { launchBrowser } from '../support/browser';
 import { startCluster, type TestCluster } from '../support/cluster';
 import { ADMIN, TEST_API_KEY } from '../support/auth';
@@ -85,6 +86,20 @@ describe('loadgen against a gateway with mock workers', () => {
       expect(await page.locator('#ttft-cdf polyline.series').count()).toBe(1);
     } finally {
       await browser.close();
+    }
+  });
+
+  it('the CLI runs with more than ten requests in flight without a Node warning', async () => {
+    // Each request holds the connection for a while, so all 16 are in flight together: one
+    // listener per request on a shared AbortSignal would trip MaxListenersExceededWarning at 11.
+    const fake = await startFakeServer(() => ({ firstTokenDelayMs: 150, tokenIntervalMs: 5, tokens: 3 }));
+    try {
+      const out = await run(process.execPath, [CLI, '--url', fake.url, '--model', 'm', '--requests', '48', '--concurrency', '16', '--max-tokens', '3', '--progress-every', '100ms']);
+      expect(out.stdout).toContain('requests   sent 48, ok 48');
+      expect(fake.maxConcurrent).toBeGreaterThanOrEqual(12);
+      expect(out.stderr).not.toMatch(/Warning|MaxListeners/);
+    } finally {
+      await fake.close();
     }
   });
 
