@@ -10,8 +10,19 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
  * request's id reaches nothing of that request.
  */
 export function newRequestId(): string {
-  return `req-${randomBytes(16).toString('hex')}`;
+  if (poolOffset + ID_BYTES > pool.length) {
+    // One entropy read per 256 ids: randomBytes per request was ~3% of a passthrough request's CPU.
+    pool = randomBytes(ID_BYTES * 256);
+    poolOffset = 0;
+  }
+  const id = pool.toString('hex', poolOffset, poolOffset + ID_BYTES);
+  poolOffset += ID_BYTES;
+  return `req-${id}`;
 }
+
+const ID_BYTES = 16;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
 
 /** What a client may send as its correlation label (anything else is ignored, not echoed). */
 const CLIENT_LABEL = /^[A-Za-z0-9._:-]{1,128}$/;

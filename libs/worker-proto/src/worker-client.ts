@@ -60,7 +60,16 @@ export class WorkerClient {
   static async connect(url: string, opts: { protocol?: WorkerProtocol | 'auto'; timeoutMs?: number; apiKey?: string } = {}): Promise<WorkerClient> {
     const { target, tls } = parseWorkerUrl(url);
     const creds = tls ? credentials.createSsl() : credentials.createInsecure();
-    const channelOptions = { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES, 'grpc.keepalive_time_ms': 30_000 };
+    const channelOptions = {
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc.keepalive_time_ms': 30_000,
+      // Per-call costs we do not need: channelz keeps per-call counters and timestamps, and the
+      // retry layer buffers every message for a replay the gateway never asks for (it retries on
+      // another worker itself, see InferenceService).
+      'grpc.enable_channelz': 0,
+      'grpc.enable_retries': 0,
+    };
     const pkg = enginePackages();
     const make = (p: WorkerProtocol) => {
       const Ctor = lookup(pkg, SERVICES[p]);
