@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { FastifyBaseLogger } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServer, type Server } from 'node:http';
@@ -40,6 +41,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     loggerInstance: logger,
     // One line per request comes from the inference path; Fastify's own per-request lines are off.
     logController: new LogController({ disableRequestLogging: true }),
+    // Nothing logs through req.log (our lines carry requestId themselves): no pino child per request.
+    childLoggerFactory: (parent: FastifyBaseLogger) => parent,
     ...clientPortOptions(config),
     // Always the gateway's own random id; a client's x-request-id is only a label (request-ids.ts).
     genReqId: newRequestId,
