@@ -48,6 +48,11 @@ export class OutputBlocks {
     }
   }
 
+  /** Opens an empty text block if there is no block at all (an empty answer is one empty message). */
+  ensureOne(): void {
+    if (this.blocks.length === 0) this.start({ kind: 'text', text: '' });
+  }
+
   /** Closes the last block. */
   finish(): void {
     if (this.current) this.events.close(this.current, this.blocks.length - 1);

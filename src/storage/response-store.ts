@@ -10,7 +10,7 @@ export interface StoredResponse {
   model: string;
   createdAt: number;
   /** The whole conversation up to and including this response's output, as chat messages. */
-  conversation: { role: 'system' | 'user' | 'assistant'; content: string }[];
+  conversation: { role: 'system' | 'user' | 'assistant' | 'tool'; content: string | null; tool_calls?: unknown[]; tool_call_id?: string; reasoning_content?: string }[];
   /** The response object as returned to the client. */
   body: Record<string, unknown>;
 }
