@@ -14,6 +14,7 @@ import { ChatController } from './api/chat.controller';
 import { CompletionsController } from './api/completions.controller';
 import { HealthController } from './api/health.controller';
 import { MessagesController } from './api/messages.controller';
+import { CountTokensController } from './api/count-tokens.controller';
 import { ResponsesController } from './api/responses.controller';
 import { ResponseStoreService } from './storage/response-store.service';
 import { EmbeddingsController } from './api/embeddings.controller';
@@ -40,7 +41,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [RuntimeModule.forRoot(config, logger, metrics)],
-      controllers: [ChatController, CompletionsController, MessagesController, ResponsesController, EmbeddingsController, ModelsController, TokenizeController, HealthController, WorkersController, MetricsController, DashboardController, AdminController, KeysController, MeshController, MeshKeysController],
+      controllers: [ChatController, CompletionsController, MessagesController, CountTokensController, ResponsesController, EmbeddingsController, ModelsController, TokenizeController, HealthController, WorkersController, MetricsController, DashboardController, AdminController, KeysController, MeshController, MeshKeysController],
       providers: [
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         LifecycleService,

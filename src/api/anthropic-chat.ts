@@ -9,7 +9,7 @@ import type { AnthropicBlock, MessagesBody } from './anthropic-schemas';
  * message (before the user's own text, as Anthropic requires results first); image blocks
  * (vision models only) become the vision placeholder.
  */
-export function anthropicToChat(body: MessagesBody, requireVision: (param: string) => void): { messages: ChatMessage[]; images: ImageRef[] } {
+export function anthropicToChat(body: Pick<MessagesBody, 'system' | 'messages'>, requireVision: (param: string) => void): { messages: ChatMessage[]; images: ImageRef[] } {
   const images: ImageRef[] = [];
   const image = (b: AnthropicBlock, param: string): string => {
     if (images.length === 0) requireVision(param);
@@ -60,12 +60,12 @@ export function anthropicToChat(body: MessagesBody, requireVision: (param: strin
 }
 
 /** Anthropic tools as chat tools (what the template and the parsers take). */
-export function anthropicTools(body: MessagesBody): unknown[] | undefined {
+export function anthropicTools(body: Pick<MessagesBody, 'tools'>): unknown[] | undefined {
   return body.tools?.map((t) => ({ type: 'function', function: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), parameters: t.input_schema } }));
 }
 
 /** Anthropic tool_choice as chat tool_choice: any → required, tool → named. */
-export function anthropicToolChoice(body: MessagesBody): unknown {
+export function anthropicToolChoice(body: Pick<MessagesBody, 'tool_choice'>): unknown {
   const c = body.tool_choice;
   if (!c) return undefined;
   if (c.type === 'any') return 'required';

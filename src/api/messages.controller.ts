@@ -1,17 +1,18 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DroverError, type Rng } from '@drover/runtime';
+import type { Rng } from '@drover/runtime';
 import { anthropicErrorBody } from '../errors/error-body';
 import { toDroverError } from '../errors/to-drover-error';
 import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
 import type { FinishReason, InferenceRequest, Usage } from '../inference/inference-types';
-import { IMAGE_PLACEHOLDER_TEXT, VisionService } from '../multimodal/vision.service';
+import { VisionService } from '../multimodal/vision.service';
 import { RNG } from '../runtime/tokens';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
-import { anthropicToChat, anthropicToolChoice, anthropicTools, toolUseId } from './anthropic-chat';
+import { toolUseId } from './anthropic-chat';
+import { renderAnthropicPrompt } from './anthropic-prompt';
 import { messagesSchema, type MessagesBody } from './anthropic-schemas';
-import { outputParser, planOutput, templateArguments } from './chat-tools';
+import { outputParser } from './chat-tools';
 import { OutputBlocks, PLAIN_TEXT, type Block } from './output-blocks';
 import { requestScope } from './request-context';
 import { SseWriter } from './sse';
@@ -43,25 +44,16 @@ export class MessagesController {
     const body = parseBody(messagesSchema, raw);
     this.proxy.requireGrpc(body.model, 'The Anthropic Messages API');
     this.inference.requireModel(body.model);
-    // thinking {type: disabled} turns reasoning off (the Qwen3 / DeepSeek V3.1 template switches); absent: the model's default.
-    const kwargs = body.thinking ? { enable_thinking: body.thinking.type === 'enabled', thinking: body.thinking.type === 'enabled' } : undefined;
-    const plan = planOutput(body.model, anthropicTools(body), anthropicToolChoice(body), kwargs);
+    const { plan, tokenizer, text: promptText, ...prompt } = await renderAnthropicPrompt(body, this.tokenizers, this.vision);
     const scope = requestScope(req, reply);
     const requestId = scope.requestId;
     const id = `msg_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;
-    const { messages, images } = anthropicToChat(body, (param) => this.vision.requireVision(body.model, param));
-    const pending = this.vision.begin(images);
-    const tokenizer = await this.tokenizers.forModel(body.model);
-    const encoded = await tokenizer.encodeChat(templateArguments(tokenizer, messages), { tools: plan.tools, addGenerationPrompt: true, extra: kwargs, trusted: images.length > 0 ? [IMAGE_PLACEHOLDER_TEXT] : undefined }).catch((err: Error) => {
-      throw new DroverError('invalid_request', `Could not render the chat template: ${err.message}`, { param: 'messages' });
-    });
-    const prompt = await pending.apply(encoded.ids);
     const request: InferenceRequest = {
       ...scope,
       model: body.model,
       tokenizer,
       ...prompt,
-      promptText: encoded.text,
+      promptText,
       maxTokens: body.max_tokens,
       sampling: { temperature: body.temperature, topP: body.top_p, topK: body.top_k, ...singleConstraint([plan.constraint]) },
       stop: body.stop_sequences ?? [],
@@ -70,7 +62,7 @@ export class MessagesController {
       user: body.metadata?.user_id,
       buffered: !body.stream,
     };
-    const parser = outputParser(plan, encoded.text, this.rng) ?? PLAIN_TEXT;
+    const parser = outputParser(plan, promptText, this.rng) ?? PLAIN_TEXT;
     const events = this.inference.generate(request);
     if (!body.stream) {
       let blocks = new OutputBlocks();

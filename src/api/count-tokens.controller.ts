@@ -1,0 +1,38 @@
+import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { HttpProxyService } from '../inference/http-proxy.service';
+import { InferenceService } from '../inference/inference.service';
+import { VisionService } from '../multimodal/vision.service';
+import { TokenizerService } from '../tokenizer/tokenizer.service';
+import { renderAnthropicPrompt } from './anthropic-prompt';
+import { messagesSchema } from './anthropic-schemas';
+import { parseBody } from './validation';
+
+/** count_tokens takes what shapes the prompt: a Messages body without max_tokens and sampling. */
+const countTokensSchema = messagesSchema.pick({ model: true, messages: true, system: true, tools: true, tool_choice: true, thinking: true });
+
+/**
+ * Anthropic's `POST /v1/messages/count_tokens`: the request rendered with the model's chat
+ * template and tokenizer exactly as /v1/messages renders it (tools, thinking and images included),
+ * so the count is the input_tokens that request would report. Errors in Anthropic's shape (the
+ * filter answers every /v1/messages route that way).
+ */
+@Controller('v1/messages')
+export class CountTokensController {
+  constructor(
+    @Inject(InferenceService) private readonly inference: InferenceService,
+    @Inject(TokenizerService) private readonly tokenizers: TokenizerService,
+    @Inject(HttpProxyService) private readonly proxy: HttpProxyService,
+    @Inject(VisionService) private readonly vision: VisionService,
+  ) {}
+
+  @Post('count_tokens')
+  @HttpCode(200)
+  async count(@Body() raw: unknown): Promise<{ input_tokens: number }> {
+    const body = parseBody(countTokensSchema, raw);
+    // The gateway's tokenizer is not an HTTP upstream's: its count for those models would be a guess.
+    this.proxy.requireGrpc(body.model, '/v1/messages/count_tokens');
+    this.inference.requireModel(body.model);
+    const prompt = await renderAnthropicPrompt(body, this.tokenizers, this.vision);
+    return { input_tokens: prompt.promptIds.length };
+  }
+}
