@@ -11,11 +11,12 @@ export class SseWriter {
 
   constructor(private readonly reply: FastifyReply) {
     reply.hijack();
+    // No `connection` header: Node keeps the connection alive unless the client asked to close it
+    // (forcing keep-alive held such connections open until the idle timeout).
     reply.raw.writeHead(200, {
       ...requestIdHeaders(reply),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
-      connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
   }

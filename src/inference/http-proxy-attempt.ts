@@ -134,7 +134,6 @@ async function streamBack(
     ...requestIdHeaders(reply),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
-    connection: 'keep-alive',
     'x-accel-buffering': 'no',
     'x-drover-worker': input.worker.id,
   });

@@ -98,6 +98,14 @@ describe('client port: timeouts and limits', () => {
     expect(r.closedAfterMs).toBeLessThan(IDLE_MS + 3000);
   });
 
+  it('closes the connection after a stream when the client asked to (connection: close)', async () => {
+    const body = JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2, stream: true });
+    const r = await rawExchange(c.gateway.url, (s) => s.write(postHead('/v1/chat/completions', host, { ...CLIENT, connection: 'close', 'content-length': String(body.length) }) + body));
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('data: [DONE]');
+    expect(r.closedAfterMs).toBeLessThan(IDLE_MS);
+  });
+
   it('does not cut a request whose body arrived, however long its generation takes', async () => {
     const started = Date.now();
     const res = await c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'long one' }], max_tokens: 200, ignore_eos: true } as never);
