@@ -5,3 +5,4 @@ export { encodeMetadata, decodeMetadata, type NodeMetadata } from './metadata';
 export { GrpcSyncTransport, type GrpcSyncTransportOptions, type MeshTlsOptions } from './server/grpc-sync-transport';
 export { resolveSeeds, DnsDiscovery, type DnsResolver } from './server/discovery';
 export { HyperswarmDiscovery, meshTopics, type HyperswarmDiscoveryOptions } from './server/hyperswarm-discovery';
+export { sealSyncFrame, openSyncFrame, type OpenedSyncFrame } from './sync-envelope';

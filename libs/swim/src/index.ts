@@ -13,3 +13,4 @@ export * from './delegate';
 export { SwimNode } from './swim-node';
 export { SwimCluster, type SwimClusterOptions, type ClusterNode } from './testing/cluster';
 export { UdpTransport, type UdpTransportOptions } from './server/udp-transport';
+export { fuzzCase, fuzzSettings, replayCommand, type FuzzCase, type FuzzKind, type FuzzSettings } from './testing/fuzz';

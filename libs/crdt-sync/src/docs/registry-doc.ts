@@ -264,6 +264,7 @@ export class RegistryDoc {
 
   /** Applies a peer's update of the current epoch; false when it does not decode. */
   applyRemoteUpdate(update: Uint8Array): boolean {
+    if (!soundUpdate(update)) return false;
     try {
       Y.applyUpdateV2(this.state.doc, update, REMOTE);
       return true;
@@ -280,6 +281,7 @@ export class RegistryDoc {
    */
   adopt(epoch: DocEpoch, fullUpdate: Uint8Array): boolean {
     if (compareEpoch(epoch, this.state.epoch) <= 0) return false;
+    if (!soundUpdate(fullUpdate)) return false;
     const doc = this.newDoc();
     try {
       Y.applyUpdateV2(doc, fullUpdate, REMOTE);
@@ -438,4 +440,20 @@ export class RegistryDoc {
 
 function hex32(x: number): string {
   return x.toString(16).padStart(8, '0');
+}
+
+/**
+ * Yjs applies some malformed updates without complaint and only fails later, when the document is
+ * encoded (a zero-length delete range or struct makes every later encode throw, which would stop
+ * this node syncing for good). The packet fuzzer found this; such updates are refused up front.
+ */
+function soundUpdate(update: Uint8Array): boolean {
+  try {
+    const { structs, ds } = Y.decodeUpdateV2(update);
+    for (const s of structs) if (!(s.length > 0)) return false;
+    for (const items of ds.clients.values()) for (const d of items) if (!(d.len > 0)) return false;
+    return true;
+  } catch {
+    return false;
+  }
 }

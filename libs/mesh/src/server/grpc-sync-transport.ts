@@ -3,7 +3,8 @@ import { loadSync } from '@grpc/proto-loader';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { noopLogger, noopMetrics, type Logger, type Metrics } from '@drover/runtime';
-import { openPacket, sealPacket, type Keyring } from '@drover/swim';
+import type { Keyring } from '@drover/swim';
+import { openSyncFrame, sealSyncFrame } from '../sync-envelope';
 import type { SyncTransport } from '../sync-transport';
 
 export interface GrpcSyncTransportOptions {
@@ -116,7 +117,7 @@ export class GrpcSyncTransport implements SyncTransport {
   send(peerName: string, peerAddress: string, frame: Uint8Array): void {
     const out = this.connection(peerName, peerAddress);
     if (!out.call) return;
-    const sealed = sealPacket(this.keyring, this.envelope(this.opts.nodeName, peerName, frame));
+    const sealed = sealSyncFrame(this.keyring, this.opts.nodeName, peerName, frame);
     this.metrics.inc('drover_mesh_sync_bytes_total', { kind: 'frame', direction: 'out' }, sealed.length);
     out.call.write({ sealed });
   }
@@ -200,11 +201,8 @@ export class GrpcSyncTransport implements SyncTransport {
       const bytes = msg?.sealed;
       if (!bytes || bytes.length === 0) return this.drop('malformed');
       this.metrics.inc('drover_mesh_sync_bytes_total', { kind: 'frame', direction: 'in' }, bytes.length);
-      const opened = openPacket(this.keyring, bytes);
-      if (!opened.ok) return this.drop(opened.reason);
-      const parsed = this.parseEnvelope(opened.plaintext);
-      if (!parsed) return this.drop('malformed');
-      if (parsed.to !== this.opts.nodeName) return this.drop('wrong_target');
+      const parsed = openSyncFrame(this.keyring, bytes, this.opts.nodeName);
+      if (!parsed.ok) return this.drop(parsed.reason);
       try {
         this.handler?.(parsed.from, parsed.frame);
       } catch (err) {
@@ -218,29 +216,5 @@ export class GrpcSyncTransport implements SyncTransport {
 
   private drop(reason: string): void {
     this.metrics.inc('drover_mesh_dropped_messages_total', { reason });
-  }
-
-  /** `[u8 fromLen][from][u8 toLen][to][frame]` — the names are inside the sealed plaintext. */
-  private envelope(from: string, to: string, frame: Uint8Array): Uint8Array {
-    const f = new TextEncoder().encode(from);
-    const t = new TextEncoder().encode(to);
-    const out = new Uint8Array(2 + f.length + t.length + frame.length);
-    out[0] = f.length;
-    out.set(f, 1);
-    out[1 + f.length] = t.length;
-    out.set(t, 2 + f.length);
-    out.set(frame, 2 + f.length + t.length);
-    return out;
-  }
-
-  private parseEnvelope(b: Uint8Array): { from: string; to: string; frame: Uint8Array } | undefined {
-    if (b.length < 2) return undefined;
-    const fl = b[0];
-    if (1 + fl >= b.length) return undefined;
-    const tl = b[1 + fl];
-    const start = 2 + fl + tl;
-    if (start > b.length) return undefined;
-    const dec = new TextDecoder();
-    return { from: dec.decode(b.subarray(1, 1 + fl)), to: dec.decode(b.subarray(2 + fl, start)), frame: b.subarray(start) };
   }
 }
