@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Pu
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { MeshService } from '../mesh/mesh.service';
-import { workerView, type WorkerRecord } from '../workers/worker-record';
+import { WORKER_ROLES, workerView, type WorkerRecord } from '../workers/worker-record';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
 import { parseBody } from './validation';
 
@@ -13,6 +13,8 @@ const specFields = {
   disabled: z.boolean().optional(),
   // Sent to this worker as "authorization: Bearer" metadata; never shown by GET /workers nor shared over the mesh.
   apiKey: z.string().min(1).max(4096).optional(),
+  role: z.enum(WORKER_ROLES).optional(),
+  bootstrapPort: z.number().int().min(1).max(65535).optional(),
 };
 const createSchema = z.strictObject({ url: z.string(), ...specFields });
 const patchSchema = z.strictObject({ url: z.string().optional(), ...specFields });

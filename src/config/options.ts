@@ -41,6 +41,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('host', 'string', 'Address the HTTP server binds to.', { default: '127.0.0.1' }),
   spec('port', 'int', 'HTTP port for the client APIs (0 picks a free port).', { default: 8080, min: 0, max: 65535 }),
   spec('workerUrls', 'list', 'Comma-separated worker URLs (grpc://host:port, grpcs://host:port, http(s)://host:port).', { default: [] }),
+  spec('prefillUrls', 'list', 'Prefill workers of a disaggregated (PD) fleet, comma-separated gRPC URLs: they compute prompts and hand the KV cache to a decode worker (docs/pd.md).', { default: [] }),
+  spec('decodeUrls', 'list', 'Decode workers of a disaggregated (PD) fleet, comma-separated gRPC URLs: they receive a prefill worker\'s KV cache and stream the output.', { default: [] }),
   spec('policy', 'string', 'Routing policy.', { default: 'cache_aware', choices: POLICIES }),
   spec('tokenizer', 'string', 'Directory with tokenizer.json and tokenizer_config.json (default: the bundled Qwen3 tokenizer).'),
   spec('modelConfig', 'map', 'Per-model local model directories (tokenizer.json, tokenizer_config.json, ...): name=path, comma-separated or repeated (a map in the config file). Those models use these files instead of asking their workers (GetTokenizer).', { default: {} }),
@@ -132,6 +134,8 @@ export interface GatewayConfig {
   host: string;
   port: number;
   workerUrls: string[];
+  prefillUrls: string[];
+  decodeUrls: string[];
   policy: (typeof POLICIES)[number];
   tokenizer?: string;
   /** Model name → local directory with its tokenizer files. */

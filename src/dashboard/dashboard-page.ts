@@ -35,7 +35,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <div id="error"></div>
 <main>
   <section><h2>Members</h2><table id="members"><thead><tr><th>node</th><th>state</th><th>incarnation</th><th>address</th><th>sync lag</th><th>last contact</th></tr></thead><tbody></tbody></table></section>
-  <section><h2>Workers</h2><table id="workers"><thead><tr><th>worker</th><th>kind</th><th>url</th><th>health</th><th>circuit</th><th>in flight</th><th>mesh load</th></tr></thead><tbody></tbody></table></section>
+  <section><h2>Workers</h2><table id="workers"><thead><tr><th>worker</th><th>kind</th><th>role</th><th>url</th><th>health</th><th>circuit</th><th>in flight</th><th>mesh load</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Routing</h2><table id="routing"><thead><tr><th>model</th><th>policy</th><th>tree nodes</th><th>tree tokens</th><th>hit ratio</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Traffic</h2><div><span class="big" id="rps">0</span> <span class="muted">req/s</span></div><div class="muted" id="totals"></div></section>
 </main>
@@ -52,7 +52,7 @@ async function tick() {
     document.getElementById('node').textContent = s.node + (s.mesh ? ' · mesh of ' + s.members.filter(m => m.state === 'alive').length + ' alive' : ' · mesh off');
     document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
     fill('members', s.members.map(m => '<tr data-member="' + esc(m.name) + '">' + cell(m.name) + cell(m.state, m.state) + cell(m.incarnation) + cell(m.address) + cell(m.syncLag ?? '—') + cell(m.lastContactMs == null ? '—' : Math.round(m.lastContactMs) + ' ms ago') + '</tr>'));
-    fill('workers', s.workers.map(w => '<tr>' + cell(w.id) + cell(w.kind) + cell(w.url) + cell(w.health, w.health) + cell(w.circuit, w.circuit) + cell(w.in_flight) + cell(w.mesh_in_flight ?? '—') + '</tr>'));
+    fill('workers', s.workers.map(w => '<tr>' + cell(w.id) + cell(w.kind) + cell(w.role) + cell(w.url) + cell(w.health, w.health) + cell(w.circuit, w.circuit) + cell(w.in_flight) + cell(w.mesh_in_flight ?? '—') + '</tr>'));
     fill('routing', s.routing.map(r => '<tr>' + cell(r.model) + cell(r.policy) + cell(r.treeNodes) + cell(r.treeTokens) + cell(r.hitRatio == null ? '—' : (r.hitRatio * 100).toFixed(1) + '%') + '</tr>'));
     const now = performance.now();
     if (last) document.getElementById('rps').textContent = ((s.requestsTotal - last.total) / ((now - last.at) / 1000)).toFixed(1);

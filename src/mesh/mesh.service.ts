@@ -271,7 +271,7 @@ export class MeshService implements OnApplicationShutdown {
   /** Local API/config changes go into the shared document; remote changes into the local registry. */
   private bridgeRegistry(): void {
     const doc = this.node!.registry;
-    const toDoc = (spec: WorkerSpec) => JSON.parse(JSON.stringify({ url: spec.url, model: spec.model ?? null, protocol: spec.protocol ?? null, labels: spec.labels ?? {}, disabled: spec.disabled ?? false }));
+    const toDoc = (spec: WorkerSpec) => JSON.parse(JSON.stringify({ url: spec.url, model: spec.model ?? null, protocol: spec.protocol ?? null, labels: spec.labels ?? {}, disabled: spec.disabled ?? false, role: spec.role ?? 'regular', bootstrapPort: spec.bootstrapPort ?? null }));
     for (const w of this.registry.list()) doc.upsertWorker(w.id, toDoc(w.spec));
     this.registry.onChange((e) => {
       if (e.origin !== 'api' && e.origin !== 'config') return;
@@ -311,6 +311,9 @@ export class MeshService implements OnApplicationShutdown {
       protocol: (value.protocol as WorkerSpec['protocol']) ?? undefined,
       labels: (value.labels as Record<string, string>) ?? {},
       disabled: value.disabled === true,
+      // Entries from nodes that predate roles have none: regular.
+      role: value.role === 'prefill' || value.role === 'decode' ? value.role : undefined,
+      bootstrapPort: typeof value.bootstrapPort === 'number' ? value.bootstrapPort : undefined,
     };
     if (existing) await this.registry.update(id, spec, true, 'mesh');
     else await this.registry.add(spec, 'mesh');

@@ -62,3 +62,33 @@ describe('RoutingService record / withdraw', () => {
     expect(routing.select(input).reason).not.toBe('cache_hit');
   });
 });
+
+describe('RoutingService roles (prefill/decode disaggregation)', () => {
+  const withRole = (id: string, role: 'regular' | 'prefill' | 'decode'): WorkerRecord => {
+    const w = worker(id);
+    w.spec = { ...w.spec, role };
+    return w;
+  };
+
+  it('never routes a regular request to a prefill or decode worker', () => {
+    const { routing } = routingOver([withRole('p', 'prefill'), withRole('d', 'decode'), withRole('r', 'regular')]);
+    for (let i = 0; i < 20; i++) expect(routing.select({ ...input, tokens: [i, ...prompt] }).worker.id).toBe('r');
+  });
+
+  it('selects each side of a pair from its own pool, and says the model is disaggregated', () => {
+    const { routing } = routingOver([withRole('p1', 'prefill'), withRole('p2', 'prefill'), withRole('d', 'decode')]);
+    expect(routing.isDisaggregated('m')).toBe(true);
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) seen.add(routing.select({ ...input, tokens: [i, ...prompt], role: 'prefill' }).worker.id);
+    expect([...seen].sort()).toEqual(['p1', 'p2']);
+    expect(routing.select({ ...input, role: 'decode' }).worker.id).toBe('d');
+    // No regular worker: a regular request finds none (the PD path serves this model).
+    expect(() => routing.select(input)).toThrow(/no healthy worker/);
+  });
+
+  it('a fleet without roles is not disaggregated and routes as before', () => {
+    const { routing } = routingOver([worker('a'), worker('b')]);
+    expect(routing.isDisaggregated('m')).toBe(false);
+    expect(['a', 'b']).toContain(routing.select(input).worker.id);
+  });
+});

@@ -6,7 +6,7 @@ import { DroverError, type Clock, type Logger, type Metrics, type Rng, type Time
 import type { GatewayConfig, POLICIES } from '../config/options';
 import { CLOCK, CONFIG, LOGGER, METRICS, RNG, TIMERS } from '../runtime/tokens';
 import { KvEventSubscriber } from '../workers/kv-event-subscriber';
-import { isServing, type WorkerRecord } from '../workers/worker-record';
+import { isServing, roleOf, WORKER_ROLES, type WorkerRecord, type WorkerRole } from '../workers/worker-record';
 import type { WorkerKind } from '../workers/worker-url';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
 
@@ -23,6 +23,11 @@ export interface RouteInput {
   kind?: WorkerKind;
   /** Generation (default) goes to workers whose model info says is_generation, embed to the others. */
   task?: Task;
+  /**
+   * Which pool (default regular): prefill and decode workers serve only as a PD pair, so a
+   * regular request never lands on one, and each side of a pair is chosen from its own pool.
+   */
+  role?: WorkerRole;
 }
 
 export type Task = 'generate' | 'embed';
@@ -54,6 +59,10 @@ interface ModelRouting {
   idsByKind: Record<WorkerKind, Set<string>>;
   /** Its gRPC worker ids per task (is_generation), to exclude the other task's engines. */
   idsByTask: Record<Task, Set<string>>;
+  /** Per role, the model's worker ids of the other roles (excluded when selecting for that role). */
+  otherRoles: Record<WorkerRole, Set<string>>;
+  /** The model has both prefill and decode workers registered: it is served disaggregated. */
+  disaggregated: boolean;
   decisions: Record<RouteReason, number>;
   /** The walk made by the view's `match` during the current `select` (select is synchronous). */
   lastMatch?: { tokens: ArrayLike<number>; match: ShardsMatch };
@@ -136,6 +145,11 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     if (publish) for (const l of this.policyListeners) l(model, settings);
   }
 
+  /** Has the model prefill and decode workers (served as PD pairs)? O(1): read off the current view. */
+  isDisaggregated(model: string): boolean {
+    return this.modelRouting(model).disaggregated;
+  }
+
   settingsFor(model: string): ModelPolicySettings {
     return this.modelRouting(model).settings;
   }
@@ -153,8 +167,9 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     const m = this.modelRouting(input.model);
     const foreign = m.idsByKind[input.kind === 'http' ? 'grpc' : 'http'];
     const otherTask = m.idsByTask[input.task === 'embed' ? 'generate' : 'embed'];
-    // Usually both are empty (one kind and one task per model): no copy on the request path.
-    const exclude = foreign.size === 0 && otherTask.size === 0 ? input.exclude : new Set([...(input.exclude ?? []), ...foreign, ...otherTask]);
+    const otherRoles = m.otherRoles[input.role ?? 'regular'];
+    // Usually all are empty (one kind, one task and one role per model): no copy on the request path.
+    const exclude = foreign.size === 0 && otherTask.size === 0 && otherRoles.size === 0 ? input.exclude : new Set([...(input.exclude ?? []), ...foreign, ...otherTask, ...otherRoles]);
     m.lastMatch = undefined;
     const decision = m.policy.select(m.view, { tokens: input.tokens, headers: input.headers, user: input.user, exclude }, this.rng);
     const walked = m.lastMatch as ModelRouting['lastMatch'];
@@ -229,7 +244,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     if (!m) {
       const settings = this.overrides.get(model) ?? { policy: this.config.policy };
       const shards = new PrefixShards(this.config.treeBudgetTokens);
-      m = { policy: this.makePolicy(settings), settings, shards, view: { workers: [], match: () => new Map() }, idsByKind: { grpc: new Set(), http: new Set() }, idsByTask: { generate: new Set(), embed: new Set() }, decisions: { cache_hit: 0, load_guard: 0, miss: 0, policy: 0 } };
+      m = { policy: this.makePolicy(settings), settings, shards, view: { workers: [], match: () => new Map() }, idsByKind: { grpc: new Set(), http: new Set() }, idsByTask: { generate: new Set(), embed: new Set() }, otherRoles: { regular: new Set(), prefill: new Set(), decode: new Set() }, disaggregated: false, decisions: { cache_hit: 0, load_guard: 0, miss: 0, policy: 0 } };
       this.models.set(model, m);
       m.view = this.buildView(model, m);
     }
@@ -273,6 +288,9 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     m.idsByTask = { generate: new Set(), embed: new Set() };
     // A worker whose model info has not arrived yet is taken for a generation engine (not routable anyway).
     for (const w of records) if (w.kind === 'grpc') m.idsByTask[w.modelInfo?.isGeneration === false ? 'embed' : 'generate'].add(w.id);
+    m.otherRoles = { regular: new Set(), prefill: new Set(), decode: new Set() };
+    for (const w of records) for (const role of WORKER_ROLES) if (roleOf(w) !== role) m.otherRoles[role].add(w.id);
+    m.disaggregated = records.some((w) => roleOf(w) === 'prefill') && records.some((w) => roleOf(w) === 'decode');
     const workers: WorkerView[] = records.map((w) => ({
       id: w.id,
       // Health can change between rebuilds: read it live, the fleet list itself stays immutable.

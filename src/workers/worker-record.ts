@@ -3,6 +3,14 @@ import type { CircuitBreaker } from './circuit-breaker';
 import type { HttpUpstreamClient } from './http-upstream-client';
 import type { WorkerKind } from './worker-url';
 
+/**
+ * What an engine does with a request: `regular` engines prefill and decode (co-located); in a
+ * disaggregated (PD) fleet `prefill` engines compute the prompt's KV and hand it to a `decode`
+ * engine, which streams the output. Requests for a model with both pools are served as pairs.
+ */
+export const WORKER_ROLES = ['regular', 'prefill', 'decode'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
+
 /** pending → ready ⇄ not_ready → failed; only `ready` workers are routed to. */
 export type WorkerHealth = 'pending' | 'ready' | 'not_ready' | 'failed';
 
@@ -16,6 +24,17 @@ export interface WorkerSpec {
   disabled?: boolean;
   /** API key sent as `authorization: Bearer` metadata on every call (else --worker-api-key). */
   apiKey?: string;
+  /** Prefill/decode disaggregation role (default regular). gRPC workers only. */
+  role?: WorkerRole;
+  /**
+   * SGLang prefill workers: the port of their KV bootstrap server, sent to both sides of a pair.
+   * Unset: what the engine reports (server_args.disaggregation_bootstrap_port), else SGLang's 8998.
+   */
+  bootstrapPort?: number;
+}
+
+export function roleOf(w: { spec: WorkerSpec }): WorkerRole {
+  return w.spec.role ?? 'regular';
 }
 
 export interface WorkerRecord {
@@ -47,6 +66,8 @@ export interface WorkerRecord {
   awaitingFirstToken: number;
   circuit: CircuitBreaker;
   load: WorkerLoad | undefined;
+  /** The KV bootstrap port the engine reported (SGLang prefill workers; see WorkerSpec.bootstrapPort). */
+  reportedBootstrapPort: number | undefined;
   createdAt: number;
   lastCheckedAt: number | undefined;
 }
@@ -78,6 +99,8 @@ export function workerView(w: WorkerRecord): Record<string, unknown> {
     draining: w.draining,
     disabled: w.spec.disabled ?? false,
     labels: w.spec.labels ?? {},
+    role: roleOf(w),
+    bootstrap_port: roleOf(w) === 'prefill' ? (w.spec.bootstrapPort ?? w.reportedBootstrapPort ?? null) : undefined,
     in_flight: w.inFlight,
     awaiting_first_token: w.awaitingFirstToken,
     circuit: w.circuit.state,

@@ -60,8 +60,12 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
 
   async onModuleInit(): Promise<void> {
     await Promise.all(
-      this.config.workerUrls.map((url) =>
-        this.add({ url }, 'config').catch((err) => this.log.warn({ url, err: (err as Error).message }, 'could not register worker')),
+      [
+        ...this.config.workerUrls.map((url): WorkerSpec => ({ url })),
+        ...this.config.prefillUrls.map((url): WorkerSpec => ({ url, role: 'prefill' })),
+        ...this.config.decodeUrls.map((url): WorkerSpec => ({ url, role: 'decode' })),
+      ].map((spec) =>
+        this.add(spec, 'config').catch((err) => this.log.warn({ url: spec.url, role: spec.role, err: (err as Error).message }, 'could not register worker')),
       ),
     );
     this.healthTimer = this.timers.setInterval(() => void this.checkAll(), this.config.healthCheckIntervalMs);
@@ -117,6 +121,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
   /** Registers a worker. Connection problems leave it registered as not_ready (health checks retry). */
   async add(spec: WorkerSpec, origin: ChangeOrigin = 'api'): Promise<WorkerRecord> {
     const url = normaliseWorkerUrl(spec.url);
+    checkRole(spec, url);
     await this.checkEgress(url);
     if (this.list().some((w) => w.spec.url === url)) {
       throw new DroverError('conflict', `a worker with url '${url}' is already registered`, { param: 'url' });
@@ -140,6 +145,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
       awaitingFirstToken: 0,
       circuit: this.newCircuit(workerIdFor(url), url),
       load: undefined,
+      reportedBootstrapPort: undefined,
       createdAt: this.clock.now(),
       lastCheckedAt: undefined,
     };
@@ -155,6 +161,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     const record = this.get(id);
     const next: WorkerSpec = replace ? { url: record.spec.url, ...patch } : { ...record.spec, ...patch };
     next.url = normaliseWorkerUrl(next.url);
+    checkRole(next, next.url);
     if (next.url !== record.spec.url) await this.checkEgress(next.url);
     if (next.url !== record.spec.url && this.list().some((w) => w.spec.url === next.url)) {
       throw new DroverError('conflict', `a worker with url '${next.url}' is already registered`, { param: 'url' });
@@ -405,6 +412,14 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     this.changes++;
     for (const l of this.listeners) l(e);
   }
+}
+
+/** Prefill and decode roles are gRPC contract features (bootstrap rooms, KV transfer parameters). */
+function checkRole(spec: WorkerSpec, url: string): void {
+  if ((spec.role ?? 'regular') !== 'regular' && workerKindOf(url) !== 'grpc') {
+    throw DroverError.invalidRequest(`role '${spec.role}' needs a gRPC worker (grpc:// or grpcs://): prefill/decode disaggregation runs over the engine contracts`, 'role');
+  }
+  if (spec.bootstrapPort !== undefined && spec.role !== 'prefill') throw DroverError.invalidRequest("'bootstrapPort' is only meaningful for a prefill worker", 'bootstrapPort');
 }
 
 /** Stable across nodes: the same URL gets the same id everywhere in the mesh. */
