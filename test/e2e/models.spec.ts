@@ -87,3 +87,45 @@ describe('models: several models with their own tokenizers, side by side', () =>
     expect(byId['qwen3-mock'].capabilities).toMatchObject({ chat: true, tools: true, tokenizer: { vocab_size: 151669 } });
   });
 });
+
+describe('models: GET /v1/models/{id}', () => {
+  const workers: MockWorker[] = [];
+  let gateway: RunningGateway;
+  let client: OpenAI;
+  beforeAll(async () => {
+    workers.push(await startMockWorker({ port: 0, model: 'meta-llama/Llama-3.1-8B-mock', tokenizerDir: lenmlModelDir('llama3_1') }));
+    workers.push(await startMockWorker({ port: 0, model: 'qwen3-mock' }));
+    gateway = await startGateway(testConfig({ workerUrls: workers.map((w) => w.url) }));
+    client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
+  }, 120_000);
+  afterAll(async () => {
+    await gateway?.shutdown(0);
+    await Promise.all(workers.map((w) => w.close()));
+  });
+
+  it('answers one model with its own capabilities, before any request has used it', async () => {
+    // The first thing asked of this gateway: the capabilities come from the model's files, not the default's.
+    const llama = (await client.models.retrieve('meta-llama/Llama-3.1-8B-mock')) as any;
+    expect(llama).toMatchObject({ id: 'meta-llama/Llama-3.1-8B-mock', object: 'model', owned_by: 'drover', capabilities: { chat: true, tools: false, vision: false, tokenizer: { source: 'worker', vocab_size: 128256 } } });
+    const qwen = (await client.models.retrieve('qwen3-mock')) as any;
+    expect(qwen.capabilities).toMatchObject({ chat: true, tools: true, tokenizer: { vocab_size: 151669 } });
+    const list = await client.models.list();
+    expect(list.data.find((m) => m.id === 'qwen3-mock')).toEqual(qwen);
+  });
+
+  it('takes an id with a slash encoded (as the SDK sends it) or not', async () => {
+    for (const path of ['meta-llama%2FLlama-3.1-8B-mock', 'meta-llama/Llama-3.1-8B-mock']) {
+      const res = await fetch(`${gateway.url}/v1/models/${path}`, { headers: ADMIN });
+      expect(res.status, path).toBe(200);
+      expect(((await res.json()) as { id: string }).id).toBe('meta-llama/Llama-3.1-8B-mock');
+    }
+  });
+
+  it('answers an unknown model with a 404 in OpenAI shape', async () => {
+    const err = await client.models.retrieve('nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    const res = await fetch(`${gateway.url}/v1/models/nope`, { headers: ADMIN });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { message: expect.stringContaining("'nope'"), type: 'invalid_request_error', param: 'model', code: 'model_not_found' } });
+  });
+});
