@@ -82,3 +82,50 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
     m(`drover_event_loop_delay_${q}_seconds`, 'gauge', `Event-loop delay ${q} since the last scrape (1 ms sampling timer, its own period subtracted).`),
   ),
 ];
+
+/** A process or Node.js runtime series: prom-client's defaults, which the catalog above does not declare. */
+export interface RuntimeMetricSpec {
+  name: string;
+  type: MetricType;
+  help: string;
+}
+
+/**
+ * prom-client's default process and runtime metrics, exported under their standard names (no
+ * prefix) so stock Node.js dashboards and alerts work unchanged. collectDefaultMetrics registers
+ * them; this list is what the docs and the Grafana dashboard's check read, and a test holds it to
+ * what the registry actually exports.
+ */
+export const RUNTIME_METRICS: readonly RuntimeMetricSpec[] = [
+  { name: 'process_cpu_user_seconds_total', type: 'counter', help: 'User CPU time, seconds.' },
+  { name: 'process_cpu_system_seconds_total', type: 'counter', help: 'System CPU time, seconds.' },
+  { name: 'process_cpu_seconds_total', type: 'counter', help: 'User and system CPU time, seconds.' },
+  { name: 'process_start_time_seconds', type: 'gauge', help: 'Process start time since the Unix epoch, seconds.' },
+  { name: 'process_resident_memory_bytes', type: 'gauge', help: 'Resident memory (RSS).' },
+  { name: 'process_virtual_memory_bytes', type: 'gauge', help: 'Virtual memory size.' },
+  { name: 'process_heap_bytes', type: 'gauge', help: 'Process heap size.' },
+  { name: 'process_open_fds', type: 'gauge', help: 'Open file descriptors.' },
+  { name: 'process_max_fds', type: 'gauge', help: 'File descriptor limit.' },
+  ...['', '_min', '_max', '_mean', '_stddev', '_p50', '_p90', '_p99'].map((s) => ({
+    name: `nodejs_eventloop_lag${s}_seconds`,
+    type: 'gauge' as const,
+    help: `Event-loop lag${s ? ` ${s.slice(1)}` : ''} as prom-client samples it (a 10 ms timer, its period included: an idle loop reads about 10 ms; see drover_event_loop_delay_*).`,
+  })),
+  { name: 'nodejs_active_resources', type: 'gauge', help: 'Resources keeping the event loop alive, by type.' },
+  { name: 'nodejs_active_handles', type: 'gauge', help: 'Active libuv handles, by type.' },
+  { name: 'nodejs_active_requests', type: 'gauge', help: 'Active libuv requests, by type.' },
+  { name: 'nodejs_heap_size_total_bytes', type: 'gauge', help: 'V8 heap size.' },
+  { name: 'nodejs_heap_size_used_bytes', type: 'gauge', help: 'V8 heap used.' },
+  { name: 'nodejs_external_memory_bytes', type: 'gauge', help: 'Memory of C++ objects bound to JavaScript objects (Buffers among them).' },
+  { name: 'nodejs_heap_space_size_total_bytes', type: 'gauge', help: 'V8 heap space size, by space.' },
+  { name: 'nodejs_heap_space_size_used_bytes', type: 'gauge', help: 'V8 heap space used, by space.' },
+  { name: 'nodejs_heap_space_size_available_bytes', type: 'gauge', help: 'V8 heap space available, by space.' },
+  { name: 'nodejs_version_info', type: 'gauge', help: 'Node.js version (labels version, major, minor, patch).' },
+  { name: 'nodejs_gc_duration_seconds', type: 'histogram', help: 'Garbage collection duration, by kind (major, minor, incremental, weakcb).' },
+];
+
+/**
+ * prom-client gauges named *_total, which Prometheus' naming rules (promtool) reject for a gauge:
+ * not exported. Their labelled siblings (nodejs_active_handles etc.) sum to the same figure.
+ */
+export const DROPPED_RUNTIME_METRICS: readonly string[] = ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total'];

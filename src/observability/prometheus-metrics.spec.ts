@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PrometheusMetrics } from './prometheus-metrics';
-import { METRIC_CATALOG, type MetricSpec } from './metric-catalog';
+import { DROPPED_RUNTIME_METRICS, METRIC_CATALOG, RUNTIME_METRICS, type MetricSpec } from './metric-catalog';
 
 const CATALOG: MetricSpec[] = [
   { name: 't_requests_total', type: 'counter', help: 'requests', labels: ['model', 'worker'] },
@@ -49,5 +49,21 @@ describe('PrometheusMetrics (cached labelled children)', () => {
     metrics = new PrometheusMetrics(CATALOG);
     const text = await metrics.scrape();
     expect(text).toMatch(/^drover_event_loop_delay_p99_seconds \S+$/m);
+  });
+
+  it('exports the process and runtime metrics under their standard names, exactly as RUNTIME_METRICS lists them', async () => {
+    metrics = new PrometheusMetrics(CATALOG);
+    const ours = new Set(CATALOG.map((m) => m.name));
+    const runtime = metrics.registry
+      .getMetricsAsArray()
+      .filter((m) => !ours.has(m.name))
+      .map((m) => `${m.name} ${(m as unknown as { type: string }).type}`);
+    expect(runtime.sort()).toEqual(RUNTIME_METRICS.map((m) => `${m.name} ${m.type}`).sort());
+    const text = await metrics.scrape();
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes']) {
+      expect(text).toMatch(new RegExp(`^${name} \\S+$`, 'm'));
+    }
+    expect(text).not.toContain('drover_process_');
+    for (const name of DROPPED_RUNTIME_METRICS) expect(text).not.toContain(name);
   });
 });

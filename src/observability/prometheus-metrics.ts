@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { Labels, Metrics } from '@drover/runtime';
-import { METRIC_CATALOG, type MetricSpec } from './metric-catalog';
+import { DROPPED_RUNTIME_METRICS, METRIC_CATALOG, type MetricSpec } from './metric-catalog';
 
 const LOOP_DELAY_RESOLUTION_MS = 1;
 const MAX_CACHED_CHILDREN = 4096;
@@ -28,11 +28,9 @@ export class PrometheusMetrics implements Metrics {
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
   constructor(catalog: readonly MetricSpec[] = METRIC_CATALOG) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'drover_process_' });
-    // prom-client names a few gauges *_total, which Prometheus' naming rules (promtool) reject.
-    for (const m of this.registry.getMetricsAsArray()) {
-      if (m.name.endsWith('_total') && (m as unknown as { type?: string }).type !== 'counter') this.registry.removeSingleMetric(m.name);
-    }
+    // Standard names (process_*, nodejs_*), no prefix: stock Node.js dashboards and alerts read them.
+    collectDefaultMetrics({ register: this.registry });
+    for (const name of DROPPED_RUNTIME_METRICS) this.registry.removeSingleMetric(name);
     for (const spec of catalog) this.metrics.set(spec.name, this.create(spec));
     this.loopDelay.enable();
   }
