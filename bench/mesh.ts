@@ -9,7 +9,9 @@
  *   processes meshed on loopback plus a mock-worker process (bench/lib/mesh-staleness.ts).
  * - bootstrap: wall time for a joiner to receive and apply a 100,000-prefix routing shard.
  * Options: --quick (shorter runs, 100 staleness samples instead of 200); --only staleness (only
- * the process staleness figures); --staleness-samples N.
+ * the process staleness figures); --staleness-samples N; --shared-pool (the engines' realistic KV
+ * pool: running requests take room, cached prefixes are evicted for them); --kv-capacity N (each
+ * engine's KV pool in tokens, default 262,144).
  */
 import { ChatWorkload, MockEngine, type ChatSession } from '@drover/mock-worker';
 import { createMeshNode, PacketSyncTransport, type MeshNode } from '@drover/mesh';
@@ -37,12 +39,14 @@ interface FidelityOptions {
   durationMs: number;
   sessionsPerSec: number;
   systemTokens: number;
+  sharedPool?: boolean;
+  kvCapacityTokens?: number;
 }
 
 function fidelity(opts: FidelityOptions): { hitRate: number; requests: number; bytesOut: number } {
   const sched = new VirtualScheduler();
   const root = new SeededRng(opts.seed);
-  const engines = Array.from({ length: ENGINES }, (_, i) => new MockEngine({ clock: sched, timers: sched, rng: root.fork(`engine-${i}`) }, { eosProbability: 0, kvCapacityTokens: 262_144 }));
+  const engines = Array.from({ length: ENGINES }, (_, i) => new MockEngine({ clock: sched, timers: sched, rng: root.fork(`engine-${i}`) }, { eosProbability: 0, kvCapacityTokens: opts.kvCapacityTokens ?? 262_144, sharedKvPool: opts.sharedPool === true }));
   const inFlight = new Array<number>(ENGINES).fill(0);
   const swimNet = new MemoryNetwork({ clock: sched, timers: sched, rng: root.fork('swim-net') }, { delayMs: 0.2, jitterMs: 0.2, loss: 0 });
   const syncNet = new MemoryNetwork({ clock: sched, timers: sched, rng: root.fork('sync-net') }, { delayMs: 0.2, jitterMs: 0.2, loss: 0 });
@@ -163,7 +167,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const samples = Number(optionValue(args, '--staleness-samples') ?? (quick ? 100 : 200));
   if (!Number.isInteger(samples) || samples < 1) throw new Error('--staleness-samples must be a positive integer');
   if (only === 'staleness') return measureStaleness(samples);
-  const base = { seed: 'mesh-bench', durationMs: quick ? 60_000 : 180_000, sessionsPerSec: 5, systemTokens: 2048 };
+  const capacity = optionValue(args, '--kv-capacity');
+  if (capacity !== undefined && !(Number.isInteger(Number(capacity)) && Number(capacity) > 0)) throw new Error('--kv-capacity must be a positive integer');
+  const base = { seed: 'mesh-bench', durationMs: quick ? 60_000 : 180_000, sessionsPerSec: 5, systemTokens: 2048, sharedPool: args.includes('--shared-pool'), kvCapacityTokens: capacity === undefined ? undefined : Number(capacity) };
   const hit: Record<string, number> = {};
   const hitNoSync: Record<string, number> = {};
   for (const n of [1, 2, 4, 8]) {

@@ -6,6 +6,8 @@
  * approximate prefix tree fed by every routing decision), for every policy plus an oracle that
  * asks the engines which one really holds the longest prefix. `--shared-pool`: the realistic KV
  * pool real engines have (running requests take room, cached prefixes are evicted for them).
+ * `--kv-capacity N`: each engine's KV pool in tokens (default 131,072); a small one puts the
+ * shared pool under decode pressure.
  */
 import { ChatWorkload, MockEngine, type ChatSession } from '@drover/mock-worker';
 import { PrefixShards } from '@drover/radix-tree';
@@ -28,10 +30,10 @@ function pct(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
 
-export function simulate(policyName: PolicyName | 'oracle', opts: { seed: string; durationMs: number; sessionsPerSec: number; thinkMs: number; routing?: Record<string, number>; withoutAwaiting?: boolean; sharedPool?: boolean }): Result {
+export function simulate(policyName: PolicyName | 'oracle', opts: { seed: string; durationMs: number; sessionsPerSec: number; thinkMs: number; routing?: Record<string, number>; withoutAwaiting?: boolean; sharedPool?: boolean; kvCapacityTokens?: number }): Result {
   const sched = new VirtualScheduler();
   const root = new SeededRng(opts.seed);
-  const engines = Array.from({ length: WORKERS }, (_, i) => new MockEngine({ clock: sched, timers: sched, rng: root.fork(`engine-${i}`) }, { eosProbability: 0, kvCapacityTokens: 131_072, sharedKvPool: opts.sharedPool === true }));
+  const engines = Array.from({ length: WORKERS }, (_, i) => new MockEngine({ clock: sched, timers: sched, rng: root.fork(`engine-${i}`) }, { eosProbability: 0, kvCapacityTokens: opts.kvCapacityTokens ?? 131_072, sharedKvPool: opts.sharedPool === true }));
   const inFlight = new Array<number>(WORKERS).fill(0);
   // Of those, the requests with no first token yet (the gateway's awaiting_first_token).
   const awaiting = new Array<number>(WORKERS).fill(0);
@@ -144,7 +146,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   if (flag('rel') !== undefined) routing.balanceRelThreshold = flag('rel')!;
   if (flag('threshold') !== undefined) routing.cacheThreshold = flag('threshold')!;
   // --without-awaiting: score in-flight only (before requests awaiting their first token counted twice).
-  const opts = { seed: 'routing-bench', durationMs: quick ? 60_000 : 300_000, sessionsPerSec: flag('rate') ?? 5, thinkMs: 1500, routing, withoutAwaiting: args.includes('--without-awaiting'), sharedPool: args.includes('--shared-pool') };
+  const opts = { seed: 'routing-bench', durationMs: quick ? 60_000 : 300_000, sessionsPerSec: flag('rate') ?? 5, thinkMs: 1500, routing, withoutAwaiting: args.includes('--without-awaiting'), sharedPool: args.includes('--shared-pool'), kvCapacityTokens: flag('kv-capacity') ?? 131_072 };
   const policies: Record<string, Result> = {};
   for (const name of POLICY_NAMES) {
     const t0 = performance.now();
