@@ -18,6 +18,7 @@
  * until B and C both show the op (an upper bound that includes A's own HTTP parsing, templating,
  * tokenizing and routing) is reported too.
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
@@ -173,6 +174,7 @@ export async function processStaleness(samples: number, log: (line: string) => v
     const httpPorts = await freePorts(3, false, new Set(meshPorts));
     const seeds = meshPorts.map((p) => `127.0.0.1:${p}`).join(',');
     const names = ['node-a', 'node-b', 'node-c'];
+    const meshKey = randomBytes(32).toString('base64');
     for (let i = 0; i < 3; i++) {
       const { proc } = await start(names[i], [
         join(DIST, 'src/main.js'),
@@ -180,7 +182,8 @@ export async function processStaleness(samples: number, log: (line: string) => v
         '--node-name', names[i],
         '--worker-urls', workerUrl,
         '--mesh', '--mesh-port', String(meshPorts[i]), '--mesh-seeds', seeds,
-        '--mesh-key', 'drover-bench-staleness-key', '--mesh-timings', 'local',
+        // Gateways take only real 32-byte keys (passphrases are refused): a fresh one per run.
+        '--mesh-key', meshKey, '--mesh-timings', 'local',
         '--health-check-interval-ms', '1000',
         '--log-level', 'warn',
         ...BENCH_AUTH_ARGS,
