@@ -15,6 +15,18 @@ export interface CallScanner {
   repair(): string;
 }
 
+/** What one step() did with the call (see CallDriver.step). */
+export const enum Step {
+  /** The call needs more text. */
+  More,
+  /** The call is complete. */
+  Done,
+  /** Not a call after all, or broken off before its name was sent: the held text is content. */
+  Release,
+  /** Broken off after its name was sent: the call was closed with repaired arguments. */
+  Closed,
+}
+
 export class CallDriver {
   started = false;
   /** The name was refused by `accept`: the call never started (see `started`). */
@@ -40,6 +52,25 @@ export class CallDriver {
     this.sync();
     return next;
   }
+
+  /**
+   * feed() plus what the parsers without a closing marker (Llama 3 JSON, pythonic, Mistral's
+   * `f[ARGS]{…}`) do around it: text fed before the call's name was sent goes to `hold` (it is
+   * content if the call turns out not to be one), and a call that fails is settled here (closed
+   * when its name was sent, else Release). Returns the new position; `last` says what happened.
+   */
+  step(s: string, i: number, hold: (text: string) => void): number {
+    const next = this.feed(s, i);
+    if (!this.started) hold(s.slice(i, next));
+    if (this.rejected) this.last = Step.Release;
+    else if (this.done) this.last = Step.Done;
+    else if (this.failed) this.last = this.abort() ? Step.Closed : Step.Release;
+    else this.last = Step.More;
+    return next;
+  }
+
+  /** The outcome of the last step(). */
+  last = Step.More;
 
   sync(): void {
     if (this.rejected) return;

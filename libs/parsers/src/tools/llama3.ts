@@ -5,7 +5,7 @@
  * "type"), and the name is one of the request's tools; otherwise the whole output is text. Text
  * after the calls is text.
  */
-import { CallDriver } from '../call-driver';
+import { CallDriver, Step } from '../call-driver';
 import { CallObjectScanner } from '../json/call-object';
 import { skipWs } from '../markers';
 import { ToolParserBase, type ToolParserOptions } from './base';
@@ -23,6 +23,9 @@ export class Llama3JsonParser extends ToolParserBase {
   private state = S.Start;
   private driver: CallDriver | null = null;
   private raw = '';
+  private readonly hold = (text: string) => {
+    this.raw += text;
+  };
 
   constructor(opts: ToolParserOptions) {
     super(opts);
@@ -54,24 +57,14 @@ export class Llama3JsonParser extends ToolParserBase {
         }
         case S.Call: {
           const d = this.driver as CallDriver;
-          const start = pos;
-          pos = d.feed(buf, pos);
-          if (!d.started) this.raw += buf.slice(start, pos);
-          if (d.rejected) {
-            this.releaseRaw();
+          pos = d.step(buf, pos, this.hold);
+          if (d.last === Step.More) return pos;
+          if (d.last === Step.Done) this.state = S.Between;
+          else {
+            if (d.last === Step.Release) this.releaseRaw();
             this.state = S.RestIsText;
-            continue;
           }
-          if (d.done) {
-            this.state = S.Between;
-            continue;
-          }
-          if (d.failed) {
-            if (!d.abort()) this.releaseRaw();
-            this.state = S.RestIsText;
-            continue;
-          }
-          return pos;
+          continue;
         }
         case S.Between: {
           const at = skipWs(buf, pos);

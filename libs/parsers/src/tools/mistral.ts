@@ -4,7 +4,7 @@
  * per `[TOOL_CALLS]`, optionally `f[CALL_ID]id[ARGS]{…}`). Text before the marker is content. A
  * list that turns malformed ends parsing: the rest of the output is text.
  */
-import { CallDriver } from '../call-driver';
+import { CallDriver, Step } from '../call-driver';
 import { findFirstMarker, partialMarkerLength, skipWs } from '../markers';
 import { ToolParserBase, type ToolParserOptions } from './base';
 import { CallList } from './call-list';
@@ -27,6 +27,9 @@ export class MistralParser extends ToolParserBase {
   private raw = '';
   /** Calls made before the current list started: tells whether the list produced any. */
   private callsBeforeList = 0;
+  private readonly hold = (text: string) => {
+    this.raw += text;
+  };
 
   constructor(opts: ToolParserOptions) {
     super(opts);
@@ -80,14 +83,13 @@ export class MistralParser extends ToolParserBase {
         }
         case S.Named: {
           const d = this.driver as CallDriver;
-          const start = pos;
-          pos = d.feed(buf, pos);
-          if (!d.started) this.raw += buf.slice(start, pos);
-          if (d.done) this.state = S.Text;
-          else if (d.failed) {
-            if (!d.abort()) this.sink.emitText(this.raw);
+          pos = d.step(buf, pos, this.hold);
+          if (d.last === Step.More) return pos;
+          if (d.last === Step.Done) this.state = S.Text;
+          else {
+            if (d.last === Step.Release) this.sink.emitText(this.raw);
             this.state = S.RestIsText;
-          } else return pos;
+          }
           continue;
         }
         case S.RestIsText:

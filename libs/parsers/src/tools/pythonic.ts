@@ -6,7 +6,7 @@
  * otherwise the whole output is text. Arguments are released one complete keyword argument at a
  * time (a Python literal is converted once it is complete).
  */
-import { CallDriver, type CallScanner } from '../call-driver';
+import { CallDriver, type CallScanner, Step } from '../call-driver';
 import { isWs, skipWs } from '../markers';
 import { ToolParserBase, type ToolParserOptions } from './base';
 import { pyLiteralToJson } from './py-literal';
@@ -171,6 +171,9 @@ export class PythonicParser extends ToolParserBase {
   private driver: CallDriver | null = null;
   private raw = '';
   private wrapped = false;
+  private readonly hold = (text: string) => {
+    this.raw += text;
+  };
 
   constructor(opts: ToolParserOptions) {
     super(opts);
@@ -212,24 +215,14 @@ export class PythonicParser extends ToolParserBase {
         }
         case S.Call: {
           const d = this.driver as CallDriver;
-          const start = pos;
-          pos = d.feed(buf, pos);
-          if (!d.started) this.raw += buf.slice(start, pos);
-          if (d.rejected) {
-            this.releaseRaw();
+          pos = d.step(buf, pos, this.hold);
+          if (d.last === Step.More) return pos;
+          if (d.last === Step.Done) this.state = S.AfterCall;
+          else {
+            if (d.last === Step.Release) this.releaseRaw();
             this.state = S.RestIsText;
-            continue;
           }
-          if (d.done) {
-            this.state = S.AfterCall;
-            continue;
-          }
-          if (d.failed) {
-            if (!d.abort()) this.releaseRaw();
-            this.state = S.RestIsText;
-            continue;
-          }
-          return pos;
+          continue;
         }
         case S.AfterCall: {
           const at = skipWs(buf, pos);
