@@ -165,6 +165,28 @@ describe('mock worker CLI (compiled, as `npm run worker` runs it)', () => {
     }
   });
 
+  it('--role prefill / --role decode: a disaggregated pair over the CLI (SGLang bootstrap room), KV at --kv-transfer-gbps', async () => {
+    const prefill = await startWorkerCli(['--port', '0', '--role', 'prefill', '--kv-transfer-gbps', '10', '--kv-transfer-latency-ms', '2', '--decode-base-ms', '1']);
+    const decode = await startWorkerCli(['--port', '0', '--role', 'decode', '--decode-base-ms', '1']);
+    running.push(prefill, decode);
+    const [p, d] = [await connect(prefill.urls[0]), await connect(decode.urls[0])];
+    const info = (await p.getServerInfo()) as { server_args: { fields: Record<string, { numberValue?: number; stringValue?: string }> } };
+    expect(info.server_args.fields.disaggregation_mode.stringValue).toBe('prefill');
+    const port = info.server_args.fields.disaggregation_bootstrap_port.numberValue!;
+    expect(prefill.stderr()).toContain(`KV bootstrap port ${port}`);
+    const disaggregation = { bootstrapHost: '127.0.0.1', bootstrapPort: port, bootstrapRoom: 77 };
+    const req = { ...small('cli-pd', 5), disaggregation };
+    const [, decoded] = await Promise.all([collect(p.generate(req)), collect(d.generate(req))]);
+    expect(decoded.flatMap((e) => (e.type === 'chunk' ? e.tokenIds : []))).toHaveLength(5);
+    // Without the bootstrap parameters a decode engine cannot serve.
+    const err = await collect(d.generate(small('no-pd'))).catch((e: unknown) => e);
+    expect((err as WorkerRpcError).grpcName).toBe('INVALID_ARGUMENT');
+    for (const bad of [['--role', 'both'], ['--role', 'decode', '--bootstrap-port', '9000'], ['--kv-transfer-fault', 'sometimes'], ['--kv-transfer-gbps', '0']]) {
+      const r = await runToExit(['--port', '0', ...bad]);
+      expect(r.code, bad.join(' ')).toBe(2);
+    }
+  });
+
   it('--protocol vllm serves the vLLM engine contract', async () => {
     const cli = await startWorkerCli(['--port', '0', '--protocol', 'vllm']);
     running.push(cli);

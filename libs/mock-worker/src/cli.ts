@@ -7,6 +7,7 @@ import { DEFAULT_ENGINE_CONFIG } from './engine-config';
 import { loadReplies, type ScriptedReply } from './server/mock-replies';
 import { ENGINE_KINDS, type EngineKind } from './personality/personality';
 import { startMockWorker, type MockWorker } from './server/mock-server';
+import { MOCK_ROLES, type MockRole } from './pd/pd-request';
 
 const HELP = `usage: npm run worker -- [options]
 
@@ -42,6 +43,21 @@ Starts mock SGLang-compatible (or vLLM-compatible) gRPC workers with a simulated
                              refused)
   --vision                   serve a vision model (supports_vision; Generate accepts images as
                              Qwen2-VL pixel_values + image_grid_thw and validates them)
+Disaggregation (prefill/decode, docs/pd.md):
+  --role R                   regular (default: prefill and decode here), prefill or decode. A
+                             prefill engine computes the prompt and hands its KV to a decode
+                             engine through its bootstrap server; a decode engine fetches it, then
+                             streams. Both need the contract's PD parameters on every request
+                             (SGLang disaggregated_params, vLLM kv_transfer_params_json)
+  --bootstrap-port N         prefill: the KV bootstrap server's port (default 0: a free one, one
+                             per worker; reported as server_args.disaggregation_bootstrap_port)
+  --kv-transfer-gbps X       link bandwidth in gigabits/s (default 100)
+  --kv-transfer-latency-ms X fixed cost per transfer (default 1)
+  --kv-bytes-per-token N     KV size per prompt token (default 131072: an 8B model in fp16)
+  --kv-transfer-fault F      none (default), hang (the transfer never completes) or fail; on a
+                             prefill engine the sender's fault, on a decode engine the receiver's
+  --fail-before-first-token  every request fails (--fail-status) after its prefill (prefill) or
+                             its KV transfer (decode), before any token
 Engine (cost model and cache):
   --prefill-tokens-per-sec N (default ${DEFAULT_ENGINE_CONFIG.prefillTokensPerSec})
   --prefill-chunk-tokens N   (default ${DEFAULT_ENGINE_CONFIG.prefillChunkTokens})
@@ -97,6 +113,13 @@ async function main(): Promise<void> {
     'crash-after-requests': { type: 'string', default: '0' },
     unhealthy: { type: 'boolean', default: false },
     seed: { type: 'string' },
+    role: { type: 'string', default: 'regular' },
+    'bootstrap-port': { type: 'string', default: '0' },
+    'kv-transfer-gbps': { type: 'string' },
+    'kv-transfer-latency-ms': { type: 'string' },
+    'kv-bytes-per-token': { type: 'string' },
+    'kv-transfer-fault': { type: 'string', default: 'none' },
+    'fail-before-first-token': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
     ...Object.fromEntries(Object.keys(NUMERIC).map((k) => [k, { type: 'string' }])),
   } as const;
@@ -140,7 +163,19 @@ async function main(): Promise<void> {
   if (port > 0 && port + count - 1 > 65535) fail(`--port ${port} --count ${count} reaches beyond 65535`);
   const maxContextLength = int('max-context-length', 1);
   const crashAfterRequests = int('crash-after-requests');
-  const faults = { failRate: rate('fail-rate'), failStatus: values['fail-status'] === undefined ? undefined : int('fail-status'), stallAfterTokens: int('stall-after-tokens'), unhealthy: values.unhealthy === true, engineAbortRate: rate('engine-abort-rate') };
+  const role = (MOCK_ROLES as readonly string[]).includes(String(values.role)) ? (values.role as MockRole) : fail(`--role must be one of ${MOCK_ROLES.join(', ')}, got '${values.role}'`);
+  const kvTransferFault = ['none', 'hang', 'fail'].includes(String(values['kv-transfer-fault'])) ? (values['kv-transfer-fault'] as 'none' | 'hang' | 'fail') : fail(`--kv-transfer-fault must be none, hang or fail, got '${values['kv-transfer-fault']}'`);
+  const kvTransfer: Record<string, number> = {};
+  if (values['kv-transfer-gbps'] !== undefined) {
+    kvTransfer.gbps = num('kv-transfer-gbps');
+    if (kvTransfer.gbps <= 0) fail('--kv-transfer-gbps must be above 0');
+  }
+  if (values['kv-transfer-latency-ms'] !== undefined) kvTransfer.latencyMs = num('kv-transfer-latency-ms');
+  if (values['kv-bytes-per-token'] !== undefined) kvTransfer.bytesPerToken = int('kv-bytes-per-token', 1);
+  const bootstrapPort = int('bootstrap-port');
+  if (bootstrapPort > 0 && bootstrapPort + count - 1 > 65535) fail(`--bootstrap-port ${bootstrapPort} --count ${count} reaches beyond 65535`);
+  if (role !== 'prefill' && bootstrapPort > 0) fail('--bootstrap-port is for --role prefill');
+  const faults = { failBeforeFirstToken: values['fail-before-first-token'] === true, kvTransferFault, failRate: rate('fail-rate'), failStatus: values['fail-status'] === undefined ? undefined : int('fail-status'), stallAfterTokens: int('stall-after-tokens'), unhealthy: values.unhealthy === true, engineAbortRate: rate('engine-abort-rate') };
   let replies: ScriptedReply[] = [];
   try {
     replies = values.replies === undefined ? [] : loadReplies(String(values.replies));
@@ -169,9 +204,13 @@ async function main(): Promise<void> {
       kvGapRate: values['kv-gap-rate'] === undefined ? undefined : rate('kv-gap-rate'),
       healthLatencyMs: int('health-latency-ms'),
       apiKey: values['api-key'] as string | undefined,
+      role,
+      bootstrapPort: bootstrapPort === 0 ? 0 : bootstrapPort + i,
+      kvTransfer,
     });
     workers.push(w);
     process.stdout.write(`${w.url}\n`);
+    if (role === 'prefill') process.stderr.write(`${w.url}: prefill engine, KV bootstrap port ${w.bootstrapPort}\n`);
   }
   process.stdout.write('ready\n');
   const stop = async (signal: string) => {

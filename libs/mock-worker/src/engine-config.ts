@@ -72,6 +72,16 @@ export interface EngineFaults {
    * finish reason 'abort', after 0-2 output tokens.
    */
   engineAbortRate: number;
+  /**
+   * Disaggregated engines: every request fails (with `failStatus`) after the prefill or the KV
+   * transfer, before its first token reaches the gateway.
+   */
+  failBeforeFirstToken: boolean;
+  /**
+   * Disaggregated engines: the KV transfer never completes ('hang') or fails ('fail'). On a
+   * prefill engine it is the sender's fault, on a decode engine the receiver's.
+   */
+  kvTransferFault: 'none' | 'hang' | 'fail';
 }
 
-export const NO_FAULTS: EngineFaults = { failRate: 0, failStatus: 14, stallAfterTokens: 0, unhealthy: false, retryAfterMs: 0, engineAbortRate: 0 };
+export const NO_FAULTS: EngineFaults = { failRate: 0, failStatus: 14, stallAfterTokens: 0, unhealthy: false, retryAfterMs: 0, engineAbortRate: 0, failBeforeFirstToken: false, kvTransferFault: 'none' };

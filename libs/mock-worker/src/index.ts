@@ -6,3 +6,5 @@ export { qwen3WordVocabulary, qwen3TokenizerPath } from './vocabulary';
 export { startMockWorker, type MockWorker, type MockWorkerOptions } from './server/mock-server';
 export { ChatWorkload, ChatSession, DEFAULT_CHAT_WORKLOAD, type ChatWorkloadConfig } from './workload';
 export { personalityFor, ENGINE_KINDS, type EngineKind, type Personality } from './personality/personality';
+export { MOCK_ROLES, type MockRole } from './pd/pd-request';
+export { DEFAULT_KV_TRANSFER, kvTransferMs, type KvTransferConfig } from './pd/kv-transfer';

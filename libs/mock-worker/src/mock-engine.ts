@@ -14,6 +14,8 @@ export interface EngineRequest {
   seed?: number;
   /** The output to produce, token by token, then EOS (scripted replies, constrained output). */
   script?: number[];
+  /** The prompt's KV arrived from a prefill engine (disaggregation): no prefill here, decode at once. */
+  kvReady?: boolean;
 }
 
 export interface TokenCounts {
@@ -261,8 +263,10 @@ export class MockEngine {
       if (this.config.sharedKvPool && this.running.size > 0 && this.poolUsed + (len - cached) > this.config.kvCapacityTokens) break;
       this.waiting.shift();
       a.cached = cached;
-      // The last prompt token is always computed: it produces the first output token.
-      a.prefillLeft = len - a.cached;
+      // The last prompt token is always computed: it produces the first output token. A prompt
+      // whose KV was transferred in is held whole and goes straight to decoding.
+      a.prefillLeft = a.req.kvReady ? 0 : len - a.cached;
+      if (a.req.kvReady) this.kv.recordChange(this.cache.insert(a.req.inputIds), this.deps.clock.now() / 1000);
       if (this.config.sharedKvPool) this.take(a, len - a.cached);
       this.promptTokensTotal += len;
       this.cachedTokensTotal += a.cached;

@@ -43,6 +43,16 @@ export interface GenerateParams {
   multimodal?: MultimodalInput;
   /** Ask for output log-probabilities (with this many top alternatives per token; 0: none). */
   logprobs?: { topN: number };
+  /**
+   * SGLang prefill/decode disaggregation: both sides of a pair get the same request with the
+   * prefill's bootstrap server and a room number; the decode side fetches the prompt's KV there.
+   */
+  disaggregation?: { bootstrapHost: string; bootstrapPort: number; bootstrapRoom: number };
+  /**
+   * vLLM prefill/decode disaggregation: the connector's parameters as JSON, sent verbatim (to the
+   * prefill: a remote-decode request; to the decode: what the prefill returned).
+   */
+  kvTransferParamsJson?: string;
 }
 
 /** A tensor as the engines take it: little-endian bytes, a shape and a numpy-style dtype name. */
@@ -77,6 +87,8 @@ export type GenerateEvent =
       index: number;
       /** Cumulative (engines fill it for non-streaming requests). */
       logprobs?: OutputLogprobs;
+      /** vLLM prefill of a remote-decode request: the parameters the decode side needs (JSON). */
+      kvTransferParamsJson?: string;
     };
 
 export interface ModelInfo {

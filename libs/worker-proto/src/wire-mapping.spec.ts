@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromLoads, fromModelInfo, toGenerateRequest } from './wire-mapping';
+import { fromGenerateResponse, fromLoads, fromModelInfo, toGenerateRequest } from './wire-mapping';
 import type { MultimodalInput } from './types';
 
 const tensor = (shape: number[]) => ({ data: new Uint8Array(4 * shape.reduce((a, b) => a * b, 1)), shape, dtype: 'float32' as const });
@@ -28,5 +28,16 @@ describe('wire mapping for real engines', () => {
     const req = toGenerateRequest('vllm', { requestId: 'r', inputIds: [1, 7, 7], sampling: {}, stream: true, multimodal: m }) as { mm_inputs: Record<string, unknown> };
     expect(req.mm_inputs.batched_keys).toEqual(['image_grid_thw']);
     expect(req.mm_inputs.flat_keys).toEqual({ pixel_values: 'image_grid_thw' });
+  });
+
+  it('sends the PD parameters where each contract has them, and reads back vLLM\'s kv_transfer_params_json', () => {
+    const base = { requestId: 'r', inputIds: [1], sampling: {}, stream: true };
+    const sglang = toGenerateRequest('sglang', { ...base, disaggregation: { bootstrapHost: 'p', bootstrapPort: 8998, bootstrapRoom: 5 } });
+    expect(sglang.disaggregated_params).toEqual({ bootstrap_host: 'p', bootstrap_port: 8998, bootstrap_room: 5 });
+    expect(toGenerateRequest('vllm', { ...base, kvTransferParamsJson: '{"do_remote_decode":true}' }).kv_transfer_params_json).toBe('{"do_remote_decode":true}');
+    expect(toGenerateRequest('sglang', base).disaggregated_params).toBeUndefined();
+    const complete = fromGenerateResponse({ complete: { finish_reason: 'length', kv_transfer_params_json: '{"remote_host":"h"}' } });
+    expect(complete).toMatchObject({ type: 'complete', kvTransferParamsJson: '{"remote_host":"h"}' });
+    expect(fromGenerateResponse({ complete: { finish_reason: 'stop', kv_transfer_params_json: '' } })).not.toHaveProperty('kvTransferParamsJson');
   });
 });

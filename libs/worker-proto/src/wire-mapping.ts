@@ -20,6 +20,10 @@ export function toGenerateRequest(protocol: WorkerProtocol, p: GenerateParams): 
       req.top_logprobs_num = p.logprobs.topN;
     }
     if (p.multimodal) req.mm_inputs = sglangMultimodal(p.multimodal);
+    if (p.disaggregation) {
+      const d = p.disaggregation;
+      req.disaggregated_params = { bootstrap_host: d.bootstrapHost, bootstrap_port: d.bootstrapPort, bootstrap_room: d.bootstrapRoom };
+    }
     return req;
   }
   const sampling = vllmSampling(s);
@@ -27,6 +31,7 @@ export function toGenerateRequest(protocol: WorkerProtocol, p: GenerateParams): 
   if (p.logprobs) sampling.logprobs = p.logprobs.topN;
   const req: Record<string, unknown> = { request_id: p.requestId, tokenized, sampling_params: sampling, stream: p.stream };
   if (p.multimodal) req.mm_inputs = vllmMultimodal(p.multimodal);
+  if (p.kvTransferParamsJson !== undefined) req.kv_transfer_params_json = p.kvTransferParamsJson;
   return req;
 }
 
@@ -140,6 +145,7 @@ export function fromGenerateResponse(msg: any): GenerateEvent | undefined {
     if (c.matched_stop === 'matched_token_id') ev.matchedTokenId = c.matched_token_id;
     if (c.matched_stop === 'matched_stop_str') ev.matchedStopStr = c.matched_stop_str;
     if (c.output_logprobs && (c.output_logprobs.token_ids ?? []).length > 0) ev.logprobs = fromLogprobs(c.output_logprobs);
+    if (typeof c.kv_transfer_params_json === 'string' && c.kv_transfer_params_json !== '') ev.kvTransferParamsJson = c.kv_transfer_params_json;
     return ev;
   }
   return undefined;

@@ -143,8 +143,8 @@ const SGLANG: Personality = {
     max_req_input_len: c.maxContextLength,
   }),
   serverInfo: (c) => ({
-    server_args: { fields: { model_path: { string_value: c.model }, context_length: { number_value: c.maxContextLength }, page_size: { number_value: c.config.blockSize }, dp_size: { number_value: 1 } } },
-    scheduler_info: { fields: { max_total_num_tokens: { number_value: c.config.kvCapacityTokens }, max_req_input_len: { number_value: c.maxContextLength } } },
+    server_args: { fields: { model_path: { stringValue: c.model }, context_length: { numberValue: c.maxContextLength }, page_size: { numberValue: c.config.blockSize }, dp_size: { numberValue: 1 } } },
+    scheduler_info: { fields: { max_total_num_tokens: { numberValue: c.config.kvCapacityTokens }, max_req_input_len: { numberValue: c.maxContextLength } } },
     active_requests: c.runningCount,
     is_paused: false,
     last_receive_timestamp: c.nowSeconds,

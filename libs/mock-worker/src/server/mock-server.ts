@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Metadata, Server, ServerCredentials, status, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { enginePackages, lookup, SERVICES, type WorkerProtocol } from '@drover/worker-proto';
 import { SeededRng, SystemClock, SystemTimers } from '@drover/runtime';
-import { MockEngine, type EngineInit } from '../mock-engine';
+import { MockEngine, type EngineInit, type EngineRequest, type EngineSink } from '../mock-engine';
+import { KvBootstrapServer } from './kv-bootstrap-server';
+import { fetchKv } from './kv-fetch';
+import { DEFAULT_KV_TRANSFER, type KvTransferConfig } from '../pd/kv-transfer';
+import { pdServerInfo, readPdParams, vllmTransferParams, type MockRole, type PdPlan } from '../pd/pd-request';
 import { personalityFor, type EngineKind, type PersonalityContext } from '../personality/personality';
 import { KvEventFeed } from '../personality/kv-feed';
 import { hasApiKey } from '../personality/api-key';
@@ -52,6 +56,12 @@ export interface MockWorkerOptions extends EngineInit {
   healthLatencyMs?: number;
   /** Chance that a KV event batch never reaches subscribers (a sequence gap); default per engine. */
   kvGapRate?: number;
+  /** Disaggregation role (default regular: prefill and decode here). docs/pd.md */
+  role?: MockRole;
+  /** Prefill engines: the KV bootstrap server's port (default 0: a free one; reported in GetServerInfo). */
+  bootstrapPort?: number;
+  /** The KV transfer's cost model (prefill engines send at this rate). */
+  kvTransfer?: Partial<KvTransferConfig>;
 }
 
 export interface MockWorker {
@@ -69,6 +79,13 @@ export interface MockWorker {
   abortsReceived: string[];
   /** Embed RPCs received (request ids), newest last. */
   embedsReceived: string[];
+  role: MockRole;
+  /** Prefill engines: the port of their KV bootstrap server (0 for other roles). */
+  bootstrapPort: number;
+  /** Disaggregated requests received (request id and transfer room), newest last. */
+  pdRequests: { requestId: string; room: string }[];
+  /** Prefill engines: transfers started, completed and failed at their bootstrap server. */
+  kvTransfers: { started: number; completed: number; failed: number };
   close(): Promise<void>;
 }
 
@@ -79,7 +96,7 @@ const EOS_IDS = [151645, 151643];
  * by a MockEngine on the system clock.
  */
 export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWorker> {
-  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, crashAfterRequests = 0, vision = false, embedding = false, metadataHistory = 100, seed, tokenizerDir, replies, engine: kind = 'mock', apiKey, healthLatencyMs = 0, kvGapRate, ...engineInit } = opts;
+  const { port, host = '127.0.0.1', model = 'qwen3-mock', maxContextLength = 32768, crashAfterRequests = 0, vision = false, embedding = false, metadataHistory = 100, seed, tokenizerDir, replies, engine: kind = 'mock', apiKey, healthLatencyMs = 0, kvGapRate, role = 'regular', bootstrapPort: requestedBootstrapPort = 0, kvTransfer, ...engineInit } = opts;
   const personality = personalityFor(kind, opts.protocol ?? 'sglang');
   const protocol = personality.protocol;
   const vllm = protocol === 'vllm';
@@ -120,6 +137,13 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
   const receivedSampling: Record<string, unknown>[] = [];
   const abortsReceived: string[] = [];
   const embedsReceived: string[] = [];
+  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  const pdRequests: { requestId: string; room: string }[] = [];
+  // Waits of disaggregated requests (a decode fetching its KV, a prefill waiting for the transfer): an Abort ends them.
+  const pendingPd = new Map<string, () => void>();
+  const bootstrap = role === 'prefill' ? new KvBootstrapServer({ ...DEFAULT_KV_TRANSFER, ...kvTransfer }, () => engine.faults.kvTransferFault) : undefined;
+  const bootstrapPort = bootstrap ? await bootstrap.listen(host, requestedBootstrapPort) : 0;
+  const engineId = `mock-${randomUUID()}`;
   const startedAt = Date.now(); // allow-wallclock: the gRPC shell reports wall time
   let generateCount = 0;
 
@@ -174,6 +198,16 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
         call.emit('error', { code: status.INVALID_ARGUMENT, details: err.message });
         return;
       }
+      let pd: PdPlan | undefined;
+      if (role !== 'regular') {
+        const read = readPdParams(protocol, role, r);
+        if (!read.ok) return void call.emit('error', { code: status.INVALID_ARGUMENT, details: read.message });
+        pd = read.plan;
+        // A vLLM prefill names the transfer itself (returned in its kv_transfer_params_json).
+        pd.room ??= `${requestId}-${randomUUID().slice(0, 8)}`;
+        pdRequests.push({ requestId, room: pd.room });
+        if (pdRequests.length > metadataHistory) pdRequests.shift();
+      }
       // SGLang: return_logprob + top_logprobs_num; vLLM: sampling_params.logprobs (its top count).
       const wantLogprobs = vllm ? sp._logprobs === 'logprobs' : r.return_logprob === true;
       const topN = Math.max(0, Number((vllm ? sp.logprobs : r.top_logprobs_num) ?? 0));
@@ -181,10 +215,20 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       let emitted = 0;
       let done = false;
       call.on('cancelled', () => {
+        pendingPd.get(requestId)?.();
         if (done) return;
         done = true;
         engine.abort(requestId);
       });
+      // Ends the request with an error, whatever stage it is in (the engine's own abort then stays silent).
+      const failNow = (code: number, message: string) => {
+        if (done) return;
+        done = true;
+        pendingPd.delete(requestId);
+        engine.abort(requestId);
+        if (bootstrap && pd?.room !== undefined) bootstrap.fail(pd.room, message);
+        call.emit('error', { code, details: message });
+      };
       const promptIds: number[] = r.tokenized?.input_ids ?? [];
       planner.script(promptIds, constraint).then(
         (script) => submit(script),
@@ -195,8 +239,7 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       );
       const submit = (script: number[] | undefined) => {
         if (done) return;
-        engine.submit(
-          {
+        const request: EngineRequest = {
             requestId,
             inputIds,
             maxNewTokens: (vllm ? sp.max_tokens : sp.max_new_tokens) ?? undefined,
@@ -205,10 +248,11 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
             ignoreEos: sp.ignore_eos ?? false,
             seed: typeof seedValue === 'number' ? seedValue : undefined,
             script,
-          },
-          {
+          };
+        const sink: EngineSink = {
             onTokens(ids, c) {
               if (done) return;
+              if (role === 'prefill' && engine.faults.failBeforeFirstToken) return failNow(engine.faults.failStatus, 'injected failure after prefill, before the first token');
               const chunk: Record<string, unknown> = { token_ids: ids, prompt_tokens: c.promptTokens, completion_tokens: c.completionTokens, cached_tokens: c.cachedTokens, index: 0 };
               if (wantLogprobs) chunk.output_logprobs = mockLogprobs(ids, emitted, topN, vocabulary);
               emitted += ids.length;
@@ -216,6 +260,10 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
             },
             onComplete(res) {
               if (done) return;
+              if (role === 'prefill' && pd?.room !== undefined) {
+                if (res.finishReason !== 'abort') return prefillDone(pd.room, res);
+                bootstrap!.fail(pd.room, 'the prefill was aborted');
+              }
               done = true;
               const complete: Record<string, unknown> = {
                 output_ids: r.stream ? [] : res.outputIds,
@@ -237,8 +285,48 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
               if (personality.sendsRetryAfter && engine.faults.retryAfterMs > 0) trailers.set('retry-after-ms', String(engine.faults.retryAfterMs));
               call.emit('error', { code, details: message, metadata: trailers });
             },
-          },
-          );
+          };
+        if (role === 'regular' || !pd) return engine.submit(request, sink);
+        // A prefill engine computes the prompt and its first token only; the decode side generates.
+        if (role === 'prefill') return engine.submit({ ...request, maxNewTokens: 1, ignoreEos: true }, sink);
+        receiveKv(pd, () => engine.submit({ ...request, kvReady: true }, sink));
+      };
+      // Prefill done: the KV waits at the bootstrap server. SGLang's prefill request ends once the
+      // decode side has it; vLLM's at once, returning what the decode side needs to fetch it.
+      const prefillDone = (room: string, res: { promptTokens: number; completionTokens: number; cachedTokens: number; outputIds: number[]; finishReason: string }) => {
+        bootstrap!.prefilled(room, inputIds.length);
+        const complete: Record<string, unknown> = { output_ids: r.stream ? [] : res.outputIds, finish_reason: 'length', prompt_tokens: res.promptTokens, completion_tokens: res.completionTokens, cached_tokens: res.cachedTokens, index: 0 };
+        if (vllm) {
+          done = true;
+          complete.kv_transfer_params_json = vllmTransferParams(engineId, urlHost, bootstrapPort, room, Math.ceil(inputIds.length / engine.config.blockSize));
+          call.write(reply({ complete }));
+          call.end();
+          return;
+        }
+        pendingPd.set(requestId, () => failNow(status.CANCELLED, 'aborted while sending its KV cache'));
+        void bootstrap!.transferred(room).then((ok) => {
+          pendingPd.delete(requestId);
+          if (done) return;
+          if (!ok) return failNow(status.INTERNAL, 'KV transfer to the decode engine failed');
+          done = true;
+          call.write(reply({ complete }));
+          call.end();
+        });
+      };
+      // A decode engine first fetches the prompt's KV from the prefill's bootstrap server.
+      const receiveKv = (plan: PdPlan, start: () => void) => {
+        const fault = engine.faults.kvTransferFault;
+        if (fault === 'fail') return failNow(status.INTERNAL, 'KV transfer from the prefill engine failed (fault injection)');
+        const abort = new AbortController();
+        pendingPd.set(requestId, () => abort.abort());
+        if (fault === 'hang') return; // fault injection: the KV never arrives
+        void fetchKv(plan.host!, plan.port!, plan.room!, abort.signal).then((got) => {
+          pendingPd.delete(requestId);
+          if (done) return;
+          if (!got.ok) return failNow(status.INTERNAL, `KV transfer from the prefill engine failed: ${got.message}`);
+          if (engine.faults.failBeforeFirstToken) return failNow(engine.faults.failStatus, 'injected failure after the KV transfer, before the first token');
+          start();
+        });
       };
     },
     HealthCheck(call: ServerUnaryCall<any, any>, cb: sendUnaryData<any>) {
@@ -256,11 +344,13 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
       // SGLang aborts one request_id; vLLM a list of request_ids and answers an empty message.
       const ids: string[] = vllm ? (req.request_ids ?? []) : [req.request_id];
       abortsReceived.push(...ids);
-      const found = ids.map((id) => engine.abort(id)).some(Boolean);
+      const pdWaits = ids.map((id) => pendingPd.get(id)).filter((fn) => fn !== undefined);
+      pdWaits.forEach((fn) => fn());
+      const found = ids.map((id) => engine.abort(id)).some(Boolean) || pdWaits.length > 0;
       return vllm ? {} : { success: found, message: found ? 'aborted' : 'not found' };
     }),
     GetModelInfo: unary(() => personality.modelInfo(context())),
-    GetServerInfo: unary(() => personality.serverInfo(context())),
+    GetServerInfo: unary(() => pdServerInfo(protocol, role, bootstrapPort, personality.serverInfo(context()))),
     GetLoads: unary(() => personality.loads(context())),
     FlushCache: unary(() => {
       engine.flushCache();
@@ -300,7 +390,6 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
   const boundPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
     url: `grpc://${urlHost}:${boundPort}`,
     port: boundPort,
@@ -311,8 +400,13 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
     receivedSampling,
     abortsReceived,
     embedsReceived,
+    role,
+    bootstrapPort,
+    pdRequests,
+    kvTransfers: bootstrap?.stats ?? { started: 0, completed: 0, failed: 0 },
     close: () =>
       new Promise<void>((resolve) => {
+        void bootstrap?.close();
         engine.stop();
         server.tryShutdown(() => resolve());
         setTimeout(() => { // allow-wallclock: shutdown deadline of the real server
