@@ -1,3 +1,4 @@
+import type { NodeIdentity } from './identity';
 import type { Keyring } from './keyring';
 import { pushPullIntervalMs, retransmitLimit, suspicionTimeoutMs } from './math';
 
@@ -61,6 +62,11 @@ export interface SwimConfig extends SwimTimings, SwimLimits {
   metadata?: Uint8Array;
   /** Cluster key(s): when set, every packet is AES-256-GCM sealed and unsealed packets are dropped. */
   keyring?: Keyring;
+  /**
+   * This node's identity (named `name`): when set, every message carries its originator's proof
+   * and a message is accepted only from the node it claims to come from (identity.ts).
+   */
+  identity?: NodeIdentity;
   /**
    * Deliberately broken behaviour for mesh-sim's planted-bug check (a chaos suite must catch it).
    * Never set in production.

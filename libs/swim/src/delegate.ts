@@ -47,4 +47,6 @@ export type DropReason =
   | 'oversize'
   | 'wrong_target'
   | 'handler_error'
-  | 'not_running';
+  | 'not_running'
+  /** With identities: no valid proof by the node the message claims to come from. */
+  | 'forged_sender';

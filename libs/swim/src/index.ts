@@ -9,6 +9,7 @@ export { BroadcastQueue } from './broadcast-queue';
 export * from './wire';
 export * from './keyring';
 export * from './cluster-key';
+export * from './identity';
 export * from './delegate';
 export { SwimNode } from './swim-node';
 export { SwimCluster, type SwimClusterOptions, type ClusterNode } from './testing/cluster';

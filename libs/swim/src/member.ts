@@ -12,6 +12,8 @@ export interface Member {
   readonly state: MemberState;
   /** Clock time of the last state change (for reaping). */
   readonly stateChangeMs: number;
+  /** With identities: the member's own proof of this record (its alive, or its leave). */
+  readonly proof?: Uint8Array;
 }
 
 export function isLive(state: MemberState): boolean {

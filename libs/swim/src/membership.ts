@@ -75,6 +75,7 @@ function applyAlive(current: Member | undefined, msg: GossipMsg & { type: 'alive
     incarnation: msg.incarnation,
     state,
     stateChangeMs: nowMs,
+    ...(msg.proof ? { proof: msg.proof } : {}),
   });
   if (!current) return { next: record('alive'), event: 'join', rebroadcast: true };
   if (msg.incarnation <= current.incarnation) return NOTHING;
@@ -101,7 +102,9 @@ function applyDead(current: Member | undefined, msg: GossipMsg & { type: 'dead' 
   const state: MemberState = msg.left ? 'left' : 'dead';
   if (current.state === 'left') return NOTHING;
   if (current.state === 'dead' && !msg.left) return NOTHING;
-  return { next: { ...current, incarnation: msg.incarnation, state, stateChangeMs: nowMs }, event: state, rebroadcast: true };
+  // A leave is the member's own word: keep its proof so push-pull can pass the leave on.
+  const proof = msg.left ? msg.proof : current.proof;
+  return { next: { ...current, incarnation: msg.incarnation, state, stateChangeMs: nowMs, proof }, event: state, rebroadcast: true };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -2,7 +2,7 @@ import type { Member } from './member';
 import type { GossipMsg, PushPullEntry } from './wire';
 
 export function toEntry(m: Member): PushPullEntry {
-  return { name: m.name, address: m.address, meta: m.meta, incarnation: m.incarnation, state: m.state };
+  return { name: m.name, address: m.address, meta: m.meta, incarnation: m.incarnation, state: m.state, ...(m.proof ? { proof: m.proof } : {}) };
 }
 
 /**
@@ -13,11 +13,11 @@ export function toEntry(m: Member): PushPullEntry {
 export function entryToGossip(entry: PushPullEntry, accuser: string): GossipMsg {
   switch (entry.state) {
     case 'alive':
-      return { type: 'alive', incarnation: entry.incarnation, name: entry.name, address: entry.address, meta: entry.meta };
+      return { type: 'alive', incarnation: entry.incarnation, name: entry.name, address: entry.address, meta: entry.meta, proof: entry.proof };
     case 'suspect':
     case 'dead':
       return { type: 'suspect', incarnation: entry.incarnation, name: entry.name, from: accuser };
     case 'left':
-      return { type: 'dead', incarnation: entry.incarnation, name: entry.name, from: entry.name, left: true };
+      return { type: 'dead', incarnation: entry.incarnation, name: entry.name, from: entry.name, left: true, proof: entry.proof };
   }
 }

@@ -29,6 +29,26 @@ import {
   type SwimMessage,
 } from './wire';
 
+/** Domains of SWIM signatures (a message's signature never verifies as another kind of message). */
+const SWIM_CONTEXT = 'drover-swim-v1\0';
+const PUSH_PULL_CONTEXT = 'drover-swim-push-pull-v1\0';
+
+/** The node a message speaks for: who must have signed it. */
+function originator(msg: SwimMessage, self: string): string {
+  switch (msg.type) {
+    case 'ping':
+    case 'indirect-ping':
+      return msg.source;
+    case 'alive':
+      return msg.name;
+    case 'suspect':
+    case 'dead':
+      return msg.from;
+    default:
+      return self;
+  }
+}
+
 interface AckHandler {
   onAck(): void;
   onNack(): void;
@@ -77,6 +97,9 @@ export class SwimNode {
     this.log = deps.log?.child?.({ swim: config.name }) ?? deps.log ?? noopLogger;
     this.metrics = deps.metrics ?? noopMetrics;
     this.address = config.advertiseAddress ?? deps.transport.localAddress;
+    if (config.identity && config.identity.name !== config.name) {
+      throw DroverError.invalidRequest(`the mesh identity is for '${config.identity.name}', not for this node '${config.name}'`);
+    }
     this.datagramRing = config.keyring?.withPurpose('swim-datagram');
     this.streamRing = config.keyring?.withPurpose('swim-stream');
     this.metadata = config.metadata ?? new Uint8Array(0);
@@ -159,7 +182,7 @@ export class SwimNode {
     this.deps.timers.clearTimeout(this.probeTimer);
     this.deps.timers.clearTimeout(this.pushPullTimer);
     this.list.set(this.selfRecord('left'));
-    const frame = encodeFrame({ type: 'dead', incarnation: this.incarnationValue, name: this.name, from: this.name, left: true });
+    const frame = this.frame({ type: 'dead', incarnation: this.incarnationValue, name: this.name, from: this.name, left: true });
     this.enqueueBroadcast(frame, this.name);
     // Told to every live member directly (n packets, once), then gossiped as well: a departure
     // should never be mistaken for a failure because an epidemic happened to miss someone.
@@ -263,17 +286,17 @@ export class SwimNode {
       }
     };
     this.ackHandlers.set(seq, { onAck: () => finish(true), onNack: () => nacks++ });
-    const frames = [encodeFrame({ type: 'ping', seq, target: target.name, source: this.name, sourceAddress: this.address })];
+    const frames = [this.frame({ type: 'ping', seq, target: target.name, source: this.name, sourceAddress: this.address })];
     // Lifeguard's buddy system: a suspect hears of its suspicion first, from whoever probes it.
     if (target.state === 'suspect') {
-      frames.push(encodeFrame({ type: 'suspect', incarnation: target.incarnation, name: target.name, from: this.name }));
+      frames.push(this.frame({ type: 'suspect', incarnation: target.incarnation, name: target.name, from: this.name }));
     }
     this.sendFrames(target.address, frames, true);
     timer = timers.setTimeout(() => {
       if (done) return;
       const helpers = this.list.randomLive(this.deps.rng, this.config.indirectChecks, (n) => n === this.name || n === target.name);
       expectedNacks = helpers.length;
-      const frame = encodeFrame({
+      const frame = this.frame({
         type: 'indirect-ping',
         seq,
         target: target.name,
@@ -291,13 +314,13 @@ export class SwimNode {
   /** memberlist's TCP ping: the same ping over the reliable stream path, answered with an ack. */
   private fallbackProbe(target: Member, timeoutMs: number, onAck: () => void): void {
     const seq = this.nextSeq();
-    const ping = encodePacket([encodeFrame({ type: 'ping', seq, target: target.name, source: this.name, sourceAddress: this.address })]);
+    const ping = encodePacket([this.frame({ type: 'ping', seq, target: target.name, source: this.name, sourceAddress: this.address })]);
     this.deps.transport.request(target.address, this.seal(encodeStreamPacket(ping)), Math.max(1, timeoutMs), (err, reply) => {
       if (err || !reply || this.state === 'stopped') return;
       const opened = openPacket(this.streamRing, reply);
       if (!opened.ok) return this.drop(opened.reason);
       const packet = decodeStreamPacket(opened.plaintext, this.config.maxMetadataBytes);
-      if (packet?.messages.some((m) => m.type === 'ack' && m.seq === seq)) {
+      if (packet?.messages.some((m) => m.type === 'ack' && m.seq === seq && this.authentic(m))) {
         this.metrics.inc('drover_swim_fallback_probe_acks_total');
         onAck();
       }
@@ -312,11 +335,15 @@ export class SwimNode {
       this.drop('malformed');
       return undefined;
     }
+    if (!this.authentic(ping)) {
+      this.drop('forged_sender');
+      return undefined;
+    }
     if (ping.target !== '' && ping.target !== this.name) {
       this.drop('wrong_target');
       return undefined;
     }
-    return this.seal(encodeStreamPacket(encodePacket([encodeFrame({ type: 'ack', seq: ping.seq })])));
+    return this.seal(encodeStreamPacket(encodePacket([this.frame({ type: 'ack', seq: ping.seq })])));
   }
 
   private suspect(name: string): void {
@@ -330,7 +357,7 @@ export class SwimNode {
       this.drop('wrong_target');
       return;
     }
-    this.sendFrames(msg.sourceAddress, [encodeFrame({ type: 'ack', seq: msg.seq })], true);
+    this.sendFrames(msg.sourceAddress, [this.frame({ type: 'ack', seq: msg.seq })], true);
     // A prober we have never heard of means an epidemic missed us: catch up with it directly.
     if (!this.list.get(msg.source)) this.syncWithStranger(msg.sourceAddress);
   }
@@ -352,7 +379,7 @@ export class SwimNode {
       if (settled) return;
       settled = true;
       this.ackHandlers.delete(seq);
-      if (msg.wantNack) this.sendFrames(msg.sourceAddress, [encodeFrame({ type: 'nack', seq: msg.seq })], false);
+      if (msg.wantNack) this.sendFrames(msg.sourceAddress, [this.frame({ type: 'nack', seq: msg.seq })], false);
       // Lifeguard: nack at 80% of the probe timeout, so it reaches the prober before its period
       // ends; a late nack would count as missing and wrongly lower the prober's health.
     }, this.config.probeTimeoutMs * 0.8);
@@ -362,11 +389,11 @@ export class SwimNode {
         settled = true;
         this.ackHandlers.delete(seq);
         this.deps.timers.clearTimeout(timer);
-        this.sendFrames(msg.sourceAddress, [encodeFrame({ type: 'ack', seq: msg.seq })], false);
+        this.sendFrames(msg.sourceAddress, [this.frame({ type: 'ack', seq: msg.seq })], false);
       },
       onNack: () => {},
     });
-    const ping = encodeFrame({ type: 'ping', seq, target: msg.target, source: this.name, sourceAddress: this.address });
+    const ping = this.frame({ type: 'ping', seq, target: msg.target, source: this.name, sourceAddress: this.address });
     this.sendFrames(msg.targetAddress, [ping], true);
   }
 
@@ -400,7 +427,7 @@ export class SwimNode {
       const suspicion = this.suspicions.get(msg.name);
       if (suspicion?.confirm(transition.confirmFrom)) rebroadcast = true;
     }
-    if (rebroadcast) this.enqueueBroadcast(encodeFrame(msg), msg.name);
+    if (rebroadcast) this.enqueueBroadcast(this.frame(msg), msg.name);
     if (next && transition.event) this.emit({ type: transition.event, member: next });
   }
 
@@ -408,7 +435,7 @@ export class SwimNode {
   private reassertTo(accuser: string): void {
     const target = this.list.get(accuser);
     if (!target || !isLive(target.state)) return;
-    const alive = encodeFrame({ type: 'alive', incarnation: this.incarnationValue, name: this.name, address: this.address, meta: this.metadata });
+    const alive = this.frame({ type: 'alive', incarnation: this.incarnationValue, name: this.name, address: this.address, meta: this.metadata });
     this.sendFrames(target.address, [alive], false);
   }
 
@@ -430,7 +457,7 @@ export class SwimNode {
     // Lifeguard's "tell the suspect": ask it again ourselves before any timeout can fire, so a
     // refutation that an epidemic failed to bring us still arrives (it answers stale accusations
     // with its current alive, see reassertTo).
-    const recheck = encodeFrame({ type: 'suspect', incarnation, name: member.name, from: this.name });
+    const recheck = this.frame({ type: 'suspect', incarnation, name: member.name, from: this.name });
     const timers = [0.5, 0.9].map((fraction) =>
       this.deps.timers.setTimeout(() => {
         const current = this.list.get(member.name);
@@ -456,7 +483,7 @@ export class SwimNode {
   private announceSelf(incarnation: number): void {
     this.incarnationValue = incarnation;
     this.list.set(this.selfRecord(this.state === 'leaving' ? 'left' : 'alive'));
-    const frame = encodeFrame({ type: 'alive', incarnation, name: this.name, address: this.address, meta: this.metadata });
+    const frame = this.frame({ type: 'alive', incarnation, name: this.name, address: this.address, meta: this.metadata });
     this.enqueueBroadcast(frame, this.name);
   }
 
@@ -519,7 +546,7 @@ export class SwimNode {
       if (left > FRAME_OVERHEAD) {
         for (const payload of delegate.getBroadcasts(left - FRAME_OVERHEAD)) {
           if (payload.length + FRAME_OVERHEAD > left) continue;
-          frames.push(encodeFrame({ type: 'user', payload }));
+          frames.push(this.frame({ type: 'user', payload }));
           left -= payload.length + FRAME_OVERHEAD;
         }
       }
@@ -561,7 +588,10 @@ export class SwimNode {
         return;
       }
       if (packet.unknownFrames > 0) this.drop('unknown_type', packet.unknownFrames);
-      for (const msg of packet.messages) this.dispatch(msg);
+      for (const msg of packet.messages) {
+        if (this.authentic(msg)) this.dispatch(msg);
+        else this.drop('forged_sender');
+      }
     } catch (err) {
       this.drop('handler_error');
       this.log.warn({ err: String(err) }, 'swim packet handler failed');
@@ -606,14 +636,14 @@ export class SwimNode {
       entries: join ? this.localEntries() : undefined,
       userState: this.deps.delegate?.localState?.(join),
     };
-    this.deps.transport.request(address, this.seal(encodePushPull(request)), this.config.streamTimeoutMs, (err, reply) => {
+    this.deps.transport.request(address, this.seal(this.encodePushPull(request)), this.config.streamTimeoutMs, (err, reply) => {
       if (err || !reply || this.state === 'stopped') return;
       const msg = this.openStream(reply);
       if (!msg) return;
       this.mergeRemote(msg, `push-pull:${address}`);
       if (msg.needState) {
         const full: PushPullMsg = { join: false, needState: false, digest: this.list.digest, entries: this.localEntries(), userState: undefined };
-        this.deps.transport.request(address, this.seal(encodePushPull(full)), this.config.streamTimeoutMs, (err2, reply2) => {
+        this.deps.transport.request(address, this.seal(this.encodePushPull(full)), this.config.streamTimeoutMs, (err2, reply2) => {
           if (err2 || !reply2 || this.state === 'stopped') return;
           const last = this.openStream(reply2);
           if (last) this.mergeRemote(last, `push-pull:${address}`);
@@ -643,7 +673,7 @@ export class SwimNode {
         entries: msg.join || differs ? this.localEntries() : undefined,
         userState: this.deps.delegate?.localState?.(msg.join),
       };
-      return this.seal(encodePushPull(reply));
+      return this.seal(this.encodePushPull(reply));
     } catch (err) {
       this.drop('handler_error');
       this.log.warn({ err: String(err) }, 'swim stream handler failed');
@@ -652,7 +682,22 @@ export class SwimNode {
   }
 
   private mergeRemote(msg: PushPullMsg, accuser: string): void {
-    if (msg.entries) for (const entry of msg.entries) this.applyGossipMsg(entryToGossip(entry, accuser));
+    if (msg.entries) {
+      for (const entry of msg.entries) {
+        const gossip = entryToGossip(entry, accuser);
+        if (this.config.identity) {
+          // Alive and leave records travel with their member's own proof; a remote view of
+          // suspect or dead is hearsay, which this node takes on as its own suspicion.
+          if (gossip.type === 'suspect') {
+            gossip.from = this.name;
+          } else if (!this.authentic(gossip)) {
+            this.drop('forged_sender');
+            continue;
+          }
+        }
+        this.applyGossipMsg(gossip);
+      }
+    }
     if (msg.userState) this.deps.delegate?.mergeRemoteState?.(msg.userState, msg.join);
   }
 
@@ -668,7 +713,36 @@ export class SwimNode {
   private decodeStream(plaintext: Uint8Array): PushPullMsg | undefined {
     const msg = decodePushPull(plaintext, this.config.maxStreamBytes, this.config.maxMetadataBytes);
     if (!msg) this.drop('malformed');
+    else if (this.config.identity && (!msg.signed || this.config.identity.verify(PUSH_PULL_CONTEXT, msg.signed.content, msg.signed.proof) === undefined)) {
+      this.drop('forged_sender');
+      return undefined;
+    }
     return msg;
+  }
+
+  private encodePushPull(msg: PushPullMsg): Uint8Array {
+    const identity = this.config.identity;
+    return encodePushPull(msg, identity ? (content) => identity.prove(PUSH_PULL_CONTEXT, content) : undefined);
+  }
+
+  /**
+   * Encodes a message. With an identity, a message this node originates gets its proof; relayed
+   * gossip keeps the proof of the node that originated it.
+   */
+  private frame(msg: SwimMessage): Uint8Array {
+    const identity = this.config.identity;
+    if (!identity || msg.type === 'user' || msg.proof || originator(msg, this.name) !== this.name) return encodeFrame(msg);
+    return encodeFrame({ ...msg, proof: identity.prove(SWIM_CONTEXT, encodeFrame(msg)) });
+  }
+
+  /** Without identities, everything that opened is authentic; with them, only what its originator proved. */
+  private authentic(msg: SwimMessage): boolean {
+    const identity = this.config.identity;
+    if (!identity || msg.type === 'user') return true;
+    const signer = identity.verify(SWIM_CONTEXT, encodeFrame({ ...msg, proof: undefined }), msg.proof);
+    if (signer === undefined) return false;
+    // Acks and nacks name nobody; any member's proof will do.
+    return msg.type === 'ack' || msg.type === 'nack' || signer === originator(msg, signer);
   }
 
   private localEntries() {
@@ -702,7 +776,15 @@ export class SwimNode {
   }
 
   private selfRecord(state: 'alive' | 'left'): Member {
-    return { name: this.name, address: this.address, meta: this.metadata, incarnation: this.incarnationValue, state, stateChangeMs: this.deps.clock.now() };
+    const record: Member = { name: this.name, address: this.address, meta: this.metadata, incarnation: this.incarnationValue, state, stateChangeMs: this.deps.clock.now() };
+    const identity = this.config.identity;
+    if (!identity) return record;
+    // Our own record carries our proof, so push-pull can hand it on like any member's.
+    const claim: SwimMessage =
+      state === 'alive'
+        ? { type: 'alive', incarnation: record.incarnation, name: this.name, address: this.address, meta: this.metadata }
+        : { type: 'dead', incarnation: record.incarnation, name: this.name, from: this.name, left: true };
+    return { ...record, proof: identity.prove(SWIM_CONTEXT, encodeFrame(claim)) };
   }
 
   /** Seals a stream-path message (push-pull, the fallback probe and its ack). */

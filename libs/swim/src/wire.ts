@@ -48,10 +48,18 @@ export function decodeStreamPacket(bytes: Uint8Array, maxMetadataBytes = 0xffff)
   return decodePacket(bytes.subarray(2), maxMetadataBytes);
 }
 
+/** A proof is a certificate (name, key, signature) and a signature: well under this. */
+export const MAX_PROOF_BYTES = 1024;
+
 /** Bytes each frame adds around its payload. */
 export const FRAME_OVERHEAD = 3;
 
-export interface PingMsg { type: 'ping'; seq: number; target: string; source: string; sourceAddress: string }
+/**
+ * `proof`: with node identities, the originator's certificate and signature over the frame
+ * without the proof (identity.ts). Relayed gossip keeps its originator's proof; it travels as a
+ * trailing field, which older decoders skip.
+ */
+export interface PingMsg { type: 'ping'; seq: number; target: string; source: string; sourceAddress: string; proof?: Uint8Array }
 export interface IndirectPingMsg {
   type: 'indirect-ping';
   seq: number;
@@ -60,13 +68,14 @@ export interface IndirectPingMsg {
   wantNack: boolean;
   source: string;
   sourceAddress: string;
+  proof?: Uint8Array;
 }
-export interface AckMsg { type: 'ack'; seq: number }
-export interface NackMsg { type: 'nack'; seq: number }
-export interface AliveMsg { type: 'alive'; incarnation: number; name: string; address: string; meta: Uint8Array }
-export interface SuspectMsg { type: 'suspect'; incarnation: number; name: string; from: string }
+export interface AckMsg { type: 'ack'; seq: number; proof?: Uint8Array }
+export interface NackMsg { type: 'nack'; seq: number; proof?: Uint8Array }
+export interface AliveMsg { type: 'alive'; incarnation: number; name: string; address: string; meta: Uint8Array; proof?: Uint8Array }
+export interface SuspectMsg { type: 'suspect'; incarnation: number; name: string; from: string; proof?: Uint8Array }
 /** `left` marks a graceful leave (the node announced its own departure). */
-export interface DeadMsg { type: 'dead'; incarnation: number; name: string; from: string; left: boolean }
+export interface DeadMsg { type: 'dead'; incarnation: number; name: string; from: string; left: boolean; proof?: Uint8Array }
 export interface UserMsg { type: 'user'; payload: Uint8Array }
 
 export type SwimMessage = PingMsg | IndirectPingMsg | AckMsg | NackMsg | AliveMsg | SuspectMsg | DeadMsg | UserMsg;
@@ -102,6 +111,7 @@ export function encodeFrame(msg: SwimMessage): Uint8Array {
       w.raw(msg.payload);
       break;
   }
+  if (msg.type !== 'user' && msg.proof) w.bytes16(msg.proof);
   const payloadLength = w.length - FRAME_OVERHEAD;
   if (payloadLength > 0xffff) throw new RangeError('frame payload too large');
   w.patchU16(1, payloadLength);
@@ -179,6 +189,13 @@ function decodePayload(type: number, payload: Uint8Array, maxMetadataBytes: numb
     default:
       return undefined;
   }
+  if (r.remaining >= 2) {
+    try {
+      msg.proof = r.bytes16(MAX_PROOF_BYTES).slice();
+    } catch {
+      // Not a proof: a receiver that requires one refuses the message.
+    }
+  }
   // Trailing bytes are allowed: a newer version may append fields to a message.
   return msg;
 }
@@ -204,6 +221,8 @@ export interface PushPullEntry {
   meta: Uint8Array;
   incarnation: number;
   state: MemberState;
+  /** With identities: the member's own proof of its alive (or left) record. */
+  proof?: Uint8Array;
 }
 
 /**
@@ -216,6 +235,8 @@ export interface PushPullMsg {
   digest: number;
   entries: PushPullEntry[] | undefined;
   userState: Uint8Array | undefined;
+  /** With identities: the sender's proof over the message (decoded: what it covers). */
+  signed?: { content: Uint8Array; proof: Uint8Array };
 }
 
 const STATE_CODES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left'];
@@ -223,10 +244,13 @@ const FLAG_JOIN = 1;
 const FLAG_NEED_STATE = 2;
 const FLAG_HAS_ENTRIES = 4;
 const FLAG_HAS_USER_STATE = 8;
+const FLAG_HAS_PROOFS = 16;
+const FLAG_SIGNED = 32;
 /** Smallest possible encoded entry: empty name/address/meta (3 length bytes) + incarnation + state. */
 const MIN_ENTRY_BYTES = 1 + 1 + 2 + 4 + 1;
 
-export function encodePushPull(msg: PushPullMsg): Uint8Array {
+/** `prove`: with identities, signs the message (entries then carry their members' proofs). */
+export function encodePushPull(msg: PushPullMsg, prove?: (content: Uint8Array) => Uint8Array): Uint8Array {
   const w = new Writer(256 + (msg.entries?.length ?? 0) * 48 + (msg.userState?.length ?? 0));
   w.u8(WIRE_VERSION).u8(StreamType.PushPull);
   let flags = 0;
@@ -234,13 +258,19 @@ export function encodePushPull(msg: PushPullMsg): Uint8Array {
   if (msg.needState) flags |= FLAG_NEED_STATE;
   if (msg.entries) flags |= FLAG_HAS_ENTRIES;
   if (msg.userState) flags |= FLAG_HAS_USER_STATE;
+  if (prove) flags |= FLAG_HAS_PROOFS | FLAG_SIGNED;
   w.u8(flags).u32(msg.digest);
   if (msg.entries) {
     w.u32(msg.entries.length);
-    for (const e of msg.entries) w.str8(e.name).str8(e.address).bytes16(e.meta).u32(e.incarnation).u8(STATE_CODES.indexOf(e.state));
+    for (const e of msg.entries) {
+      w.str8(e.name).str8(e.address).bytes16(e.meta).u32(e.incarnation).u8(STATE_CODES.indexOf(e.state));
+      if (prove) w.bytes16(e.proof ?? new Uint8Array(0));
+    }
   }
   if (msg.userState) w.bytes32(msg.userState);
-  return w.finish();
+  if (!prove) return w.finish();
+  const content = w.finish();
+  return new Writer(content.length + 300).raw(content).bytes16(prove(content)).finish();
 }
 
 /** Decodes a push-pull message; sizes are checked against what is left before allocating. */
@@ -263,11 +293,17 @@ export function decodePushPull(bytes: Uint8Array, maxStreamBytes: number, maxMet
         const incarnation = r.u32();
         const state = STATE_CODES[r.u8()];
         if (!state) return undefined;
-        entries.push({ name, address, meta, incarnation, state });
+        const proof = flags & FLAG_HAS_PROOFS ? r.bytes16(MAX_PROOF_BYTES) : undefined;
+        entries.push(proof && proof.length > 0 ? { name, address, meta, incarnation, state, proof: proof.slice() } : { name, address, meta, incarnation, state });
       }
     }
     const userState = flags & FLAG_HAS_USER_STATE ? r.bytes32(maxStreamBytes) : undefined;
-    return { join: (flags & FLAG_JOIN) !== 0, needState: (flags & FLAG_NEED_STATE) !== 0, digest, entries, userState };
+    let signed: PushPullMsg['signed'];
+    if (flags & FLAG_SIGNED) {
+      const content = bytes.subarray(0, bytes.length - r.remaining);
+      signed = { content, proof: r.bytes16(MAX_PROOF_BYTES) };
+    }
+    return { join: (flags & FLAG_JOIN) !== 0, needState: (flags & FLAG_NEED_STATE) !== 0, digest, entries, userState, ...(signed ? { signed } : {}) };
   } catch (err) {
     if (err instanceof MalformedInput) return undefined;
     throw err;

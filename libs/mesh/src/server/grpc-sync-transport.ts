@@ -3,7 +3,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { noopLogger, noopMetrics, type Logger, type Metrics } from '@drover/runtime';
-import type { Keyring } from '@drover/swim';
+import type { Keyring, NodeIdentity } from '@drover/swim';
 import { openSyncFrame, sealSyncFrame } from '../sync-envelope';
 import type { SyncTransport } from '../sync-transport';
 
@@ -15,6 +15,8 @@ export interface GrpcSyncTransportOptions {
   /** Host peers dial; required when binding a wildcard, never a wildcard itself. */
   advertiseHost?: string;
   keyring?: Keyring;
+  /** This node's identity: frames are signed as this node, and peers' frames must be signed by the node they name. */
+  identity?: NodeIdentity;
   /** Largest sync frame; both sides set their gRPC message limits from it. */
   maxFrameBytes: number;
   /** Mutual TLS on top of the sealed frames (optional): both sides present certificates signed by `ca`. */
@@ -117,7 +119,7 @@ export class GrpcSyncTransport implements SyncTransport {
   send(peerName: string, peerAddress: string, frame: Uint8Array): void {
     const out = this.connection(peerName, peerAddress);
     if (!out.call) return;
-    const sealed = sealSyncFrame(this.keyring, this.opts.nodeName, peerName, frame);
+    const sealed = sealSyncFrame(this.keyring, this.opts.nodeName, peerName, frame, this.opts.identity);
     this.metrics.inc('drover_mesh_sync_bytes_total', { kind: 'frame', direction: 'out' }, sealed.length);
     out.call.write({ sealed });
   }
@@ -201,7 +203,7 @@ export class GrpcSyncTransport implements SyncTransport {
       const bytes = msg?.sealed;
       if (!bytes || bytes.length === 0) return this.drop('malformed');
       this.metrics.inc('drover_mesh_sync_bytes_total', { kind: 'frame', direction: 'in' }, bytes.length);
-      const parsed = openSyncFrame(this.keyring, bytes, this.opts.nodeName);
+      const parsed = openSyncFrame(this.keyring, bytes, this.opts.nodeName, this.opts.identity);
       if (!parsed.ok) return this.drop(parsed.reason);
       try {
         this.handler?.(parsed.from, parsed.frame);

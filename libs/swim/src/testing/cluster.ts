@@ -11,6 +11,7 @@ import {
 } from '@drover/runtime';
 import { lanConfig, localConfig, type SwimConfig } from '../config';
 import type { MemberEvent, SwimDelegate } from '../delegate';
+import type { NodeIdentity } from '../identity';
 import type { Keyring } from '../keyring';
 import { SwimNode } from '../swim-node';
 
@@ -27,6 +28,8 @@ export interface SwimClusterOptions {
   keyring?: Keyring;
   /** A keyring per node instead of one shared `keyring` (key rotation is done node by node). */
   keyringFor?: (name: string) => Keyring | undefined;
+  /** Each node's identity (node identities on). */
+  identityFor?: (name: string) => NodeIdentity | undefined;
   /** Shared by all nodes; defaults to one CountingMetrics. */
   metrics?: Metrics;
   /** Reuse a scheduler/network (the mesh and the simulator run more on the same world). */
@@ -195,7 +198,7 @@ export class SwimCluster {
 
   private boot(entry: ClusterNode): void {
     const preset = this.options.preset === 'local' ? localConfig : lanConfig;
-    const config = preset(entry.name, { keyring: this.options.keyringFor?.(entry.name) ?? this.options.keyring, ...this.options.config });
+    const config = preset(entry.name, { keyring: this.options.keyringFor?.(entry.name) ?? this.options.keyring, identity: this.options.identityFor?.(entry.name), ...this.options.config });
     entry.transport = this.network.createTransport(entry.address);
     entry.node = new SwimNode(
       {
