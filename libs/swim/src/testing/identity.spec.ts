@@ -53,9 +53,9 @@ describe('node identities: a node can only speak as itself', () => {
     const ring = new Keyring([KEY]);
     const attacker = c.network.createTransport('10.6.6.6:7946');
     const node1 = c.get('node-1').node.member('node-1')!;
-    const sign = (msg: SwimMessage, as: NodeIdentity | undefined): Uint8Array =>
+    const sign = (msg: Exclude<SwimMessage, { type: 'user' }>, as: NodeIdentity | undefined): Uint8Array =>
       encodeFrame(as ? { ...msg, proof: as.prove(SWIM_CONTEXT, encodeFrame(msg)) } : msg);
-    const forgeries: SwimMessage[] = [
+    const forgeries: Exclude<SwimMessage, { type: 'user' }>[] = [
       // Take over node-1's address, with a newer incarnation.
       { type: 'alive', incarnation: node1.incarnation + 100, name: 'node-1', address: '10.6.6.6:7946', meta: new Uint8Array() },
       // Declare node-2 dead in node-1's name, and node-3 gone in its own name.
