@@ -25,7 +25,8 @@ const HELP = `usage: npm run mesh-sim -- [options]
                            'loss 10% from 0s', 'delay 50ms~20ms node-3 from 0s', 'stall worker-1 from 5s to 15s',
                            'flap node-4 every 5s from 80s to 100s', 'rolling-restart every 10s from 10s', 'churn 5% every 10s from 10s to 60s'
   --planted-bug no-refutation   break SWIM on purpose: a correct suite must fail
-  --planted-bug drop-route-ops  node-1 skips every 50th routing op from peers (state_convergence must fail)
+  --planted-bug drop-route-ops  node-1 skips every 50th routing op from peers and has no content digest
+                           for anti-entropy to repair with (state_convergence must fail)
   --json FILE              write the report (the last seed's, plus every seed's verdict)
   -h, --help`;
 
@@ -168,6 +169,12 @@ export function simulate(p: Plan, seed: number): SimReport {
     hit_rate_baseline: baseline,
     timeline: run.timeline,
     wall_ms: Math.round(performance.now() - t0),
+    anti_entropy: run.antiEntropy && {
+      bytes_per_sec_per_node: run.antiEntropy.bytesPerSecPerNode,
+      snapshot_repairs: run.antiEntropy.snapshotRepairs,
+      resend_repairs: run.antiEntropy.resendRepairs,
+      mismatches: run.antiEntropy.mismatches,
+    },
   };
 }
 

@@ -17,9 +17,9 @@ const ARGS = [
 const SEED = 1;
 
 describe('mesh-sim: partition heal followed by a majority-side crash and restart (issue 17)', () => {
-  // Known failure until routing state has anti-entropy: `it.fails` passes only while the
-  // divergence reproduces, so the fix must turn this into a plain `it`.
-  it.fails('converges: routing shard digests of every origin agree after quiescence', () => {
+  // Failed before routing state had anti-entropy (the minority's replicas of node-3, node-5 and
+  // node-6 kept the right versions with the wrong content); now digests show it and a re-snapshot repairs it.
+  it('converges: routing shard digests of every origin agree after quiescence', () => {
     const p = plan([...ARGS, '--seed', String(SEED)]);
     if (p === 'help') throw new Error('unexpected');
     const replay = `reproduce: ${reproduce(p, SEED)}`;
@@ -27,5 +27,9 @@ describe('mesh-sim: partition heal followed by a majority-side crash and restart
     expect(r.requests.lost, replay).toBe(0);
     expect(r.invariants.membership_agreement.ok, replay).toBe(true);
     expect(r.invariants.state_convergence, replay).toMatchObject({ ok: true });
+    // It converged by repair, not by luck: the minority saw mismatches and pulled re-snapshots.
+    expect(r.antiEntropy!.mismatches, replay).toBeGreaterThan(0);
+    expect(r.antiEntropy!.snapshotRepairs, replay).toBeGreaterThan(0);
+    console.log(`anti-entropy: ${r.antiEntropy!.bytesPerSecPerNode} B/s per node of digests, ${r.antiEntropy!.snapshotRepairs} re-snapshots asked for`);
   }, 120_000);
 });

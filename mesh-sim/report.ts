@@ -26,6 +26,8 @@ export interface SimReport {
   /** Process mode: per partition, until both sides saw it; per heal, until membership and state agreed. */
   partition_detection_ms?: number[];
   heal_ms?: number[];
+  /** Virtual mode: routing-shard anti-entropy (digest bytes per live node per second, repairs). */
+  anti_entropy?: { bytes_per_sec_per_node: number; snapshot_repairs: number; resend_repairs: number; mismatches: number };
 }
 
 export function percentile(values: number[], p: number): number | null {
@@ -57,6 +59,10 @@ export function renderReport(r: SimReport, timelineLimit = 60): string {
     const p = r.proxy.total;
     if (r.heal_ms?.length || r.partition_detection_ms?.length) lines.push(`partition  seen by both sides after ${r.partition_detection_ms?.join(', ') || '—'} ms; agreement ${r.heal_ms?.join(', ') || '—'} ms after the heal`);
     lines.push(`proxy      udp ${p.udp_forwarded} forwarded (${p.udp_delayed} delayed), ${p.udp_lost} lost, ${p.udp_partitioned} cut; tcp ${p.tcp_connections} connections, ${p.tcp_refused} refused, ${p.tcp_reset} reset, ${p.tcp_bytes} bytes; ${Object.keys(r.proxy.links).length} links`);
+  }
+  if (r.anti_entropy) {
+    const a = r.anti_entropy;
+    lines.push(`anti-entropy  ${a.bytes_per_sec_per_node} B/s per node of digests; ${a.mismatches} content mismatches seen, ${a.snapshot_repairs} re-snapshots and ${a.resend_repairs} resends asked for`);
   }
   lines.push(`hit rate   ${r.hit_rate === null ? '—' : r.hit_rate.toFixed(3)} (fault-free baseline ${r.hit_rate_baseline === null ? '—' : r.hit_rate_baseline.toFixed(3)})`);
   lines.push('');

@@ -27,6 +27,8 @@ export interface VirtualResult {
   hitRate: number;
   timeline: { t_ms: number; event: string }[];
   heapMb: number;
+  /** Routing-shard anti-entropy: digest bytes sent per live node per second, and repairs asked for. */
+  antiEntropy?: { bytesPerSecPerNode: number; snapshotRepairs: number; resendRepairs: number; mismatches: number };
 }
 
 const TTFT_TIMEOUT_MS = 3000;
@@ -34,6 +36,11 @@ const MAX_ATTEMPTS = 3;
 const SETTLE_MS = 60_000;
 /** After the settle: how long requests and sync may take to go quiet before the state is compared. */
 const QUIESCE_MS = 30_000;
+/**
+ * Once quiet: how long anti-entropy has to repair a replica that holds the right version with the
+ * wrong content (digests go round every ~5 s; a mismatch seen twice is re-snapshotted).
+ */
+const ANTI_ENTROPY_WINDOW_MS = 30_000;
 
 /**
  * Runs N gateway nodes (the production MeshNode: SWIM + state sync + routing state) and M
@@ -432,7 +439,12 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
     const d = live().map((g) => g.mesh.digest().shards);
     return d.every((x) => x === d[0]);
   };
-  const quiet = sched.runUntil(() => stateAgrees() && loadAgrees() && versionsAgree(), QUIESCE_MS, 100) && routingAgrees();
+  // Tree digests are cached per tree until it changes, so polling them once a virtual second is cheap.
+  const quiet =
+    sched.runUntil(() => stateAgrees() && loadAgrees() && versionsAgree(), QUIESCE_MS, 100) &&
+    sched.runUntil(() => versionsAgree() && routingAgrees(), ANTI_ENTROPY_WINDOW_MS, 1000) &&
+    stateAgrees() &&
+    loadAgrees();
   const stateDetail = (): string => {
     if (!stateAgrees()) return 'registry digests differ';
     if (!syncing) return 'registry digests equal on every live node (membership only: no routing state)';
@@ -447,6 +459,17 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
     return `registry digests, routing shard digests (${live().length} origins) and mesh-wide load (${load === '' ? 'zero' : load}) equal on every live node`;
   };
   sched.clearInterval(detectTimer);
+  const antiEntropy = { bytesPerSecPerNode: 0, snapshotRepairs: 0, resendRepairs: 0, mismatches: 0 };
+  const rates: number[] = [];
+  for (const g of live()) {
+    const s = g.antiEntropy();
+    if (!s) continue;
+    rates.push(s.bytesOut / Math.max(1, (sched.now() - g.startedAtMs) / 1000));
+    antiEntropy.snapshotRepairs += s.snapshotRequests;
+    antiEntropy.resendRepairs += s.resendRequests;
+    antiEntropy.mismatches += s.mismatches;
+  }
+  antiEntropy.bytesPerSecPerNode = rates.length ? Math.round((rates.reduce((a, b) => a + b, 0) / rates.length) * 10) / 10 : 0;
   for (const g of gateways) if (g.alive) g.mesh.stop();
 
   const heapMb = Math.round(process.memoryUsage().heapUsed / 1024 / 1024);
@@ -462,7 +485,7 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
   if (convergenceMs !== null && convergenceMs > periods * 1000) {
     invariants.membership_agreement = { ok: false, detail: `agreement took ${convergenceMs} ms, above ${periods} probe periods` };
   }
-  return { invariants, requests, detectionMs, convergenceMs, hitRate: prompt > 0 ? Math.round((cached / prompt) * 1000) / 1000 : 0, timeline, heapMb };
+  return { invariants, requests, detectionMs, convergenceMs, hitRate: prompt > 0 ? Math.round((cached / prompt) * 1000) / 1000 : 0, timeline, heapMb, antiEntropy };
 }
 
 export { percentile };

@@ -1,5 +1,5 @@
 import { createMeshNode, PacketSyncTransport, type MeshNode } from '@drover/mesh';
-import type { ShardAdapter, WorkerLoad } from '@drover/crdt-sync';
+import type { AntiEntropyStats, ShardAdapter, WorkerLoad } from '@drover/crdt-sync';
 import { PrefixShards, type TreeOp } from '@drover/radix-tree';
 import type { MemoryNetwork, MemoryTransport, Rng, VirtualScheduler } from '@drover/runtime';
 import { lanConfig, SwimNode, type MemberEvent } from '@drover/swim';
@@ -29,7 +29,10 @@ export class SimGateway {
   alive = false;
   paused = false;
   incarnations = 0;
+  /** Virtual time this incarnation started (anti-entropy bytes are per second of its life). */
+  startedAtMs = 0;
   private transports: MemoryTransport[] = [];
+  private meshNode: MeshNode<TreeOp> | undefined;
 
   constructor(
     readonly index: number,
@@ -55,10 +58,12 @@ export class SimGateway {
     this.shards = new PrefixShards(4_000_000);
     this.localLoad.clear();
     this.incarnations++;
+    this.startedAtMs = this.sched.now();
     const swim = this.swimNet.createTransport(this.swimAddress);
     const sync = this.syncNet.createTransport(this.syncAddress);
     this.transports = [swim, sync];
     const swimConfig = lanConfig(this.name, { plantedBugs: { noRefutation: this.plantedBugs.noRefutation } });
+    this.meshNode = undefined;
     if (this.membershipOnly) {
       sync.close();
       this.transports = [swim];
@@ -92,6 +97,7 @@ export class SimGateway {
       { nodeName: this.name, swim: swimConfig, httpUrl: `http://${this.name}` },
     );
     this.mesh = mesh;
+    this.meshNode = mesh;
     mesh.start(seeds.filter((s) => s !== this.swimAddress));
     this.alive = true;
   }
@@ -107,6 +113,11 @@ export class SimGateway {
     if (!this.alive) return;
     this.alive = false;
     void this.mesh.leave(2000).then(() => this.transports.forEach((t) => t.close()));
+  }
+
+  /** This incarnation's routing-shard anti-entropy counters (undefined with SWIM alone). */
+  antiEntropy(): AntiEntropyStats | undefined {
+    return this.meshNode?.sync.stats().antiEntropy;
   }
 
   /** This node's own per-worker load, as published to the mesh (reset with each incarnation). */
@@ -168,6 +179,8 @@ export class SimGateway {
 /**
  * Planted bug `drop-route-ops`: this node silently skips every n-th routing op it receives from
  * peers (its replicas diverge while versions still advance), which `state_convergence` must catch.
+ * The wrapper has no `contentDigest`, so anti-entropy on this node compares versions only and
+ * cannot repair the damage: only the checker can see it.
  */
 function dropEveryNthOp(shards: PrefixShards, n: number): ShardAdapter<TreeOp> {
   let seen = 0;

@@ -237,6 +237,7 @@ export class MeshService implements OnApplicationShutdown {
       routing: this.routing.stats(),
       bytes: { in: s.sync.bytesIn, out: s.sync.bytesOut },
       dropped: s.sync.dropped,
+      anti_entropy: s.sync.antiEntropy,
       digest: s.digest,
     };
   }

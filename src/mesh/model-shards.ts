@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { decodeOps, encodeOps, type PrefixShards, type TreeOp } from '@drover/radix-tree';
 
 /** A routing op of one model (the mesh has one shard channel for all models). */
@@ -52,6 +53,16 @@ export class ModelShardsAdapter {
     // The snapshot replaces everything held for that origin, models it no longer routes included.
     for (const m of this.models()) if (!seen.has(m)) this.shardsFor(m).dropOrigin(origin);
     return true;
+  }
+
+  /** One fingerprint over every model's tree of that origin (models holding nothing left out, so a model known on one node only does not count). */
+  contentDigest(origin?: string): string {
+    const parts = this.models()
+      .map((m) => [m, this.shardsFor(m).contentDigest(origin)] as const)
+      .filter(([, d]) => d !== 'empty')
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    if (parts.length === 0) return 'empty';
+    return createHash('sha256').update(parts.map(([m, d]) => `${m}=${d}`).join('\n')).digest('hex').slice(0, 32);
   }
 }
 

@@ -71,6 +71,7 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
   m('drover_swim_fallback_probe_acks_total', 'counter', 'Probes answered only over the TCP fallback path (datagrams lost).'),
   m('drover_mesh_oversized_messages_total', 'counter', 'Sync messages too large for one frame, by type.', ['type']),
   m('drover_mesh_snapshots_sent_total', 'counter', 'Routing-shard snapshots sent to peers too far behind or new.'),
+  m('drover_mesh_anti_entropy_repairs_total', 'counter', 'Routing-shard repairs anti-entropy asked a peer for (snapshot: same version, other content digest, or stuck on another epoch; resend: stuck behind).', ['kind']),
   m('drover_mesh_gossip_bytes_total', 'counter', 'Membership (SWIM) bytes by direction.', ['direction']),
   m('drover_mesh_dropped_messages_total', 'counter', 'Mesh packets or messages dropped, by reason.', ['reason']),
   m('drover_mesh_sync_lag_ops', 'gauge', 'Routing ops a peer has not acknowledged.', ['peer']),

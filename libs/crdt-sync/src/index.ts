@@ -1,5 +1,5 @@
 // Public API of @drover/crdt-sync: mesh state sync as a synchronous, transport-free core.
-export { SyncNode, DROPPED_MESSAGES_METRIC, SYNC_BYTES_METRIC, SNAPSHOTS_SENT_METRIC } from './sync-node';
+export { SyncNode, DROPPED_MESSAGES_METRIC, SYNC_BYTES_METRIC, SNAPSHOTS_SENT_METRIC, ANTI_ENTROPY_REPAIRS_METRIC } from './sync-node';
 export type { SyncStats, PeerSyncStats, SyncDigest } from './sync-node';
 export { DEFAULT_SYNC_NODE_CONFIG } from './sync-node-config';
 export type { SyncNodeDeps, SyncNodeConfig, SyncNodeInit } from './sync-node-config';
@@ -18,6 +18,8 @@ export type { DocSyncMessage, DocSyncOutcome } from './docs/doc-sync';
 // Routing-state channel.
 export type { ShardAdapter, ShardCodec, SnapshotSource, ShardVersion } from './shard/shard-codec';
 export { OpLog } from './shard/op-log';
+export { ShardAntiEntropy, DEFAULT_ANTI_ENTROPY_CONFIG } from './shard/anti-entropy';
+export type { AntiEntropyConfig, AntiEntropyStats } from './shard/anti-entropy';
 export { LwwRouteTable } from './shard/lww-route-table';
 export type { RouteOp } from './shard/lww-route-table';
 export { shardVersionsDigest } from './digest';
@@ -27,7 +29,7 @@ export { LoadTable } from './load/load-table';
 export type { WorkerLoad } from './load/load-table';
 
 // Wire format.
-export { encodeMessage, decodeMessage, decodeMessageOrReason, WIRE_VERSION } from './wire/envelope';
+export { encodeMessage, decodeMessage, decodeMessageOrReason, WIRE_VERSION, MAX_DIGEST_BYTES } from './wire/envelope';
 export type { DropReason, DecodeResult } from './wire/envelope';
 export { MESSAGE_TAGS } from './wire/messages';
 export type { SyncMessage, SyncMessageType, DocEpoch, LoadEntry } from './wire/messages';

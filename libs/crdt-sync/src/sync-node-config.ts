@@ -1,6 +1,7 @@
 import type { Clock, Logger, Metrics, Rng, Timers } from '@drover/runtime';
 import type { RegistryDocConfig } from './docs/registry-doc';
 import { DEFAULT_SYNC_LIMITS, type SyncLimits } from './limits';
+import { type AntiEntropyConfig, DEFAULT_ANTI_ENTROPY_CONFIG } from './shard/anti-entropy';
 import type { ShardAdapter } from './shard/shard-codec';
 
 export interface SyncNodeDeps<Op> {
@@ -44,11 +45,14 @@ export interface SyncNodeConfig {
   /** A peer's load table not refreshed for this long is dropped. */
   loadTtlMs: number;
   registry: Omit<RegistryDocConfig, 'nodeId'>;
+  /** Routing-shard digest exchange and repair. */
+  antiEntropy: AntiEntropyConfig;
 }
 
-export type SyncNodeInit = Partial<Omit<SyncNodeConfig, 'limits' | 'registry'>> & {
+export type SyncNodeInit = Partial<Omit<SyncNodeConfig, 'limits' | 'registry' | 'antiEntropy'>> & {
   nodeId: string;
   limits?: Partial<SyncLimits>;
+  antiEntropy?: Partial<AntiEntropyConfig>;
   registry?: Partial<Omit<RegistryDocConfig, 'nodeId'>>;
 };
 
@@ -67,4 +71,5 @@ export const DEFAULT_SYNC_NODE_CONFIG: Omit<SyncNodeConfig, 'nodeId' | 'registry
   loadMinIntervalMs: 50,
   loadRefreshMs: 1000,
   loadTtlMs: 5000,
+  antiEntropy: DEFAULT_ANTI_ENTROPY_CONFIG,
 };

@@ -6,6 +6,7 @@ import { DEFAULT_REGISTRY_DOC_CONFIG, RegistryDoc } from './docs/registry-doc';
 import { MIN_FRAME_BYTES } from './limits';
 import { LoadTable, type WorkerLoad } from './load/load-table';
 import { PeerLink } from './peer-link';
+import { type AntiEntropyStats, ShardAntiEntropy } from './shard/anti-entropy';
 import { LocalShard } from './shard/local-shard';
 import type { ShardVersion } from './shard/shard-codec';
 import { ShardReceiver } from './shard/shard-receiver';
@@ -18,6 +19,7 @@ import type { SyncMessage } from './wire/messages';
 export const DROPPED_MESSAGES_METRIC = 'drover_mesh_dropped_messages_total';
 export const SYNC_BYTES_METRIC = 'drover_mesh_sync_bytes_total';
 export const SNAPSHOTS_SENT_METRIC = 'drover_mesh_snapshots_sent_total';
+export const ANTI_ENTROPY_REPAIRS_METRIC = 'drover_mesh_anti_entropy_repairs_total';
 
 export interface PeerSyncStats {
   /** Ops of our shard the peer has not acknowledged. */
@@ -46,6 +48,7 @@ export interface SyncStats {
   bytesIn: number;
   bytesOut: number;
   dropped: Record<string, number>;
+  antiEntropy: AntiEntropyStats;
 }
 
 export interface SyncDigest {
@@ -66,6 +69,7 @@ export class SyncNode<Op> {
   private readonly localShard: LocalShard<Op>;
   private readonly sender: ShardSender<Op>;
   private readonly receiver: ShardReceiver<Op>;
+  private readonly antiEntropy: ShardAntiEntropy<Op>;
   private readonly load: LoadTable;
   private readonly docs: DocChannel;
   private readonly links = new Map<string, PeerLink>();
@@ -84,13 +88,14 @@ export class SyncNode<Op> {
     private readonly deps: SyncNodeDeps<Op>,
     init: SyncNodeInit,
   ) {
-    const { limits, registry, ...rest } = init;
+    const { limits, registry, antiEntropy, ...rest } = init;
     const base = DEFAULT_SYNC_NODE_CONFIG;
     this.config = {
       ...base,
       ...rest,
       limits: { ...base.limits, ...limits },
       registry: { ...DEFAULT_REGISTRY_DOC_CONFIG, ...registry },
+      antiEntropy: { ...base.antiEntropy, ...antiEntropy },
     };
     if (this.config.limits.maxFrameBytes < MIN_FRAME_BYTES) throw new RangeError(`maxFrameBytes must be ≥ ${MIN_FRAME_BYTES}`);
     this.log = deps.log ?? noopLogger;
@@ -105,6 +110,7 @@ export class SyncNode<Op> {
       snapshotCooldownMs: cfg.snapshotCooldownMs,
     });
     this.receiver = new ShardReceiver(deps.shard, deps.clock, send, { maxOpsPerBatch: cfg.limits.maxOpsPerBatch, nackIntervalMs: cfg.nackIntervalMs });
+    this.antiEntropy = new ShardAntiEntropy(this.localShard, deps.shard, this.receiver, deps.clock, deps.rng.fork('anti-entropy'), (peer, msg) => this.sendMessage(peer, msg), (kind) => this.metrics.inc(ANTI_ENTROPY_REPAIRS_METRIC, { kind }), cfg.antiEntropy);
     this.load = new LoadTable(epoch);
     this.registry = new RegistryDoc({ clock: deps.clock, rng: deps.rng.fork('registry') }, { nodeId: cfg.nodeId, ...cfg.registry });
     this.docs = new DocChannel(this.registry, send, () => this.links.keys(), {
@@ -171,6 +177,8 @@ export class SyncNode<Op> {
     this.docs.linkOpened(peerId);
     this.receiver.sendAck(peerId);
     this.sendMessage(peerId, this.load.message());
+    // A healed partition, a rejoin or a restart: compare shards now and once its catch-up landed.
+    this.antiEntropy.peerJoined(peerId);
   }
 
   /** The peer left or was declared dead: stop sending to it and drop its load. */
@@ -178,6 +186,7 @@ export class SyncNode<Op> {
     if (!this.links.delete(peerId)) return;
     this.sender.removePeer(peerId);
     this.receiver.forgetPeer(peerId);
+    this.antiEntropy.peerLeft(peerId);
     this.load.dropOrigin(peerId);
   }
 
@@ -241,6 +250,11 @@ export class SyncNode<Op> {
       case 'load':
         if (!this.load.onRemote(from, msg, this.deps.clock.now())) this.drop('stale');
         return;
+      case 'shard-digest': {
+        const reason = this.antiEntropy.onDigest(from, msg);
+        if (reason) this.drop(reason);
+        return;
+      }
       case 'chunk':
         return this.drop('chunk_malformed');
     }
@@ -268,6 +282,8 @@ export class SyncNode<Op> {
       for (let n = link.reassembler.expire(now); n > 0; n--) this.drop('chunk_timeout');
     }
     this.docs.tick(now, this.isCompactionLeader());
+    // After the flush above: every op up to the digest's seq is already on its way.
+    this.antiEntropy.tick(this.links.keys());
   }
 
   /** Sends everything pending now: shard deltas, document updates, a changed load table. */
@@ -301,18 +317,21 @@ export class SyncNode<Op> {
     return true;
   }
 
-  private sendMessage(peer: string, msg: SyncMessage): void {
+  /** Sends one message (split into frames as needed); returns the bytes it took on the wire. */
+  private sendMessage(peer: string, msg: SyncMessage): number {
     const link = this.links.get(peer);
-    if (!link) return;
+    if (!link) return 0;
     if (msg.type === 'shard-snapshot') this.metrics.inc(SNAPSHOTS_SENT_METRIC);
     const envelope = encodeMessage(msg);
     if (envelope.length > this.config.limits.maxMessageBytes) {
       this.log.error({ peer, type: msg.type, bytes: envelope.length }, 'sync message exceeds maxMessageBytes; not sent');
       this.metrics.inc('drover_mesh_oversized_messages_total', { type: msg.type });
-      return;
+      return 0;
     }
+    let sent = 0;
     for (const frame of splitIntoFrames(envelope, link.frameCap, this.nextTransferId++ >>> 0)) {
       link.bytesOut += frame.length;
+      sent += frame.length;
       link.messagesOut++;
       this.totalOut += frame.length;
       this.metrics.inc(SYNC_BYTES_METRIC, { direction: 'out' }, frame.length);
@@ -322,6 +341,7 @@ export class SyncNode<Op> {
         this.log.warn({ err: String(err), peer }, 'sync transport send failed');
       }
     }
+    return sent;
   }
 
   private drop(reason: DropReason): void {
@@ -384,6 +404,7 @@ export class SyncNode<Op> {
       bytesIn: this.totalIn,
       bytesOut: this.totalOut,
       dropped: Object.fromEntries(this.dropped),
+      antiEntropy: this.antiEntropy.stats(),
     };
   }
 }

@@ -126,6 +126,11 @@ export class PrefixShards {
     this.replicas.delete(origin);
     this.prefixes.delete(origin);
     // Its ops still waiting for a base would otherwise recreate the replica when the base arrives.
+    this.dropPending(origin);
+  }
+
+  private dropPending(origin: string): void {
+    if (this.pendingCount === 0) return;
     for (const [key, ops] of this.pending) {
       const kept = ops.filter((p) => p.origin !== origin);
       this.pendingCount -= ops.length - kept.length;
@@ -156,7 +161,20 @@ export class PrefixShards {
 
   digestOf(origin: string | 'local'): string {
     const tree = origin === 'local' ? this.local : this.replicas.get(origin);
-    return tree ? treeDigest(tree) : 'empty';
+    if (!tree || (tree.tokens === 0 && tree.root.childCount === 0)) return 'empty';
+    const cached = this.digests.get(tree);
+    if (cached && cached.changes === tree.changes) return cached.digest;
+    const digest = treeDigest(tree);
+    this.digests.set(tree, { changes: tree.changes, digest });
+    return digest;
+  }
+
+  /** Content digests by tree, valid while the tree's change count stays the same. */
+  private readonly digests = new WeakMap<RadixTree, { changes: number; digest: string }>();
+
+  /** ShardAdapter: this node's own shard (no origin) or its replica of `origin`'s. */
+  contentDigest(origin?: string): string {
+    return this.digestOf(origin === undefined ? 'local' : origin);
   }
 
   // ShardAdapter<TreeOp>
@@ -230,6 +248,9 @@ export class PrefixShards {
     if (!tree) return false;
     this.replicas.set(origin, tree);
     this.prefixes.delete(origin);
+    // The snapshot covers every op of the origin so far: ops still parked for a base are in it
+    // (or were evicted from it, and must not come back when their base shows up).
+    this.dropPending(origin);
     this.indexTree(origin, tree);
     return true;
   }

@@ -259,3 +259,48 @@ describe('PrefixShards: a compact op waits for a base that is still on its way',
     expect(c.replica('b')).toBeUndefined();
   });
 });
+
+describe('PrefixShards: content digests for anti-entropy', () => {
+  const system = Array.from({ length: 300 }, (_, i) => 5000 + i);
+
+  it('a re-snapshot of an origin replaces the ops parked for a base that will never come', () => {
+    const a = new PrefixShards(1e9);
+    const b = new PrefixShards(1e9);
+    b.applyOp('a', decodeOps(encodeOps([a.record([...system, 1, 2, 3], 'w1')]))![0]);
+    const follow = decodeOps(encodeOps([b.record([...system, 1, 2, 3, 4, 5, 6], 'w2')]))![0];
+    // c gets b's compact op but never a's shard (a crashed before it reached c): it parks.
+    const c = new PrefixShards(1e9);
+    c.applyOp('b', follow);
+    expect(c.pendingOps).toBe(1);
+    expect(c.contentDigest('b')).not.toBe(b.contentDigest());
+    // Anti-entropy pulls b's snapshot: the replica is right and the parked op is gone with it.
+    c.applySnapshot('b', b.encodeSnapshot());
+    expect(c.pendingOps).toBe(0);
+    expect(c.contentDigest('b')).toBe(b.contentDigest());
+    // The base showing up later must not re-apply the parked op on top of the snapshot.
+    c.applyOp('a', decodeOps(encodeOps([{ kind: 'insert', seq: Uint32Array.from([...system, 1, 2, 3]), owner: 'w1', time: 1 }]))![0]);
+    expect(c.contentDigest('b')).toBe(b.contentDigest());
+  });
+
+  it('digests follow every change (cached only while a tree is unchanged); an empty and a missing shard agree', () => {
+    const a = new PrefixShards(1e9);
+    const b = new PrefixShards(1e9);
+    expect(a.contentDigest()).toBe('empty');
+    expect(b.contentDigest('a')).toBe('empty');
+    const op1 = a.record([...system, 1], 'w1');
+    b.applyOp('a', op1);
+    const d1 = a.contentDigest();
+    expect(d1).not.toBe('empty');
+    expect(b.contentDigest('a')).toBe(d1);
+    expect(a.contentDigest()).toBe(d1);
+    const op2 = a.record([...system, 2], 'w2');
+    expect(a.contentDigest()).not.toBe(d1);
+    expect(b.contentDigest('a')).toBe(d1);
+    b.applyOp('a', op2);
+    expect(b.contentDigest('a')).toBe(a.contentDigest());
+    const removal = a.removeWorker('w2');
+    expect(a.contentDigest()).toBe(d1);
+    b.applyOp('a', removal);
+    expect(b.contentDigest('a')).toBe(d1);
+  });
+});

@@ -66,6 +66,8 @@ export class RadixTree {
   private evicted = 0;
   /** Bumped by every change that can invalidate a cursor (a node detached, or an edge extended by a merge). */
   private version = 0;
+  /** Bumped by every call that may change content (what a digest covers); digests cache on it. */
+  private changeCount = 0;
   private readonly slab = new TokenSlab();
   /** Owner names interned to small indices (a node stores indices); freed indices are reused. */
   private readonly ownerIds = new Map<string, number>();
@@ -100,6 +102,11 @@ export class RadixTree {
     return this.tokenCount;
   }
 
+  /** Changes when the content may have changed: a cached digest taken at another count is stale. */
+  get changes(): number {
+    return this.changeCount;
+  }
+
   get nodes(): number {
     return this.nodeCount;
   }
@@ -125,6 +132,7 @@ export class RadixTree {
    * forward per node (max), so replaying or reordering inserts gives the same tree.
    */
   insert(seq: ArrayLike<number>, owner: string, time?: number): void {
+    this.changeCount++;
     this.recordAt(seq, owner, time, this.root, 0);
   }
 
@@ -186,6 +194,7 @@ export class RadixTree {
    * tree, or one that a destructive change made stale, falls back to a full insert.
    */
   recordFrom(cursor: MatchCursor, owner: string, time?: number): Recorded {
+    this.changeCount++;
     if (cursor.tree !== this || cursor.version !== this.version) return this.recordAt(cursor.seq, owner, time, this.root, 0);
     return this.recordAt(cursor.seq, owner, time, cursor.node, cursor.depth);
   }
@@ -198,6 +207,7 @@ export class RadixTree {
    * withdrawal (reordered ops) is cut to `keepLen` on arrival, so replicas converge.
    */
   withdraw(seq: ArrayLike<number>, owner: string, time: number, keepLen: number): void {
+    this.changeCount++;
     if (time > this.clock) this.clock = time;
     this.withdrawals.set(time, { owner, keepLen });
     if (this.withdrawals.size > MAX_WITHDRAWALS) this.withdrawals.delete(this.withdrawals.keys().next().value as number);
@@ -237,6 +247,7 @@ export class RadixTree {
    * Paths the owner used after `time` stay (they were inserted after the removal).
    */
   removeOwner(owner: string, time?: number): void {
+    this.changeCount++;
     const t = time ?? ++this.clock;
     if (t > this.clock) this.clock = t;
     if (t > (this.removedAt.get(owner) ?? -1)) this.removedAt.set(owner, t);
@@ -294,6 +305,7 @@ export class RadixTree {
 
   /** Appends a child holding a copy of `edge` under `parent` (snapshot decoding); owners are set with `setOwner`. */
   appendChild(parent: RadixNode, edge: ArrayLike<number>): RadixNode {
+    this.changeCount++;
     const child = new RadixNode();
     this.slab.write(child, edge, 0, edge.length);
     parent.addChild(child);
@@ -304,6 +316,7 @@ export class RadixTree {
 
   /** Sets an owner's time on a node as decoded (no max, no clock tick beyond catching up). */
   setOwner(node: RadixNode, owner: string, time: number): void {
+    this.changeCount++;
     node.touch(this.intern(owner), time);
     if (time > this.clock) this.clock = time;
   }

@@ -1,3 +1,4 @@
+import { hashString32 } from '@drover/runtime';
 import { ByteReader, ByteWriter, malformed, tryDecode } from '../wire/bytes';
 import type { ShardAdapter } from './shard-codec';
 
@@ -97,6 +98,14 @@ export class LwwRouteTable implements ShardAdapter<RouteOp> {
     return true;
   }
 
+  /** Anti-entropy fingerprint of this node's own entries (no origin) or of `origin`'s as held here. */
+  contentDigest(origin: string = this.selfId): string {
+    const entries = this.originEntries(origin);
+    if (entries.length === 0) return 'empty';
+    const text = entries.map((e) => e.join(':')).join(',');
+    return hex32(hashString32(text)) + hex32(hashString32(`#${text}`));
+  }
+
   /** One origin's entries, sorted (for equality checks in tests). */
   originEntries(origin: string): Array<[number, string, number]> {
     const map = this.byOrigin.get(origin);
@@ -122,4 +131,8 @@ function readOps(r: ByteReader, maxOps: number): RouteOp[] {
   const ops: RouteOp[] = [];
   for (let i = 0; i < n; i++) ops.push({ prefix: r.varUint(0xffffffff), worker: r.string(MAX_WORKER_ID_BYTES), time: r.varUint() });
   return ops;
+}
+
+function hex32(h: number): string {
+  return (h >>> 0).toString(16).padStart(8, '0');
 }

@@ -22,6 +22,13 @@ export interface SnapshotSource {
   encodeSnapshot(): Uint8Array;
   /** Replaces what this node holds of `origin`'s shard with the snapshot; false if malformed. */
   applySnapshot(origin: string, bytes: Uint8Array): boolean;
+  /**
+   * A content fingerprint (printable ASCII, at most 64 bytes) of this node's own shard (no
+   * `origin`) or of what it holds of `origin`'s: equal wherever the same content is held, however
+   * it got there. Anti-entropy compares them; without it, only versions are compared. Should be
+   * cheap when nothing changed (cache it).
+   */
+  contentDigest?(origin?: string): string;
 }
 
 export type ShardAdapter<Op> = ShardCodec<Op> & SnapshotSource;

@@ -20,6 +20,8 @@ interface OriginState {
   ackedEpoch: number;
   gapSeen: boolean;
   lastNackMs: number;
+  /** Anti-entropy asked for a re-snapshot: one at the held seq (same version, other content) is welcome. */
+  repairing: boolean;
 }
 
 /**
@@ -61,17 +63,18 @@ export class ShardReceiver<Op> {
 
   onSnapshot(origin: string, msg: Snapshot): DropReason | undefined {
     let st = this.origins.get(origin);
-    if (st && st.version.epoch === msg.epoch && msg.seq <= st.version.seq) {
+    if (st && st.version.epoch === msg.epoch && (msg.seq < st.version.seq || (msg.seq === st.version.seq && !st.repairing))) {
       this.sendAck(origin, st);
       return 'stale';
     }
     if (!this.adapter.applySnapshot(origin, msg.snapshot)) return 'codec_rejected';
     if (!st) {
-      st = { version: { epoch: msg.epoch, seq: msg.seq }, ackedSeq: -1, ackedEpoch: 0, gapSeen: false, lastNackMs: -Infinity };
+      st = { version: { epoch: msg.epoch, seq: msg.seq }, ackedSeq: -1, ackedEpoch: 0, gapSeen: false, lastNackMs: -Infinity, repairing: false };
       this.origins.set(origin, st);
     }
     st.version = { epoch: msg.epoch, seq: msg.seq };
     st.gapSeen = false;
+    st.repairing = false;
     // Ack at once: the sender resumes deltas from here.
     this.sendAck(origin, st);
     return undefined;
@@ -99,6 +102,24 @@ export class ShardReceiver<Op> {
       const st = this.origins.get(peer);
       if (force || !st || st.ackedSeq !== st.version.seq || st.ackedEpoch !== st.version.epoch || st.gapSeen) this.sendAck(peer, st);
     }
+  }
+
+  /**
+   * Anti-entropy found what we hold of `origin` wrong (same version, other content, or another
+   * epoch): ask for a re-snapshot, and accept one even at the seq we already hold.
+   */
+  requestSnapshot(origin: string): void {
+    const st = this.origins.get(origin);
+    if (st) st.repairing = true;
+    const base = this.ackFor(origin);
+    this.send(origin, { ...base, gap: false, wantSnapshot: true });
+  }
+
+  /** Anti-entropy found us stuck behind `origin`: ask it to resend from what we hold (a delta, or a snapshot if its log no longer reaches). */
+  requestResend(origin: string): void {
+    const st = this.origins.get(origin);
+    if (!st) return this.requestSnapshot(origin);
+    this.send(origin, { ...this.ackFor(origin), gap: true });
   }
 
   versions(): Map<string, ShardVersion> {

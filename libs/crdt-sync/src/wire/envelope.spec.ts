@@ -30,6 +30,8 @@ const table: Array<[string, SyncMessage]> = [
     },
   ],
   ['chunk', { type: 'chunk', transferId: 77, index: 1, count: 3, data: bytes(1000) }],
+  ['shard digest', { type: 'shard-digest', epoch: 0xfffffffe, seq: 2 ** 40, digest: '0123456789abcdef0123456789abcdef' }],
+  ['shard digest (no content digest)', { type: 'shard-digest', epoch: 1, seq: 0, digest: '' }],
 ];
 
 describe('envelope codec', () => {

@@ -25,7 +25,12 @@ export type DropReason =
   | 'chunk_overflow'
   | 'chunk_timeout'
   | 'codec_rejected'
-  | 'stale';
+  | 'stale'
+  | 'rate_limited';
+
+/** A content digest on the wire: an opaque ASCII fingerprint of at most this many bytes. */
+export const MAX_DIGEST_BYTES = 64;
+const DIGEST_PATTERN = /^[\x21-\x7e]*$/;
 
 function writeEpoch(w: ByteWriter, e: DocEpoch): void {
   w.varUint(e.n).varUint(e.id);
@@ -68,6 +73,9 @@ function encodePayload(msg: SyncMessage): Uint8Array {
       break;
     case 'chunk':
       w.varUint(msg.transferId).varUint(msg.index).varUint(msg.count).bytes(msg.data);
+      break;
+    case 'shard-digest':
+      w.varUint(msg.epoch).varUint(msg.seq).string(msg.digest);
       break;
   }
   return w.finish();
@@ -120,6 +128,14 @@ function decodePayload(type: SyncMessage['type'], r: ByteReader, limits: SyncLim
       const count = r.varUint();
       if (count < 2 || index >= count) malformed('chunk index');
       return { type, transferId, index, count, data: r.bytes(limits.maxFrameBytes) };
+    }
+    case 'shard-digest': {
+      const epoch = r.varUint(0xffffffff);
+      const seq = r.varUint();
+      const digest = r.string(MAX_DIGEST_BYTES);
+      // Epoch 0 means "nothing" and is never a shard's; a digest is printable ASCII.
+      if (epoch === 0 || !DIGEST_PATTERN.test(digest)) malformed('digest');
+      return { type, epoch, seq, digest };
     }
   }
 }

@@ -33,7 +33,12 @@ export type SyncMessage =
   /** The sender's latest in-flight/queued work per worker (the whole table, it is small). */
   | { type: 'load'; epoch: number; version: number; entries: LoadEntry[] }
   /** One piece of a message larger than the frame cap. */
-  | { type: 'chunk'; transferId: number; index: number; count: number; data: Uint8Array };
+  | { type: 'chunk'; transferId: number; index: number; count: number; data: Uint8Array }
+  /**
+   * Anti-entropy: the sender's own shard is at (epoch, seq) with this content digest ('' when its
+   * state has no content digest: versions only). The receiver compares what it holds of it.
+   */
+  | { type: 'shard-digest'; epoch: number; seq: number; digest: string };
 
 export type SyncMessageType = SyncMessage['type'];
 
@@ -48,6 +53,7 @@ export const MESSAGE_TAGS: Record<SyncMessageType, number> = {
   'shard-ack': 7,
   load: 8,
   chunk: 9,
+  'shard-digest': 10,
 };
 
 export const TAG_TO_TYPE: ReadonlyMap<number, SyncMessageType> = new Map(
