@@ -8,6 +8,17 @@ import { principalOf, type Principal } from '../auth/principal';
 import { AdmissionQueue } from './admission-queue';
 import { TokenBucket } from './token-bucket';
 
+/**
+ * A request admitted before any work was spent on it (tokenizing, image downloads): it holds a
+ * concurrency slot and passed the key's limits as they stood. `settle` charges the prompt once its
+ * token count is known (and may still refuse it: 429); `done` frees the slot (idempotent) and
+ * charges the completion when given usage.
+ */
+export interface AdmissionTicket {
+  settle(promptTokens: number): void;
+  done(usage?: Usage): void;
+}
+
 export interface Spend {
   key: string;
   requests: number;
@@ -15,6 +26,7 @@ export interface Spend {
 }
 
 const MAX_TRACKED_KEYS = 100_000;
+const SWEEP_INTERVAL_MS = 60_000;
 
 /**
  * Admission for inference requests: per-API-key rate limits (requests and tokens per minute, token
@@ -29,6 +41,7 @@ export class AdmissionService {
   private readonly spendListeners: ((s: Spend) => void)[] = [];
   /** Tokens spent per key id since this node started, its own and other nodes' (for token budgets). */
   private readonly spent = new Map<string, number>();
+  private lastSweep = 0;
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -68,26 +81,51 @@ export class AdmissionService {
     if (s.tokens > 0) this.addSpent(s.key, s.tokens);
   }
 
-  /** Admits a request or throws 429/408. Returns the release to call when it ends. */
-  async admit(req: InferenceRequest): Promise<(usage?: Usage) => void> {
-    return this.admitRequest(req.headers, req.promptIds.length, req.signal);
-  }
-
-  /** The same admission for a request the gateway did not tokenize (HTTP proxying estimates its prompt tokens). */
-  async admitRequest(headers: InferenceRequest['headers'], promptTokens: number, signal: AbortSignal): Promise<(usage?: Usage) => void> {
+  /**
+   * Admission before the gateway spends anything on a request: refuses at once (429) a key over
+   * its budget, its requests per minute or with no tokens left this minute, then waits for a
+   * concurrency slot (429 queue full, 408 queue timeout). Nothing is charged until `settle`.
+   */
+  async admit(headers: InferenceRequest['headers'], signal: AbortSignal): Promise<AdmissionTicket> {
     const principal = principalOf(headers);
     // Limits are keyed by the authenticated key's id: a made-up token never reaches here.
     const key = principal?.id ?? 'anonymous';
     const limits = this.limitsOf(principal);
-    this.checkRateLimits(key, limits, promptTokens);
+    this.precheck(key, limits);
     const release = await this.queue.acquire(signal);
-    return (usage?: Usage) => {
-      release();
-      if (!usage) return;
-      if (limits.tpm > 0) this.bucket(this.tokenBuckets, key, limits.tpm).charge(usage.completionTokens, this.clock.now());
-      this.addSpent(key, usage.completionTokens);
-      this.publish({ key, requests: 0, tokens: usage.completionTokens });
+    let settled = false;
+    let freed = false;
+    let charged = false;
+    return {
+      settle: (promptTokens: number) => {
+        if (settled) return;
+        this.checkRateLimits(key, limits, promptTokens);
+        settled = true;
+      },
+      done: (usage?: Usage) => {
+        if (!freed) {
+          freed = true;
+          release();
+        }
+        if (!usage || charged || !settled) return;
+        charged = true;
+        if (limits.tpm > 0) this.bucket(this.tokenBuckets, key, limits.tpm).charge(usage.completionTokens, this.clock.now());
+        this.addSpent(key, usage.completionTokens);
+        this.publish({ key, requests: 0, tokens: usage.completionTokens });
+      },
     };
+  }
+
+  /** Admission for a request whose prompt size is known up front (HTTP proxying estimates it). */
+  async admitRequest(headers: InferenceRequest['headers'], promptTokens: number, signal: AbortSignal): Promise<(usage?: Usage) => void> {
+    const ticket = await this.admit(headers, signal);
+    try {
+      ticket.settle(promptTokens);
+    } catch (err) {
+      ticket.done();
+      throw err;
+    }
+    return (usage?: Usage) => ticket.done(usage);
   }
 
   /** A key's own limits where it has them, else the node-wide defaults. */
@@ -96,6 +134,39 @@ export class AdmissionService {
     const tpm = p?.tpm ?? this.config.rateLimitTpm;
     const budget = p?.budgetTokens;
     return { rpm, tpm, budget, tracked: rpm > 0 || tpm > 0 || budget !== undefined };
+  }
+
+  /**
+   * The limits that can be judged before the prompt is known: the budget, a request per minute
+   * available, and at least one token per minute left. Spends nothing (checkRateLimits does).
+   */
+  private precheck(key: string, limits: ReturnType<AdmissionService['limitsOf']>): void {
+    if (!limits.tracked) return;
+    const now = this.clock.now();
+    this.sweep(now);
+    if (limits.budget !== undefined && this.spentTokens(key) >= limits.budget) throw budgetUsed(limits.budget);
+    const requestWait = limits.rpm > 0 ? this.bucket(this.requestBuckets, key, limits.rpm).waitFor(1, now) : 0;
+    if (requestWait > 0) throw rateLimited(`requests per minute (${limits.rpm})`, requestWait);
+    const tokenWait = limits.tpm > 0 ? this.bucket(this.tokenBuckets, key, limits.tpm).waitFor(1, now) : 0;
+    if (tokenWait > 0) throw rateLimited(`tokens per minute (${limits.tpm})`, tokenWait);
+  }
+
+  /**
+   * Rate-limit state expires: a bucket that has refilled to capacity says nothing a new bucket
+   * would not, so it is dropped (swept at most once a minute, on admission). Together with the cap
+   * on tracked keys this bounds the state by the keys active in the last minute or so.
+   */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < SWEEP_INTERVAL_MS) return;
+    this.lastSweep = now;
+    for (const map of [this.requestBuckets, this.tokenBuckets]) {
+      for (const [key, b] of map) if (b.available(now) >= b.capacity) map.delete(key);
+    }
+  }
+
+  /** Buckets held now (requests and tokens), for tests and the dashboard. */
+  get trackedBuckets(): number {
+    return this.requestBuckets.size + this.tokenBuckets.size;
   }
 
   /**
@@ -110,9 +181,7 @@ export class AdmissionService {
       return;
     }
     const now = this.clock.now();
-    if (limits.budget !== undefined && this.spentTokens(key) >= limits.budget) {
-      throw new DroverError('rate_limited', `This API key has used its token budget (${limits.budget} tokens).`, { details: { code: 'insufficient_quota' } });
-    }
+    if (limits.budget !== undefined && this.spentTokens(key) >= limits.budget) throw budgetUsed(limits.budget);
     const requests = limits.rpm > 0 ? this.bucket(this.requestBuckets, key, limits.rpm) : undefined;
     const tokens = limits.tpm > 0 ? this.bucket(this.tokenBuckets, key, limits.tpm) : undefined;
     const requestWait = requests?.waitFor(1, now) ?? 0;
@@ -147,6 +216,10 @@ export class AdmissionService {
     }
     return b;
   }
+}
+
+function budgetUsed(budget: number): DroverError {
+  return new DroverError('rate_limited', `This API key has used its token budget (${budget} tokens).`, { details: { code: 'insufficient_quota' } });
 }
 
 function rateLimited(what: string, waitMs: number): DroverError {

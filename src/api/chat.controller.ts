@@ -50,6 +50,8 @@ export class ChatController {
     const constraint = singleConstraint([responseFormatConstraint(body.response_format), ...extensionConstraints(body), plan.constraint]);
     const logprobs = logprobsRequest(body);
     const scope = requestScope(req, reply);
+    // Admitted (limits, a concurrency slot) before any template, tokenizer or image work.
+    const admission = await this.inference.admitEarly(scope, reply);
     const requestId = scope.requestId;
     const id = `chatcmpl-${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 48)}`;
     const created = Math.floor(this.clock.now() / 1000);
@@ -78,6 +80,7 @@ export class ChatController {
     const prompt = await pending.apply(encoded.ids);
     const request: InferenceRequest = {
       ...scope,
+      admission,
       model: body.model,
       tokenizer,
       ...prompt,

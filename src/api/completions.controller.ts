@@ -42,9 +42,14 @@ export class CompletionsController {
     if (body.suffix) throw new DroverError('unsupported', "'suffix' is not supported.", { param: 'suffix' });
     const constraint = singleConstraint([responseFormatConstraint(body.response_format as Record<string, unknown> | undefined), ...extensionConstraints(body)]);
     const topN = body.logprobs ?? undefined;
+    const scope = requestScope(req, reply);
+    // Admitted (limits, a concurrency slot) before anything is tokenized.
+    const admission = await this.inference.admitEarly(scope, reply);
     const tokenizer = await this.tokenizers.forModel(body.model);
     const prompts = await this.promptsOf(body, tokenizer);
-    const scope = requestScope(req, reply);
+    // Several prompts are several generations, each admitted on its own: the slot that covered
+    // tokenizing is handed back first (held, it would wait on itself under a cap of one).
+    if (prompts.length > 1) admission.done();
     const requestId = scope.requestId;
     const id = `cmpl-${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 48)}`;
     const created = Math.floor(this.clock.now() / 1000);
@@ -63,6 +68,7 @@ export class CompletionsController {
     const requests: InferenceRequest[] = prompts.map((p, i) => ({
       ...base,
       requestId: prompts.length === 1 ? requestId : `${requestId}-${i}`,
+      admission: prompts.length === 1 ? admission : undefined,
       promptIds: p.ids,
       promptText: p.text,
     }));

@@ -6,7 +6,7 @@ import { canonicalPromptText } from '../inference/canonical-text';
 import { HttpProxyService } from '../inference/http-proxy.service';
 import { InferenceService } from '../inference/inference.service';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
-import { requestIdOf } from './request-context';
+import { clientGoneSignal, requestIdOf } from './request-context';
 import { parseBody } from './validation';
 
 const MAX_INPUTS = 256;
@@ -37,13 +37,16 @@ export class EmbeddingsController {
     this.inference.requireModel(body.model, 'embed');
     if (body.dimensions !== undefined) throw new DroverError('unsupported', "'dimensions' is not supported.", { param: 'dimensions' });
     const input = body.input;
+    if (Array.isArray(input) && input.length > MAX_INPUTS && typeof input[0] !== 'number') throw DroverError.invalidRequest(`At most ${MAX_INPUTS} inputs per request.`, 'input');
+    // Admitted like generation (limits, a concurrency slot) before anything is tokenized.
+    const admission = await this.inference.admitEarly({ headers: req.headers, signal: clientGoneSignal(req, reply).signal }, reply);
     const tokenizer = await this.tokenizers.forModel(body.model);
     let batches: number[][];
     if (typeof input === 'string') batches = [await tokenizer.encode(input)];
     else if (typeof input[0] === 'number') batches = [input as number[]];
     else if (typeof input[0] === 'string') batches = await Promise.all((input as string[]).map((t) => tokenizer.encode(t)));
     else batches = input as number[][];
-    if (batches.length > MAX_INPUTS) throw DroverError.invalidRequest(`At most ${MAX_INPUTS} inputs per request.`, 'input');
+    admission.settle(batches.reduce((n, ids) => n + ids.length, 0));
     const requestId = requestIdOf(req);
     const results = await Promise.all(batches.map((ids, i) => this.inference.embed(body.model, ids, `${requestId}-${i}`, req.headers)));
     const data = results.map((r, index) => ({

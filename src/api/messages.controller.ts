@@ -44,12 +44,15 @@ export class MessagesController {
     const body = parseBody(messagesSchema, raw);
     this.proxy.requireGrpc(body.model, 'The Anthropic Messages API');
     this.inference.requireModel(body.model);
-    const { plan, tokenizer, text: promptText, ...prompt } = await renderAnthropicPrompt(body, this.tokenizers, this.vision);
     const scope = requestScope(req, reply);
+    // Admitted (limits, a concurrency slot) before any template, tokenizer or image work.
+    const admission = await this.inference.admitEarly(scope, reply);
+    const { plan, tokenizer, text: promptText, ...prompt } = await renderAnthropicPrompt(body, this.tokenizers, this.vision);
     const requestId = scope.requestId;
     const id = `msg_${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`;
     const request: InferenceRequest = {
       ...scope,
+      admission,
       model: body.model,
       tokenizer,
       ...prompt,

@@ -79,6 +79,8 @@ export class ResponsesController {
     // Responses' text.format carries the schema directly ({type, name, schema, strict}).
     const constraint = singleConstraint([responseFormatConstraint(body.text?.format, 'text.format'), plan.constraint]);
     const topN = body.top_logprobs ?? undefined;
+    // Admitted (limits, a concurrency slot) before the stored conversation is read or anything tokenized.
+    const admission = await this.inference.admitEarly(scope, reply);
     const conversation = await this.conversationFor(body, req);
     const tokenizer = await this.tokenizers.forModel(body.model);
     const encoded = await tokenizer.encodeChat(templateArguments(tokenizer, conversation), { tools: plan.tools, addGenerationPrompt: true }).catch((err: Error) => {
@@ -86,6 +88,7 @@ export class ResponsesController {
     });
     const request: InferenceRequest = {
       ...scope,
+      admission,
       model: body.model,
       tokenizer,
       promptIds: encoded.ids,

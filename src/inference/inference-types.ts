@@ -1,3 +1,4 @@
+import type { AdmissionTicket } from '../admission/admission.service';
 import type { Context } from '@opentelemetry/api';
 import type { Tokenizer } from '@drover/tokenizer';
 import type { MultimodalInput, SamplingOptions } from '@drover/worker-proto';
@@ -47,6 +48,8 @@ export interface InferenceRequest {
    * be retried from scratch on another worker (the consumer gets a `reset` event first).
    */
   buffered?: boolean;
+  /** Admitted before tokenizing (InferenceService.admitEarly); else generate admits it. */
+  admission?: AdmissionTicket;
 }
 
 /** One generated token's log-probability, and its most likely alternatives when asked. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DroverError, type Clock, type Logger, type Metrics, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
 import { WorkerRpcError, type GenerateEvent } from '@drover/worker-proto';
-import { AdmissionService } from '../admission/admission.service';
+import { AdmissionService, type AdmissionTicket } from '../admission/admission.service';
 import type { GatewayConfig } from '../config/options';
 import { toDroverError } from '../errors/to-drover-error';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
@@ -74,6 +74,19 @@ export class InferenceService {
     return maxTokens ?? limit - promptTokens;
   }
 
+  /**
+   * Admission before any work is spent on a request (tokenizing, rendering, image downloads): the
+   * key's limits as they stand and a concurrency slot. The slot is freed when the response ends,
+   * whichever way it ends (an error thrown before generation, a client gone), so a controller
+   * never has to release it on each path.
+   */
+  async admitEarly(scope: Pick<InferenceRequest, 'headers' | 'signal'>, reply: { raw: { once(event: 'close', cb: () => void): unknown } }): Promise<AdmissionTicket> {
+    if (this.lifecycle.closing) throw new DroverError('shutting_down', 'This gateway node is shutting down; retry on another node.', { retryAfterSeconds: 1 });
+    const ticket = await this.admission.admit(scope.headers, scope.signal);
+    reply.raw.once('close', () => ticket.done());
+    return ticket;
+  }
+
   async *generate(req: InferenceRequest): AsyncGenerator<InferenceEvent> {
     if (this.lifecycle.closing) throw new DroverError('shutting_down', 'This gateway node is shutting down; retry on another node.', { retryAfterSeconds: 1 });
     const served = this.models.resolve(req.model);
@@ -83,9 +96,10 @@ export class InferenceService {
       throw new DroverError('unsupported', `'seed' is not supported for the model '${req.model}': its engines (SGLang) take no sampling seed.`, { param: 'seed' });
     }
     const maxNewTokens = this.checkBudget(req.model, req.promptIds.length, req.maxTokens);
-    const release = await this.admission.admit(req);
+    const ticket = req.admission ?? (await this.admission.admit(req.headers, req.signal));
     let usage: Usage | undefined;
     try {
+      ticket.settle(req.promptIds.length);
       const tried = new Set<string>();
       const startedAt = this.clock.now();
       for (let attempt = 1; ; attempt++) {
@@ -119,7 +133,7 @@ export class InferenceService {
         }
       }
     } finally {
-      release(usage);
+      ticket.done(usage);
     }
   }
 

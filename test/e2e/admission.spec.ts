@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMockWorker } from '@drover/mock-worker';
 import { AdmissionService } from '../../src/admission/admission.service';
+import { TokenizerService } from '../../src/tokenizer/tokenizer.service';
+import { VisionService } from '../../src/multimodal/vision.service';
 import { startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { ADMIN } from '../support/auth';
 
@@ -152,5 +155,84 @@ describe('admission: per-API-key rate limits', () => {
     expect(r.retryAfter).toBeNull();
     // It spent nothing: the key still has its full budget.
     expect((await complete('key-c', 35)).status).toBe(200);
+  });
+});
+
+/**
+ * Admission comes before any work on the request: a refused or queued request has not been
+ * rendered, tokenized or had its images fetched, and embeddings are admitted like generation.
+ */
+describe('admission: before tokenizing and downloading', () => {
+  let c: TestCluster;
+  const work = { tokenizer: 0, images: 0 };
+  const admission = () => c.gateway.app.get(AdmissionService);
+  beforeAll(async () => {
+    c = await startCluster({ workers: 1, worker: { decodeBaseMs: 5 }, gateway: { maxConcurrentRequests: 1, maxQueuedRequests: 4, queueTimeoutMs: 10_000 } });
+    // And an embedding model on its own worker.
+    embedder = await startMockWorker({ port: 0, model: 'qwen3-embed', embedding: true });
+    await fetch(`${c.gateway.url}/workers`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ url: embedder.url }) });
+    await waitFor(async () => ((await (await fetch(`${c.gateway.url}/v1/models`, { headers: ADMIN })).json()) as { data: { id: string }[] }).data.some((m) => m.id === 'qwen3-embed'), 10_000, 'embedding model listed');
+    // Count the work each request causes: template/tokenizer lookups and image loads.
+    const tokenizers = c.gateway.app.get(TokenizerService);
+    const forModel = tokenizers.forModel.bind(tokenizers);
+    tokenizers.forModel = (model: string) => {
+      work.tokenizer++;
+      return forModel(model);
+    };
+    const vision = c.gateway.app.get(VisionService);
+    const begin = vision.begin.bind(vision);
+    vision.begin = (images) => {
+      work.images++;
+      return begin(images);
+    };
+    // One key limited to 2 requests a minute (set on the key through the admin API).
+    const res = await fetch(`${c.gateway.url}/admin/keys`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'rpm-2', rpm: 2 }) });
+    limited = ((await res.json()) as { key: string }).key;
+  });
+  afterAll(async () => {
+    await c?.close();
+    await embedder?.close();
+  });
+  let limited: string;
+  let embedder: Awaited<ReturnType<typeof startMockWorker>>;
+
+  it('a request over its key\'s limit is refused with no template, tokenizer or image work', async () => {
+    const as = { authorization: `Bearer ${limited}` };
+    expect((await post(c.gateway.url, '/v1/chat/completions', chat(), as)).status).toBe(200);
+    const e = await post(c.gateway.url, '/v1/embeddings', { model: 'qwen3-embed', input: 'embed me' }, as);
+    expect(e.status, JSON.stringify(e.body)).toBe(200);
+    const before = { ...work };
+    for (const [path, body] of [
+      ['/v1/chat/completions', chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] })],
+      ['/v1/completions', { model: 'qwen3-mock', prompt: 'x'.repeat(50_000), max_tokens: 1 }],
+      ['/v1/embeddings', { model: 'qwen3-embed', input: ['a', 'b'] }],
+      ['/v1/responses', { model: 'qwen3-mock', input: 'hi', max_output_tokens: 1 }],
+      ['/v1/messages', { model: 'qwen3-mock', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }] }],
+    ] as const) {
+      const r = await post(c.gateway.url, path, body, as);
+      expect(r.status, path).toBe(429);
+      expect(JSON.stringify(r.body), path).toContain('requests per minute (2)');
+    }
+    expect(work).toEqual(before);
+  });
+
+  it('a queued request (generation or embedding) does no work until it has a slot', async () => {
+    const slot = await holdSlot(c.gateway.url);
+    try {
+      await waitFor(() => admission().inFlight === 1, 5000, 'one request in flight');
+      const before = { ...work };
+      const chatting = post(c.gateway.url, '/v1/chat/completions', chat());
+      const embedding = post(c.gateway.url, '/v1/embeddings', { model: 'qwen3-embed', input: 'queued embedding' });
+      await waitFor(() => admission().queued === 2, 5000, 'chat and embedding queued');
+      expect(work).toEqual(before);
+      await slot.stop();
+      const [a, b] = await Promise.all([chatting, embedding]);
+      expect(a.status).toBe(200);
+      expect(b.status).toBe(200);
+      expect(work.tokenizer).toBeGreaterThan(before.tokenizer);
+    } finally {
+      await slot.stop();
+    }
+    await waitFor(() => admission().inFlight === 0 && admission().queued === 0, 5000, 'admission idle');
   });
 });
