@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { generateIdentityAuthority, issueIdentity } from '@drover/swim';
 import { ConfigError, loadConfig } from './load-config';
 
 const problems = (argv: string[], env: NodeJS.ProcessEnv = {}): string[] => {
@@ -100,6 +101,17 @@ describe('gateway configuration', () => {
     expect(problems(['--mesh', '--mesh-key', 'test-cluster-key'])[0]).toMatch(/--mesh-key \(DROVER_MESH_KEY\) is not a 32-byte key in base64 or hex.*keygen/);
     expect(problems(['--mesh', '--mesh-key', randomBytes(16).toString('base64')])[0]).toMatch(/not a 32-byte key/);
     expect(problems(['--mesh', '--mesh-key', Buffer.alloc(32).toString('base64')])[0]).toMatch(/known example or default key/);
+  });
+
+  it('node identities: authority and credential together, certified, for this node (which takes its name from it)', () => {
+    const authority = generateIdentityAuthority();
+    const credential = issueIdentity(authority.privateKey, 'node-7');
+    const base = ['--mesh', '--mesh-key', KEY, '--mesh-identity-authority', authority.publicKey];
+    expect(loadConfig([...base, '--mesh-identity', credential], {}).nodeName).toBe('node-7');
+    expect(problems([...base, '--mesh-identity', credential, '--node-name', 'node-8'])).toEqual(["--mesh-identity is issued for 'node-7', but --node-name is 'node-8'"]);
+    expect(problems(base)[0]).toMatch(/--mesh-identity-authority and --mesh-identity together/);
+    expect(problems([...base.slice(0, 3), '--mesh-identity-authority', generateIdentityAuthority().publicKey, '--mesh-identity', credential])[0]).toMatch(/not certified/);
+    expect(problems(['--mesh', '--mesh-identity-authority', authority.publicKey, '--mesh-identity', credential])).toEqual(['--mesh-identity needs --mesh-key (identities sign; the cluster key still seals)']);
   });
 
   it('--mesh-key-accept installs more keys for rotation: each checked, and only next to a --mesh-key', () => {

@@ -1,6 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { parseClusterKey } from '@drover/swim';
+import { NodeIdentity, parseClusterKey } from '@drover/swim';
 import { parseCidr } from '../egress/address-policy';
 import { OPTION_SPECS, type GatewayConfig, type OptionSpec } from './options';
 
@@ -66,6 +66,7 @@ function checkMesh(merged: Raw, explicit: ReadonlySet<string>, problems: string[
   if (merged.meshDiscovery === 'hyperswarm' && merged.meshKey === undefined) problems.push('--mesh-discovery hyperswarm needs --mesh-key (the topic is derived from it)');
   const advertise = String(merged.meshAdvertise ?? merged.meshBind ?? '');
   if (WILDCARD_HOSTS.has(advertise)) problems.push(`--mesh-bind ${String(merged.meshBind)} is a wildcard: set --mesh-advertise to an address peers can reach`);
+  checkIdentity(merged, problems);
   const accepted = (merged.meshKeyAccept as string[] | undefined) ?? [];
   if (accepted.length > 0 && merged.meshKey === undefined) problems.push('--mesh-key-accept needs --mesh-key (the key this node sends with)');
   accepted.forEach((k, i) => {
@@ -81,6 +82,28 @@ function checkMesh(merged: Raw, explicit: ReadonlySet<string>, problems: string[
         '`npm run -s keygen` prints a key (give every node the same one); --mesh-insecure runs an open mesh anyway',
     );
   }
+}
+
+/** Node identities come as a pair (authority + credential), and the credential must be for this node. */
+function checkIdentity(merged: Raw, problems: string[]): void {
+  const authority = merged.meshIdentityAuthority as string | undefined;
+  const credential = merged.meshIdentity as string | undefined;
+  if (authority === undefined && credential === undefined) return;
+  if (authority === undefined || credential === undefined) {
+    problems.push('node identities need --mesh-identity-authority and --mesh-identity together (`npm run -s keygen identity-authority`, then `keygen identity NAME` per node)');
+    return;
+  }
+  if (merged.meshKey === undefined) problems.push('--mesh-identity needs --mesh-key (identities sign; the cluster key still seals)');
+  let name: string;
+  try {
+    name = NodeIdentity.fromCredential(credential, authority).name;
+  } catch (err) {
+    problems.push(`--mesh-identity (DROVER_MESH_IDENTITY): ${(err as Error).message}`);
+    return;
+  }
+  // The node is named by its identity unless --node-name says otherwise, and then they must agree.
+  if (merged.nodeName === undefined) merged.nodeName = name;
+  else if (merged.nodeName !== name) problems.push(`--mesh-identity is issued for '${name}', but --node-name is '${String(merged.nodeName)}'`);
 }
 
 /** Only this host can reach a socket bound to a loopback address. */

@@ -107,6 +107,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('meshAdvertise', 'string', 'Address peers reach this node at (required when --mesh-bind is a wildcard; never 0.0.0.0).'),
   spec('meshKey', 'string', 'Cluster key: 32 random bytes in base64 or hex (`npm run -s keygen` prints one), the same on every node. Nodes without it cannot join or inject state. Required with --mesh unless --mesh-bind is loopback.'),
   spec('meshKeyAccept', 'list', 'More cluster keys accepted from peers but not sent with (key rotation: install the new key here on every node, then make it --mesh-key, then drop the old one from here). Also POST /mesh/keys at runtime.', { default: [] }),
+  spec('meshIdentityAuthority', 'string', 'Node identities: the mesh identity authority\'s public key (base64; `npm run -s keygen identity-authority`). With it every node needs --mesh-identity, and a node can only speak as itself.'),
+  spec('meshIdentity', 'string', 'Node identities: this node\'s credential (`npm run -s keygen identity NAME`), issued for --node-name. Secret.'),
   spec('meshInsecure', 'bool', 'INSECURE: run --mesh on a non-loopback --mesh-bind without --mesh-key (anyone who reaches the mesh ports can join and forge state). For isolated test networks only.', { default: false }),
   spec('meshSeeds', 'list', 'Seed peers host:port (DNS names allowed).', { default: [] }),
   spec('meshDns', 'string', 'Kubernetes headless-service DNS name: every A record is a seed, re-resolved periodically (implies --mesh-discovery dns).'),
@@ -207,6 +209,8 @@ export interface GatewayConfig {
   meshAdvertise?: string;
   meshKey?: string;
   meshInsecure: boolean;
+  meshIdentityAuthority?: string;
+  meshIdentity?: string;
   meshKeyAccept: string[];
   meshSeeds: string[];
   meshDns?: string;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_SYNC_LIMITS, type RegistryChange } from '@drover/crdt-sync';
 import { createMeshNode, DnsDiscovery, GrpcSyncTransport, HyperswarmDiscovery, meshTopics, resolveSeeds, type MeshNode, type MeshTlsOptions } from '@drover/mesh';
 import { DroverError, type Clock, type Logger, type Metrics, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
-import { keyFingerprint, Keyring, lanConfig, localConfig, parseClusterKey, UdpTransport } from '@drover/swim';
+import { keyFingerprint, Keyring, lanConfig, localConfig, NodeIdentity, parseClusterKey, UdpTransport } from '@drover/swim';
 import { AdmissionService } from '../admission/admission.service';
 import { KeyStoreService } from '../auth/key-store.service';
 import type { GatewayConfig } from '../config/options';
@@ -91,6 +91,8 @@ export class MeshService implements OnApplicationShutdown {
       if (this.config.meshInsecure) process.stderr.write(`\n*** ${banner} ***\n\n`);
     }
     this.swimTransport = await UdpTransport.create({ bindHost: this.config.meshBind, bindPort: this.config.meshPort, advertiseHost: advertise, keyring, log: this.log, metrics: this.metrics });
+    const identity = this.config.meshIdentity && this.config.meshIdentityAuthority ? NodeIdentity.fromCredential(this.config.meshIdentity, this.config.meshIdentityAuthority) : undefined;
+    if (identity) this.log.info({ node: identity.name }, 'mesh node identities on: messages are signed and checked against their senders');
     const syncPort = this.config.meshSyncPort || (this.config.meshPort === 0 ? 0 : this.config.meshPort + 1);
     this.syncTransport = await GrpcSyncTransport.create({
       nodeName: this.nodeName,
@@ -98,13 +100,14 @@ export class MeshService implements OnApplicationShutdown {
       bindPort: syncPort,
       advertiseHost: advertise,
       keyring,
+      identity,
       tls: this.meshTls(),
       maxFrameBytes: DEFAULT_SYNC_LIMITS.maxFrameBytes,
       log: this.log,
       metrics: this.metrics,
     });
     const adapter = new ModelShardsAdapter((m) => this.routing.shardsFor(m), () => this.routing.stats().map((s) => s.model));
-    const swimConfig = (this.config.meshTimings === 'local' ? localConfig : lanConfig)(this.nodeName, { keyring });
+    const swimConfig = (this.config.meshTimings === 'local' ? localConfig : lanConfig)(this.nodeName, { keyring, identity });
     this.node = createMeshNode<ModelOp>(
       { clock: this.clock, timers: this.timers, rng: this.rng.fork(`mesh:${this.nodeName}`), swimTransport: new CountingTransport(this.swimTransport, this.metrics), syncTransport: this.syncTransport, shard: adapter, log: this.log, metrics: this.metrics },
       { nodeName: this.nodeName, swim: swimConfig, httpUrl, version: '0.1.0' },
