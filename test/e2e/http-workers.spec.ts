@@ -300,6 +300,10 @@ describe('gateway: OpenAI-compatible HTTP upstreams (proxied, routed on text)', 
     const messages = await post('/v1/messages', { model: MODEL, max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
     expect(messages.status).toBe(400);
     expect(((await messages.json()) as { error: { message: string } }).error.message).toMatch(/needs a gRPC worker/);
+    // Counting with the gateway's tokenizer would be a guess for a model it does not tokenize.
+    const counted = await post('/v1/messages/count_tokens', { model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    expect(counted.status).toBe(400);
+    expect(await counted.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringMatching(/needs a gRPC worker/) } });
     for (const [path, body] of [
       ['/v1/responses', { model: MODEL, input: 'hi' }],
       ['/v1/tokenize', { model: MODEL, prompt: 'hi' }],
