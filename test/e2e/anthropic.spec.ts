@@ -1,13 +1,14 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../support/cluster';
+import { E2E_ENGINES } from '../support/engines';
 import { ADMIN } from '../support/auth';
 
-describe('gateway: Anthropic Messages through the official SDK', () => {
+describe.each(E2E_ENGINES)('gateway: Anthropic Messages through the official SDK (%s engine)', (engine) => {
   let c: TestCluster;
   let client: Anthropic;
   beforeAll(async () => {
-    c = await startCluster({ workers: 1 });
+    c = await startCluster({ workers: 1, worker: { engine } });
     client = new Anthropic({ baseURL: c.gateway.url, apiKey: 'test', maxRetries: 0 });
   });
   afterAll(async () => c?.close());
