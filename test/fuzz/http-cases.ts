@@ -72,6 +72,15 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'POST',
+    path: '/v1/messages/count_tokens',
+    auth: 'anthropic-key',
+    bodies: [
+      { model: MODEL, messages: msgs },
+      { model: MODEL, system: [{ type: 'text', text: 'sys' }], messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }], tools: [{ name: 'f', input_schema: { type: 'object' } }], tool_choice: { type: 'auto' } },
+    ],
+  },
+  {
+    method: 'POST',
     path: '/v1/responses',
     auth: 'client',
     bodies: [
