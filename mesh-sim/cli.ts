@@ -9,6 +9,7 @@ import { checkNames, FaultSyntaxError, parseDuration, parseFault, type Fault } f
 import { percentile, renderReport, type SimReport } from './report';
 import { runProcess, unsupportedInProcessMode } from './process/run-process';
 import { runVirtual } from './virtual/run-virtual';
+import { generateMix } from './sweep';
 
 const HELP = `usage: npm run mesh-sim -- [options]
 
@@ -27,7 +28,12 @@ const HELP = `usage: npm run mesh-sim -- [options]
   --planted-bug no-refutation   break SWIM on purpose: a correct suite must fail
   --planted-bug drop-route-ops  node-1 skips every 50th routing op from peers and has no content digest
                            for anti-entropy to repair with (state_convergence must fail)
-  --json FILE              write the report (the last seed's, plus every seed's verdict)
+  --sweep N                N generated fault mixes (virtual mode) from --seed S: loss, delay/jitter,
+                           partitions of random shapes, crashes and restarts on both sides, stalls,
+                           worker kills, pauses, flaps, rolling restarts, churn, overlapping; every
+                           invariant checked on each, the replay line of any failure printed
+  --json FILE              write the report (the last seed's, plus every seed's verdict; with
+                           --sweep, every mix's verdict and replay line)
   -h, --help`;
 
 class UsageError extends Error {}
@@ -42,6 +48,8 @@ interface Plan {
   faultTexts: string[];
   seed: number;
   seeds: number;
+  /** Generated fault mixes to run instead of one plan (`--sweep N`). */
+  sweep?: number;
   plantedBug?: 'no-refutation' | 'drop-route-ops';
   json?: string;
   mode: 'virtual' | 'process';
@@ -64,6 +72,7 @@ function plan(argv: string[]): Plan | 'help' {
         fault: { type: 'string', multiple: true },
         'planted-bug': { type: 'string' },
         json: { type: 'string' },
+        sweep: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -72,6 +81,12 @@ function plan(argv: string[]): Plan | 'help' {
     throw new UsageError((err as Error).message);
   }
   if (v.help) return 'help';
+  if (v.sweep !== undefined) {
+    const n = Number(v.sweep);
+    if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new UsageError(`--sweep must be an integer from 1 to 100000, got '${v.sweep}'`);
+    const others = ['mode', 'scenario', 'nodes', 'workers', 'duration', 'load', 'fault', 'planted-bug'].filter((k) => v[k] !== undefined);
+    if (others.length > 0 || v.seeds !== '1') throw new UsageError(`--sweep generates its own mixes: it takes only --seed and --json (not --${others[0] ?? 'seeds'})`);
+  }
   let scenario: Record<string, any> = {};
   if (v.scenario) {
     try {
@@ -129,6 +144,7 @@ function plan(argv: string[]): Plan | 'help' {
     plantedBug: bug as Plan['plantedBug'],
     json: v.json,
     mode,
+    sweep: v.sweep === undefined ? undefined : Number(v.sweep),
   };
 }
 
@@ -218,6 +234,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
+  if (p.sweep !== undefined) return runSweep(p.sweep, p.seed, p.json);
   if (p.mode === 'process') {
     // Ctrl-C or a SIGTERM still runs the 'exit' cleanup that kills every process the run started.
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
@@ -235,6 +252,48 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(`${reports.length} seed(s) passed\n`);
+}
+
+export interface SweepVerdict {
+  index: number;
+  seed: number;
+  ok: boolean;
+  failed: string[];
+  reproduce: string;
+  wall_ms: number;
+  anti_entropy?: SimReport['anti_entropy'];
+}
+
+/** Runs mix `index` of sweep `seed` (see sweep.ts) and returns its verdict. */
+export function sweepMix(seed: number, index: number): SweepVerdict {
+  const mix = generateMix(seed, index);
+  const p = plan([...mix.argv, '--seed', String(mix.seed)]);
+  if (p === 'help') throw new Error('unexpected');
+  const r = simulate(p, mix.seed);
+  const failed = Object.entries(r.invariants).filter(([, i]) => !i.ok).map(([name, i]) => `${name}: ${i.detail}`);
+  return { index, seed: mix.seed, ok: r.ok, failed, reproduce: r.reproduce, wall_ms: r.wall_ms, anti_entropy: r.anti_entropy };
+}
+
+function runSweep(n: number, seed: number, json?: string): void {
+  const verdicts: SweepVerdict[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const v = sweepMix(seed, i);
+    verdicts.push(v);
+    const ae = v.anti_entropy ? `, anti-entropy ${v.anti_entropy.bytes_per_sec_per_node} B/s/node, ${v.anti_entropy.snapshot_repairs} re-snapshots` : '';
+    process.stdout.write(`mix ${i + 1}/${n} (sweep seed ${seed}, mix seed ${v.seed}): ${v.ok ? 'PASS' : 'FAIL'} in ${(v.wall_ms / 1000).toFixed(1)} s${ae}\n`);
+    if (!v.ok) {
+      for (const f of v.failed) process.stdout.write(`  FAIL  ${f}\n`);
+      process.stdout.write(`  reproduce: ${v.reproduce}\n`);
+    }
+  }
+  const failed = verdicts.filter((v) => !v.ok);
+  if (json) writeFileSync(json, JSON.stringify({ ok: failed.length === 0, sweep: n, seed, wall_ms: Math.round(performance.now() - t0), mixes: verdicts }, null, 2));
+  process.stdout.write(`\n${n - failed.length}/${n} mixes passed every invariant (sweep seed ${seed}, ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+  if (failed.length > 0) {
+    for (const v of failed) process.stdout.write(`reproduce: ${v.reproduce}\n`);
+    process.exit(1);
+  }
 }
 
 if (require.main === module) {
