@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../support/cluster';
 import { ADMIN } from '../support/auth';
+import { E2E_ENGINES } from '../support/engines';
 
 interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string };
 }
 
-describe('gateway: errors in OpenAI shape with the right status', () => {
+describe.each(E2E_ENGINES)('gateway: errors in OpenAI shape with the right status (%s engine)', (engine) => {
   let c: TestCluster;
   beforeAll(async () => {
-    c = await startCluster({ workers: 1, worker: { maxContextLength: 256 } as never });
+    c = await startCluster({ workers: 1, worker: { engine, maxContextLength: 256 } as never });
   });
   afterAll(async () => c?.close());
 

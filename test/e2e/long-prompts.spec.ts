@@ -3,14 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokenizer } from '@drover/tokenizer';
 import { CLIENT } from '../support/auth';
 import { startCluster, type TestCluster } from '../support/cluster';
+import { E2E_ENGINES } from '../support/engines';
 
 // Long prompts are rendered and tokenized on the gateway's worker threads: the engine must see
 // exactly the ids the inline path would give, and the node must keep serving meanwhile.
-describe('gateway: long prompts on the tokenizer threads', () => {
+describe.each(E2E_ENGINES)('gateway: long prompts on the tokenizer threads (%s engine)', (engine) => {
   let c: TestCluster;
   let inline: Tokenizer;
   beforeAll(async () => {
-    c = await startCluster({ workers: 1, gateway: { tokenizerThreads: 2, tokenizerOffloadChars: 2000 } });
+    c = await startCluster({ workers: 1, worker: { engine }, gateway: { tokenizerThreads: 2, tokenizerOffloadChars: 2000 } });
     inline = await Tokenizer.load();
   });
   afterAll(async () => c?.close());

@@ -4,15 +4,16 @@ import { startGateway, type RunningGateway } from '../../src/gateway';
 import { startCluster, type TestCluster } from '../support/cluster';
 import { testConfig } from '../support/config';
 import { startRedis } from '../support/redis';
+import { E2E_ENGINES } from '../support/engines';
 
-describe('gateway: OpenAI Responses API with stored responses in Redis', () => {
+describe.each(E2E_ENGINES)('gateway: OpenAI Responses API with stored responses in Redis (%s engine)', (engine) => {
   let c: TestCluster;
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let second: RunningGateway;
   let client2: OpenAI;
   beforeAll(async () => {
     redis = await startRedis();
-    c = await startCluster({ workers: 1, gateway: { redisUrl: redis.url } });
+    c = await startCluster({ workers: 1, worker: { engine }, gateway: { redisUrl: redis.url } });
     second = await startGateway(testConfig({ workerUrls: c.workers.map((w) => w.url), redisUrl: redis.url }));
     client2 = new OpenAI({ baseURL: `${second.url}/v1`, apiKey: 'test', maxRetries: 0 });
   });
