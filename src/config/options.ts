@@ -44,6 +44,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('prefillUrls', 'list', 'Prefill workers of a disaggregated (PD) fleet, comma-separated gRPC URLs: they compute prompts and hand the KV cache to a decode worker (docs/pd.md).', { default: [] }),
   spec('decodeUrls', 'list', 'Decode workers of a disaggregated (PD) fleet, comma-separated gRPC URLs: they receive a prefill worker\'s KV cache and stream the output.', { default: [] }),
   spec('policy', 'string', 'Routing policy.', { default: 'cache_aware', choices: POLICIES }),
+  spec('decodePolicy', 'string', 'Disaggregated (PD) models: how the decode worker of a pair is chosen (the prefill worker follows --policy or the model\'s policy; the decode side holds no prompt cache worth chasing, so load decides).', { default: 'power_of_two', choices: POLICIES }),
+  spec('kvTransferTimeoutMs', 'int', 'Disaggregated (PD) models: after the prefill worker finished, how long the decode worker may take to produce its first token (its KV arriving) before the pair is abandoned and retried (0 = off; the TTFT timeout still applies).', { default: 30_000, min: 0 }),
   spec('tokenizer', 'string', 'Directory with tokenizer.json and tokenizer_config.json (default: the bundled Qwen3 tokenizer).'),
   spec('modelConfig', 'map', 'Per-model local model directories (tokenizer.json, tokenizer_config.json, ...): name=path, comma-separated or repeated (a map in the config file). Those models use these files instead of asking their workers (GetTokenizer).', { default: {} }),
   spec('tokenizerThreads', 'int', 'Worker threads that render and tokenize long prompts off the event loop: -1 one per core, 0 off (everything inline).', { default: -1, min: -1, max: 64 }),
@@ -139,6 +141,8 @@ export interface GatewayConfig {
   prefillUrls: string[];
   decodeUrls: string[];
   policy: (typeof POLICIES)[number];
+  decodePolicy: (typeof POLICIES)[number];
+  kvTransferTimeoutMs: number;
   tokenizer?: string;
   /** Model name → local directory with its tokenizer files. */
   modelConfig: Record<string, string>;

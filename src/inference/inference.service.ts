@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DroverError, type Clock, type Logger, type Metrics, type Rng, type TimerHandle, type Timers } from '@drover/runtime';
-import { WorkerRpcError, type GenerateEvent } from '@drover/worker-proto';
+import { WorkerRpcError, type GenerateEvent, type GenerateParams } from '@drover/worker-proto';
 import { AdmissionService, type AdmissionTicket } from '../admission/admission.service';
 import type { GatewayConfig } from '../config/options';
 import { toDroverError } from '../errors/to-drover-error';
@@ -9,7 +9,8 @@ import { childContext, endSpan, injectInto, SpanKind, startSpan, traceIdOf, trac
 import { RoutingService, type RouteResult, type Task } from '../routing/routing.service';
 import { CLOCK, CONFIG, LOGGER, METRICS, RNG, TIMERS } from '../runtime/tokens';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
-import type { WorkerRecord } from '../workers/worker-record';
+import { roleOf, type WorkerRecord } from '../workers/worker-record';
+import { PdPair } from './pd-pair';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
 import type { FinishReason, InferenceEvent, InferenceRequest, TokenLogprob, Usage } from './inference-types';
 import { tokenLogprobs } from './token-logprobs';
@@ -101,14 +102,18 @@ export class InferenceService {
     try {
       ticket.settle(req.promptIds.length);
       const tried = new Set<string>();
+      // Disaggregated models: each side of a pair remembers its own failed workers.
+      const disaggregated = this.routing.isDisaggregated(req.model);
+      const triedPd: PdTried = { prefill: new Set(), decode: new Set(), maybePrefill: new Set(), maybeDecode: new Set() };
       const startedAt = this.clock.now();
       for (let attempt = 1; ; attempt++) {
         if (req.signal.aborted) return;
-        const route = this.route(req, tried, attempt);
+        const pair = disaggregated ? this.routePair(req, triedPd, attempt) : undefined;
+        const route = pair ? pair.decode : this.route(req, tried, attempt);
         tried.add(route.worker.id);
         const progress = { emitted: false };
         try {
-          for await (const event of this.attempt(req, route, maxNewTokens, startedAt, progress)) {
+          for await (const event of this.attempt(req, route, maxNewTokens, startedAt, progress, pair)) {
             if (event.type === 'end') usage = event.usage;
             yield event;
           }
@@ -117,11 +122,24 @@ export class InferenceService {
           if (req.signal.aborted) return;
           const maxRetries = this.routing.settingsFor(req.model).maxRetries ?? this.config.maxRetries;
           const canRetry = (!progress.emitted || req.buffered === true) && isRetryable(err, attempt) && attempt <= maxRetries;
-          if (canRetry && this.registry.routable(req.model).some((w) => !tried.has(w.id) && w.modelInfo?.isGeneration !== false)) {
+          // A failed pair is retried as a pair: a new prefill worker, a new decode worker or both,
+          // whichever side failed (both when that cannot be told), and a new bootstrap room.
+          // An unclear failure only makes its workers a last resort for this request.
+          if (pair) {
+            const side = pair.failedSide ?? 'both';
+            if (side === 'unclear') {
+              triedPd.maybePrefill.add(pair.prefill.worker.id);
+              triedPd.maybeDecode.add(pair.decode.worker.id);
+            }
+            if (side === 'prefill' || side === 'both') triedPd.prefill.add(pair.prefill.worker.id);
+            if (side === 'decode' || side === 'both') triedPd.decode.add(pair.decode.worker.id);
+          }
+          const candidates = pair ? this.hasPairCandidate(req.model, triedPd) : this.registry.routable(req.model).some((w) => !tried.has(w.id) && roleOf(w) === 'regular' && w.modelInfo?.isGeneration !== false);
+          if (canRetry && candidates) {
             // An engine's Retry-After is honoured (capped), else exponential backoff with jitter.
             const retryAfter = err instanceof WorkerRpcError && err.retryAfterMs !== undefined ? Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS) : 0;
             const delay = Math.max(retryAfter, backoffMs(attempt, this.config.retryBackoffMs, this.config.retryBackoffMaxMs, this.rng));
-            this.log.warn({ requestId: req.requestId, clientRequestId: req.clientRequestId, traceId: traceIdOf(req.trace), worker: route.worker.id, err: (err as Error).message, attempt, delayMs: delay }, 'worker failed before output; retrying elsewhere');
+            this.log.warn({ requestId: req.requestId, clientRequestId: req.clientRequestId, traceId: traceIdOf(req.trace), worker: route.worker.id, prefillWorker: pair?.prefill.worker.id, failedSide: pair?.failedSide, err: (err as Error).message, attempt, delayMs: delay }, pair ? 'PD pair failed before output; retrying with a new pair' : 'worker failed before output; retrying elsewhere');
             this.metrics.inc('drover_worker_retries_total', { model: req.model });
             if (delay > 0) await new Promise<void>((r) => this.timers.setTimeout(r, delay));
             if (progress.emitted) yield { type: 'reset' };
@@ -160,6 +178,42 @@ export class InferenceService {
     }
   }
 
+  /**
+   * A prefill worker (the model's policy: cache-aware by default, so shared prefixes meet their KV)
+   * and a decode worker (--decode-policy: load). Both sides must speak the same contract.
+   */
+  private routePair(req: InferenceRequest, tried: PdTried, attempt: number): PdPair {
+    const base = { model: req.model, tokens: req.routeIds ?? req.promptIds, headers: req.headers, user: req.user };
+    const span = tracingEnabled() ? startSpan('route', req.trace, { 'drover.policy': this.routing.settingsFor(req.model).policy, 'drover.attempt': attempt, 'drover.pd': true }) : undefined;
+    // Workers of an unclear failure are avoided while the pool has others, then taken again.
+    const pick = (role: 'prefill' | 'decode', hard: ReadonlySet<string>, soft: ReadonlySet<string>): RouteResult => {
+      if (soft.size > 0 && this.hasOpen(req.model, role, hard, soft)) return this.routing.select({ ...base, exclude: new Set([...hard, ...soft]), role });
+      return this.routing.select({ ...base, exclude: hard, role });
+    };
+    try {
+      const prefill = pick('prefill', tried.prefill, tried.maybePrefill);
+      const decode = pick('decode', tried.decode, tried.maybeDecode);
+      if (prefill.worker.protocol !== decode.worker.protocol) {
+        throw new DroverError('worker_unavailable', `prefill worker ${prefill.worker.id} speaks ${prefill.worker.protocol} and decode worker ${decode.worker.id} speaks ${decode.worker.protocol}: a pair must share one engine contract`);
+      }
+      span?.setAttributes({ 'drover.worker': decode.worker.id, 'drover.prefill_worker': prefill.worker.id, 'drover.match_ratio': prefill.matchRatio, 'drover.route_reason': prefill.reason });
+      if (span) endSpan(span);
+      return new PdPair(prefill, decode, attempt === 1 ? req.requestId : `${req.requestId}-pd${attempt}`, { registry: this.registry, timers: this.timers, rng: this.rng, log: this.log, transferTimeoutMs: this.config.kvTransferTimeoutMs });
+    } catch (err) {
+      if (span) endSpan(span, err);
+      throw err;
+    }
+  }
+
+  /** A retry needs a routable prefill worker and a routable decode worker not yet ruled out. */
+  private hasPairCandidate(model: string, tried: PdTried): boolean {
+    return this.hasOpen(model, 'prefill', tried.prefill) && this.hasOpen(model, 'decode', tried.decode);
+  }
+
+  private hasOpen(model: string, role: 'prefill' | 'decode', ...excluded: ReadonlySet<string>[]): boolean {
+    return this.registry.routable(model, 'grpc').some((w) => roleOf(w) === role && w.modelInfo?.isGeneration !== false && !excluded.some((s) => s.has(w.id)));
+  }
+
   private route(req: InferenceRequest, tried: ReadonlySet<string>, attempt: number): RouteResult {
     // The model's own policy (PUT /admin/policies/:model), not just the node default.
     const input = { model: req.model, tokens: req.routeIds ?? req.promptIds, headers: req.headers, user: req.user, exclude: tried };
@@ -177,7 +231,7 @@ export class InferenceService {
   }
 
   /** One try on one worker. Throws on failure; `progress.emitted` tells whether text reached the client. */
-  private async *attempt(req: InferenceRequest, route: RouteResult, maxNewTokens: number, startedAt: number, progress: { emitted: boolean }): AsyncGenerator<InferenceEvent> {
+  private async *attempt(req: InferenceRequest, route: RouteResult, maxNewTokens: number, startedAt: number, progress: { emitted: boolean }, pair?: PdPair): AsyncGenerator<InferenceEvent> {
     const worker = route.worker;
     const served = this.models.resolve(req.model);
     const tokenizer = req.tokenizer ?? this.tokenizers.tokenizer;
@@ -232,11 +286,13 @@ export class InferenceService {
     const metadata = callSpan ? injectInto(childContext(req.trace, callSpan), { ...req.metadata }) : req.metadata;
     // Ownership is recorded at dispatch, so requests sharing the prefix find it while this one is
     // still in prefill, and withdrawn below if the worker fails before producing anything.
-    const recorded = this.routing.record({ model: req.model, tokens: req.routeIds ?? req.promptIds, headers: req.headers, user: req.user }, worker, route);
+    // A PD pair: the prefill worker is the one that holds the prompt's KV cache.
+    const recorded = this.routing.record({ model: req.model, tokens: req.routeIds ?? req.promptIds, headers: req.headers, user: req.user }, pair ? pair.prefill.worker : worker, pair ? pair.prefill : route);
     const dispatch = this.registry.acquire(worker);
     try {
       let sawChunk = false;
-      for await (const event of this.callWorker(worker, req, maxNewTokens, metadata, attemptAbort.signal)) {
+      const events = pair ? pair.events(this.generateParams(req, maxNewTokens), metadata, attemptAbort.signal, this.config.requestTimeoutMs) : this.callWorker(worker, req, maxNewTokens, metadata, attemptAbort.signal);
+      for await (const event of events) {
         if (event.promptTokens) usage.promptTokens = event.promptTokens;
         usage.cachedTokens = event.cachedTokens;
         // Streaming workers send every token in chunks; a worker that only sends `complete`
@@ -285,7 +341,7 @@ export class InferenceService {
       finishReason ??= 'stop';
       this.observe(req, worker.id, startedAt, firstTokenAt, finishReason, usage);
       this.log.info(
-        { requestId: req.requestId, clientRequestId: req.clientRequestId, traceId: traceIdOf(req.trace), model: req.model, worker: worker.id, route: route.reason, status: 'ok', finish: finishReason, prompt: usage.promptTokens, completion: completionTokens, cached: usage.cachedTokens, ttftMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt), ms: Math.round(this.clock.now() - startedAt) },
+        { requestId: req.requestId, clientRequestId: req.clientRequestId, traceId: traceIdOf(req.trace), model: req.model, worker: worker.id, prefillWorker: pair?.prefill.worker.id, route: pair ? pair.prefill.reason : route.reason, status: 'ok', finish: finishReason, prompt: usage.promptTokens, completion: completionTokens, cached: usage.cachedTokens, ttftMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt), ms: Math.round(this.clock.now() - startedAt) },
         'request done',
       );
       this.served++;
@@ -294,7 +350,8 @@ export class InferenceService {
       failure = timedOut ?? err;
       if (!req.signal.aborted && firstTokenAt === undefined) this.routing.withdraw(req.model, recorded);
       if (!req.signal.aborted) {
-        outcome = countsAgainstWorker(failure) ? 'failed' : 'neutral';
+        // The prefill side's failure is not the decode worker's (its own leg counted it).
+        outcome = pair && pair.failedSide !== 'decode' ? 'neutral' : countsAgainstWorker(failure) ? 'failed' : 'neutral';
         if (failure instanceof WorkerRpcError) this.metrics.inc('drover_worker_errors_total', { worker: worker.id, grpc_status: failure.grpcName });
       }
       throw failure;
@@ -335,19 +392,28 @@ export class InferenceService {
 
   private callWorker(worker: WorkerRecord, req: InferenceRequest, maxNewTokens: number, metadata: Record<string, string>, signal: AbortSignal): AsyncIterable<GenerateEvent> {
     if (!worker.client) throw new DroverError('worker_unavailable', `worker ${worker.id} is not connected`);
-    return worker.client.generate(
-      {
-        requestId: req.requestId,
-        inputIds: req.promptIds,
-        originalText: undefined,
-        sampling: { ...req.sampling, maxNewTokens, skipSpecialTokens: req.skipSpecialTokens },
-        stream: true,
-        multimodal: req.multimodal,
-        logprobs: req.logprobs,
-      },
-      { signal, deadlineMs: this.config.requestTimeoutMs, metadata },
-    );
+    return worker.client.generate(this.generateParams(req, maxNewTokens), { signal, deadlineMs: this.config.requestTimeoutMs, metadata });
   }
+
+  private generateParams(req: InferenceRequest, maxNewTokens: number): GenerateParams {
+    return {
+      requestId: req.requestId,
+      inputIds: req.promptIds,
+      originalText: undefined,
+      sampling: { ...req.sampling, maxNewTokens, skipSpecialTokens: req.skipSpecialTokens },
+      stream: true,
+      multimodal: req.multimodal,
+      logprobs: req.logprobs,
+    };
+  }
+}
+
+/** A PD request's workers ruled out by failed pairs, and (maybe*) those of unclear failures: a last resort. */
+interface PdTried {
+  prefill: Set<string>;
+  decode: Set<string>;
+  maybePrefill: Set<string>;
+  maybeDecode: Set<string>;
 }
 
 /**

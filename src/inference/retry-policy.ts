@@ -56,3 +56,10 @@ export function backoffMs(attempt: number, baseMs: number, capMs: number, rng: R
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.floor(rng.next() * ceiling);
 }
+
+/** Disaggregated serving: the prefill side finished, and the decode side never started (its KV never arrived). */
+export class KvTransferTimeout extends WorkerTimeout {
+  constructor(ms: number) {
+    super(ms, `the KV cache transfer from the prefill worker to the decode worker did not complete within ${ms} ms`);
+  }
+}

@@ -52,6 +52,8 @@ export interface ModelPolicySettings {
 
 interface ModelRouting {
   policy: RoutingPolicy;
+  /** Chooses the decode side of PD pairs (--decode-policy); the prefill side uses `policy`. */
+  decodePolicy: RoutingPolicy;
   settings: ModelPolicySettings;
   shards: PrefixShards;
   view: RoutingView;
@@ -171,16 +173,18 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     // Usually all are empty (one kind, one task and one role per model): no copy on the request path.
     const exclude = foreign.size === 0 && otherTask.size === 0 && otherRoles.size === 0 ? input.exclude : new Set([...(input.exclude ?? []), ...foreign, ...otherTask, ...otherRoles]);
     m.lastMatch = undefined;
-    const decision = m.policy.select(m.view, { tokens: input.tokens, headers: input.headers, user: input.user, exclude }, this.rng);
+    const policy = input.role === 'decode' ? m.decodePolicy : m.policy;
+    const decision = policy.select(m.view, { tokens: input.tokens, headers: input.headers, user: input.user, exclude }, this.rng);
     const walked = m.lastMatch as ModelRouting['lastMatch'];
     m.lastMatch = undefined;
     const worker = decision ? this.registry.find(decision.workerId) : undefined;
     if (!decision || !worker) {
       throw new DroverError('no_healthy_worker', `no healthy worker is available for model '${input.model}'`, { retryAfterSeconds: 1 });
     }
-    m.decisions[decision.reason]++;
-    this.metrics.inc('drover_routing_decisions_total', { model: input.model, policy: m.policy.name, outcome: decision.reason });
-    this.metrics.observe('drover_routing_match_ratio', decision.matchRatio, { model: input.model, policy: m.policy.name });
+    // The decode side of a PD pair is a load decision: it would dilute the model's cache-hit figures.
+    if (input.role !== 'decode') m.decisions[decision.reason]++;
+    this.metrics.inc('drover_routing_decisions_total', { model: input.model, policy: policy.name, outcome: decision.reason });
+    this.metrics.observe('drover_routing_match_ratio', decision.matchRatio, { model: input.model, policy: policy.name });
     return { worker, reason: decision.reason, matchRatio: decision.matchRatio, prefixMatch: walked?.tokens === input.tokens ? walked.match : undefined };
   }
 
@@ -244,7 +248,7 @@ export class RoutingService implements OnModuleInit, OnApplicationShutdown {
     if (!m) {
       const settings = this.overrides.get(model) ?? { policy: this.config.policy };
       const shards = new PrefixShards(this.config.treeBudgetTokens);
-      m = { policy: this.makePolicy(settings), settings, shards, view: { workers: [], match: () => new Map() }, idsByKind: { grpc: new Set(), http: new Set() }, idsByTask: { generate: new Set(), embed: new Set() }, otherRoles: { regular: new Set(), prefill: new Set(), decode: new Set() }, disaggregated: false, decisions: { cache_hit: 0, load_guard: 0, miss: 0, policy: 0 } };
+      m = { policy: this.makePolicy(settings), decodePolicy: this.makePolicy({ policy: this.config.decodePolicy }), settings, shards, view: { workers: [], match: () => new Map() }, idsByKind: { grpc: new Set(), http: new Set() }, idsByTask: { generate: new Set(), embed: new Set() }, otherRoles: { regular: new Set(), prefill: new Set(), decode: new Set() }, disaggregated: false, decisions: { cache_hit: 0, load_guard: 0, miss: 0, policy: 0 } };
       this.models.set(model, m);
       m.view = this.buildView(model, m);
     }

@@ -295,6 +295,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
       record.protocol = client.protocol;
       record.modelInfo = info;
       record.model = record.spec.model ?? this.config.modelName ?? info.servedModelName;
+      if (record.spec.role === 'prefill' && client.protocol === 'sglang') record.reportedBootstrapPort = await reportedBootstrapPort(client, this.config.workerConnectTimeoutMs);
       this.changes++;
       await this.check(record);
       this.log.info({ worker: record.id, url: record.spec.url, protocol: client.protocol, model: record.model }, 'worker connected');
@@ -411,6 +412,20 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
   private emit(e: RegistryEvent): void {
     this.changes++;
     for (const l of this.listeners) l(e);
+  }
+}
+
+/**
+ * SGLang reports its KV bootstrap port in server_args (disaggregation_bootstrap_port); an engine
+ * that does not (or fails to answer) leaves it to the spec or the default.
+ */
+async function reportedBootstrapPort(client: WorkerClient, deadlineMs: number): Promise<number | undefined> {
+  try {
+    const info = (await client.getServerInfo({ deadlineMs })) as { server_args?: { fields?: Record<string, { numberValue?: number; kind?: string }> } };
+    const port = info.server_args?.fields?.disaggregation_bootstrap_port?.numberValue;
+    return typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+  } catch {
+    return undefined;
   }
 }
 
