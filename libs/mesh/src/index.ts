@@ -2,7 +2,7 @@ export { createMeshNode, MeshNode, type MeshNodeDeps, type MeshNodeConfig, type 
 export type { SyncTransport } from './sync-transport';
 export { PacketSyncTransport } from './packet-sync-transport';
 export { encodeMetadata, decodeMetadata, type NodeMetadata } from './metadata';
-export { GrpcSyncTransport, type GrpcSyncTransportOptions, type MeshTlsOptions } from './server/grpc-sync-transport';
+export { GrpcSyncTransport, DEFAULT_SYNC_STREAM_LIMITS, type GrpcSyncTransportOptions, type MeshTlsOptions, type SyncStreamLimits } from './server/grpc-sync-transport';
 export { resolveSeeds, DnsDiscovery, type DnsResolver } from './server/discovery';
 export { HyperswarmDiscovery, meshTopics, type HyperswarmDiscoveryOptions } from './server/hyperswarm-discovery';
 export { sealSyncFrame, openSyncFrame, type OpenedSyncFrame } from './sync-envelope';

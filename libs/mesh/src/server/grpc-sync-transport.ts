@@ -19,11 +19,27 @@ export interface GrpcSyncTransportOptions {
   identity?: NodeIdentity;
   /** Largest sync frame; both sides set their gRPC message limits from it. */
   maxFrameBytes: number;
+  /** Limits on inbound sync streams (before and after authentication). */
+  limits?: Partial<SyncStreamLimits>;
   /** Mutual TLS on top of the sealed frames (optional): both sides present certificates signed by `ca`. */
   tls?: MeshTlsOptions;
   log?: Logger;
   metrics?: Metrics;
 }
+
+export interface SyncStreamLimits {
+  /** Inbound sync streams open at once; more are refused (RESOURCE_EXHAUSTED). */
+  maxInboundStreams: number;
+  /** …from one remote address (each peer keeps one stream to us, two while re-dialling; several nodes may share a host). */
+  maxStreamsPerHost: number;
+  /** A stream must deliver an authentic frame within this long of opening, or it is closed. */
+  authDeadlineMs: number;
+}
+
+export const DEFAULT_SYNC_STREAM_LIMITS: Readonly<SyncStreamLimits> = Object.freeze({ maxInboundStreams: 256, maxStreamsPerHost: 32, authDeadlineMs: 10_000 });
+
+/** Frames that fail these checks close their stream: the dialer is not (or not yet) a peer. */
+const UNAUTHENTIC = new Set(['unauthenticated', 'decrypt_failed', 'bad_envelope', 'forged_sender', 'wrong_target', 'malformed']);
 
 export interface MeshTlsOptions {
   /** PEM CA bundle that signs every node's certificate. */
@@ -89,10 +105,14 @@ export class GrpcSyncTransport implements SyncTransport {
   private readonly maxMessage: number;
   /** Sync frames are sealed under their own subkey of the cluster key (not SWIM's). */
   private readonly keyring: Keyring | undefined;
+  private readonly limits: SyncStreamLimits;
+  private inbound = 0;
+  private readonly inboundPerHost = new Map<string, number>();
 
   private constructor(private readonly server: Server, readonly localAddress: string, private readonly opts: GrpcSyncTransportOptions) {
     this.log = opts.log ?? noopLogger;
     this.keyring = opts.keyring?.withPurpose('sync-frame');
+    this.limits = { ...DEFAULT_SYNC_STREAM_LIMITS, ...opts.limits };
     this.metrics = opts.metrics ?? noopMetrics;
     this.maxMessage = opts.maxFrameBytes + FRAME_OVERHEAD;
   }
@@ -199,12 +219,43 @@ export class GrpcSyncTransport implements SyncTransport {
   }
 
   private accept(call: ServerDuplexStream<any, any>): void {
+    const host = hostOf(call.getPeer());
+    const fromHost = this.inboundPerHost.get(host) ?? 0;
+    if (this.inbound >= this.limits.maxInboundStreams || fromHost >= this.limits.maxStreamsPerHost) {
+      this.drop('connection_limit');
+      call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: 'too many mesh sync streams' });
+      return;
+    }
+    this.inbound++;
+    this.inboundPerHost.set(host, fromHost + 1);
+    let closed = false;
+    let authenticated = false;
+    const release = () => {
+      if (closed) return;
+      closed = true;
+      clearTimeout(deadline);
+      this.inbound--;
+      const left = (this.inboundPerHost.get(host) ?? 1) - 1;
+      if (left > 0) this.inboundPerHost.set(host, left);
+      else this.inboundPerHost.delete(host);
+    };
+    const refuse = (reason: string) => {
+      this.drop(reason);
+      if (closed) return;
+      release();
+      call.emit('error', { code: status.UNAUTHENTICATED, details: 'mesh sync refused' });
+    };
+    // A stream that never authenticates is closed: it cannot sit on a slot for free.
+    const deadline = setTimeout(() => !authenticated && refuse('preauth_timeout'), this.limits.authDeadlineMs); // allow-wallclock: real-socket shell
+    deadline.unref();
     call.on('data', (msg: { sealed?: Uint8Array }) => {
+      if (closed) return;
       const bytes = msg?.sealed;
-      if (!bytes || bytes.length === 0) return this.drop('malformed');
+      if (!bytes || bytes.length === 0) return refuse('malformed');
       this.metrics.inc('drover_mesh_sync_bytes_total', { kind: 'frame', direction: 'in' }, bytes.length);
       const parsed = openSyncFrame(this.keyring, bytes, this.opts.nodeName, this.opts.identity);
-      if (!parsed.ok) return this.drop(parsed.reason);
+      if (!parsed.ok) return UNAUTHENTIC.has(parsed.reason) ? refuse(parsed.reason) : this.drop(parsed.reason);
+      authenticated = true;
       try {
         this.handler?.(parsed.from, parsed.frame);
       } catch (err) {
@@ -212,11 +263,23 @@ export class GrpcSyncTransport implements SyncTransport {
         this.drop('handler_error');
       }
     });
-    call.on('error', () => undefined);
-    call.on('end', () => call.end());
+    call.on('error', release);
+    call.on('close', release);
+    call.on('finish', release);
+    call.on('end', () => {
+      release();
+      call.end();
+    });
   }
 
   private drop(reason: string): void {
     this.metrics.inc('drover_mesh_dropped_messages_total', { reason });
   }
+}
+
+/** The address part of a gRPC peer string (`ipv4:1.2.3.4:5`, `ipv6:[::1]:5`). */
+function hostOf(peer: string): string {
+  const body = peer.replace(/^ipv[46]:/, '');
+  const i = body.lastIndexOf(':');
+  return i > 0 ? body.slice(0, i) : body;
 }
