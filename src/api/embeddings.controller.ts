@@ -8,14 +8,15 @@ import { InferenceService } from '../inference/inference.service';
 import { TokenizerService } from '../tokenizer/tokenizer.service';
 import { clientGoneSignal, requestIdOf } from './request-context';
 import { parseBody } from './validation';
+import { REQUEST_LIMITS } from './request-limits';
 
 const MAX_INPUTS = 256;
 const embeddingsSchema = z.looseObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number().int().min(0)).min(1), z.array(z.array(z.number().int().min(0)).min(1)).min(1)]),
+  input: z.union([z.string(), z.array(z.string()).min(1).max(MAX_INPUTS), z.array(z.number().int().min(0)).min(1), z.array(z.array(z.number().int().min(0)).min(1)).min(1).max(MAX_INPUTS)]),
   encoding_format: z.enum(['float', 'base64']).optional(),
   dimensions: z.number().int().min(1).optional(),
-  user: z.string().optional(),
+  user: z.string().max(REQUEST_LIMITS.userChars).optional(),
 });
 
 /** OpenAI Embeddings over the worker's Embed RPC. */
@@ -37,7 +38,6 @@ export class EmbeddingsController {
     this.inference.requireModel(body.model, 'embed');
     if (body.dimensions !== undefined) throw new DroverError('unsupported', "'dimensions' is not supported.", { param: 'dimensions' });
     const input = body.input;
-    if (Array.isArray(input) && input.length > MAX_INPUTS && typeof input[0] !== 'number') throw DroverError.invalidRequest(`At most ${MAX_INPUTS} inputs per request.`, 'input');
     // Admitted like generation (limits, a concurrency slot) before anything is tokenized.
     const admission = await this.inference.admitEarly({ headers: req.headers, signal: clientGoneSignal(req, reply).signal }, reply);
     const tokenizer = await this.tokenizers.forModel(body.model);

@@ -6,6 +6,7 @@ import type { Clock, Timers } from '@drover/runtime';
 import { openAiErrorBody } from '../errors/error-body';
 import { HttpUpstreamError } from '../workers/http-upstream-error';
 import { headerOf, statusError } from '../workers/http-upstream-client';
+import { BodyTooLarge, readBounded, UPSTREAM_LIMITS } from '../workers/bounded-body';
 import type { WorkerRecord } from '../workers/worker-record';
 import { inspectEvent, observeJson, SseFramer, type UpstreamOutcome } from './sse-framer';
 import { lastEventEnd, scanEvents } from './sse-passthrough';
@@ -164,6 +165,10 @@ async function streamBack(
     while (chunk) {
       const buf: Buffer = pending ? Buffer.concat([pending, chunk]) : chunk;
       const end = lastEventEnd(buf);
+      // An event is held until its end arrives; one that never ends is not buffered without limit.
+      if (buf.length - Math.max(end, 0) > UPSTREAM_LIMITS.eventBytes || (framer?.pendingLength ?? 0) > UPSTREAM_LIMITS.eventBytes) {
+        throw new HttpUpstreamError('broken', `the upstream sent an event over ${UPSTREAM_LIMITS.eventBytes} bytes`);
+      }
       if (end === -1) pending = buf;
       else {
         pending = end === buf.length ? undefined : buf.subarray(end);
@@ -250,10 +255,9 @@ async function read(chunks: AsyncIterator<Buffer>, signal: AbortSignal): Promise
 
 async function readAll(body: Readable, signal: AbortSignal): Promise<Buffer> {
   try {
-    const parts: Buffer[] = [];
-    for await (const chunk of body) parts.push(chunk as Buffer);
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    return await readBounded(body, UPSTREAM_LIMITS.answerBytes);
   } catch (err) {
+    if (err instanceof BodyTooLarge) throw new HttpUpstreamError('broken', `the upstream answer exceeds ${err.limit} bytes`);
     throw bodyError(err, signal);
   }
 }

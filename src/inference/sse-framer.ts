@@ -22,6 +22,11 @@ export class SseFramer {
     return out;
   }
 
+  /** Characters held for an event whose end has not arrived yet. */
+  get pendingLength(): number {
+    return this.buffer.length;
+  }
+
   /** What is left when the stream ends (an event the upstream did not terminate), or ''. */
   rest(): string {
     const r = this.buffer;

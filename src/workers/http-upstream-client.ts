@@ -1,6 +1,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import { isEgressDenied } from '../egress/egress';
 import { HttpUpstreamError, parseRetryAfter } from './http-upstream-error';
+import { readBounded, readPrefix, UPSTREAM_LIMITS } from './bounded-body';
 
 /** One model an upstream serves, as its `GET /v1/models` reports it. */
 export interface UpstreamModel {
@@ -62,13 +63,20 @@ export class HttpUpstreamClient {
 
   /** `GET /v1/models`; throws when unreachable, slow, non-2xx or not an OpenAI model list. */
   async listModels(timeoutMs: number): Promise<UpstreamModel[]> {
-    const signal = AbortSignal.timeout(timeoutMs);
+    // Aborted on a list over its bound too: destroying the body alone leaves the connection reading.
+    const giveUp = new AbortController();
+    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), giveUp.signal]);
     const res = await this.get('/v1/models', signal);
     if (res.statusCode < 200 || res.statusCode >= 300) {
       await res.body.dump();
       throw new HttpUpstreamError('status', `GET /v1/models answered HTTP ${res.statusCode}`, res.statusCode);
     }
-    const body = (await res.body.json().catch(() => undefined)) as { data?: unknown } | undefined;
+    const body = (await readBounded(res.body, UPSTREAM_LIMITS.metadataBytes)
+      .then((b) => JSON.parse(b.toString()) as unknown)
+      .catch(() => {
+        giveUp.abort();
+        return undefined;
+      })) as { data?: unknown } | undefined;
     if (!body || !Array.isArray(body.data)) throw new HttpUpstreamError('status', 'GET /v1/models did not return an OpenAI model list', res.statusCode);
     const out: UpstreamModel[] = [];
     for (const m of body.data as { id?: unknown; max_model_len?: unknown }[]) {
@@ -155,10 +163,11 @@ export function headerOf(res: UpstreamResponse, name: string): string | undefine
 }
 
 /** The HttpUpstreamError for an upstream's error answer (its body is read, bounded, for pass-through). */
-export async function statusError(res: UpstreamResponse, now: number, maxBodyBytes = 64 * 1024): Promise<HttpUpstreamError> {
+export async function statusError(res: UpstreamResponse, now: number, maxBodyBytes: number = UPSTREAM_LIMITS.errorBytes): Promise<HttpUpstreamError> {
   let text = '';
   try {
-    text = (await res.body.text()).slice(0, maxBodyBytes);
+    // Only the first bytes are read: an endless error body is not the gateway's to buffer.
+    text = (await readPrefix(res.body, maxBodyBytes)).toString();
   } catch {
     // the body broke off; the status alone classifies the failure
   }
