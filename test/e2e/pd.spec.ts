@@ -10,7 +10,16 @@ import { waitFor } from '../support/cluster';
 // mock engines behind one gateway, faults injected per side at run time.
 const TRANSFER_TIMEOUT_MS = 1500;
 
-describe.each(['sglang', 'vllm'] as const)('PD disaggregation over the %s contract', (protocol) => {
+// The friendly mock over each contract, and the personalities that behave like real SGLang and vLLM
+// servers (INTERNAL errors, their abort and duplicate-id behaviour, SGLang's generating health check).
+const SETUPS = [
+  { name: 'sglang contract, mock engine', protocol: 'sglang', engine: 'mock' },
+  { name: 'vllm contract, mock engine', protocol: 'vllm', engine: 'mock' },
+  { name: 'sglang personality', protocol: 'sglang', engine: 'sglang' },
+  { name: 'vllm personality', protocol: 'vllm', engine: 'vllm' },
+] as const;
+
+describe.each(SETUPS)('PD disaggregation: $name', ({ protocol, engine }) => {
   const prefills: MockWorker[] = [];
   const decodes: MockWorker[] = [];
   let gw: RunningGateway;
@@ -18,8 +27,8 @@ describe.each(['sglang', 'vllm'] as const)('PD disaggregation over the %s contra
 
   beforeAll(async () => {
     for (let i = 0; i < 2; i++) {
-      prefills.push(await startMockWorker({ port: 0, protocol, role: 'prefill', decodeBaseMs: 1, decodePerRunningMs: 0, eosProbability: 0 }));
-      decodes.push(await startMockWorker({ port: 0, protocol, role: 'decode', decodeBaseMs: 1, decodePerRunningMs: 0, eosProbability: 0 }));
+      prefills.push(await startMockWorker({ port: 0, protocol, engine, role: 'prefill', decodeBaseMs: 1, decodePerRunningMs: 0, eosProbability: 0 }));
+      decodes.push(await startMockWorker({ port: 0, protocol, engine, role: 'decode', decodeBaseMs: 1, decodePerRunningMs: 0, eosProbability: 0 }));
     }
     gw = await startGateway(
       testConfig({ prefillUrls: prefills.map((w) => w.url), decodeUrls: decodes.map((w) => w.url), kvEvents: false, kvTransferTimeoutMs: TRANSFER_TIMEOUT_MS, retryBackoffMs: 0, maxRetries: 3, circuitFailureThreshold: 100, healthCheckIntervalMs: 600_000 }),
