@@ -87,6 +87,14 @@ describe('docker-compose.yml', () => {
       for (const name of ['DROVER_MESH_KEY', 'DROVER_ADMIN_KEY']) expect(String(env[name]), `${g}: ${name}`).toMatch(/^\$\{[A-Z_]+:\?/);
     }
   });
+
+  it('without the mesh key a gateway refuses to start (the mesh binds a wildcard: no open mesh), and a placeholder is no key', () => {
+    for (const g of gateways) {
+      const { DROVER_MESH_KEY: _omitted, ...env } = gatewayEnv(g);
+      expect(() => loadConfig([], env), g).toThrow(/needs --mesh-key/);
+      expect(() => loadConfig([], { ...env, DROVER_MESH_KEY: 'change-me' }), g).toThrow(/not a 32-byte key/);
+    }
+  });
   /** Container-side ports a service declares (`ports: ["host:container"]` and `expose`). */
   const containerPorts = (svc: any): number[] =>
     [...(svc.ports ?? []), ...(svc.expose ?? [])].map((p: unknown) => Number(String(p).split('/')[0].split(':').pop()));
