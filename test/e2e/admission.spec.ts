@@ -208,12 +208,25 @@ describe('admission: before tokenizing and downloading', () => {
       ['/v1/embeddings', { model: 'qwen3-embed', input: ['a', 'b'] }],
       ['/v1/responses', { model: 'qwen3-mock', input: 'hi', max_output_tokens: 1 }],
       ['/v1/messages', { model: 'qwen3-mock', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }] }],
+      ['/v1/tokenize', { model: 'qwen3-mock', prompt: 'count me' }],
+      ['/v1/detokenize', { model: 'qwen3-mock', tokens: [1, 2] }],
     ] as const) {
       const r = await post(c.gateway.url, path, body, as);
       expect(r.status, path).toBe(429);
       expect(JSON.stringify(r.body), path).toContain('requests per minute (2)');
     }
     expect(work).toEqual(before);
+  });
+
+  it('tokenize and detokenize are admitted but spend none of the key\'s requests', async () => {
+    const res = await fetch(`${c.gateway.url}/admin/keys`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'rpm-1', rpm: 1 }) });
+    const as = { authorization: `Bearer ${((await res.json()) as { key: string }).key}` };
+    for (let i = 0; i < 3; i++) {
+      expect((await post(c.gateway.url, '/v1/tokenize', { model: 'qwen3-mock', prompt: `count ${i}` }, as)).status).toBe(200);
+      expect((await post(c.gateway.url, '/v1/detokenize', { model: 'qwen3-mock', tokens: [1, 2, 3] }, as)).status).toBe(200);
+    }
+    expect((await post(c.gateway.url, '/v1/chat/completions', chat(), as)).status).toBe(200);
+    expect((await post(c.gateway.url, '/v1/tokenize', { model: 'qwen3-mock', prompt: 'now refused' }, as)).status).toBe(429);
   });
 
   it('a queued request (generation or embedding) does no work until it has a slot', async () => {
