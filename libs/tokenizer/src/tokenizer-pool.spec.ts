@@ -12,6 +12,9 @@ beforeAll(async () => {
   pooled = await Tokenizer.load(undefined, { chatCacheBytes: 0, l0CacheBytes: 0 });
   pool = new TokenizerPool({ size: 2, thresholdChars: 1 });
   pooled.setOffload(pool);
+  // Both threads built: what follows runs on them (before that, work is encoded inline).
+  await pool.warmUp(pooled);
+  expect(pool.accepts(pooled)).toBe(true);
 });
 afterAll(() => pool.close());
 
@@ -55,6 +58,25 @@ describe('TokenizerPool', () => {
     const got = await Promise.all(inputs.map((m) => pooled.encodeChat(m, {})));
     for (let i = 0; i < inputs.length; i++) expect(got[i]).toEqual(await inline.encodeChat(inputs[i], {}));
   });
+
+  it('never makes a request wait for a thread to start: inline until a thread has the tokenizer, then offloaded', async () => {
+    const fresh = await Tokenizer.load(undefined, { chatCacheBytes: 0, l0CacheBytes: 0 });
+    const p = new TokenizerPool({ size: 1, thresholdChars: 1 });
+    fresh.setOffload(p);
+    try {
+      const messages = [{ role: 'user' as const, content: longText(5, 20_000) }];
+      // The thread is only starting (it loads the module and builds its tokenizer: far longer than
+      // one encode), so this request is served inline, at once, and correctly.
+      expect(p.accepts(fresh)).toBe(false);
+      expect(await fresh.encodeChat(messages, {})).toEqual(await inline.encodeChat(messages, {}));
+      expect(p.accepts(fresh)).toBe(false);
+      await p.warmUp(fresh);
+      expect(p.accepts(fresh)).toBe(true);
+      expect(await fresh.encodeChat(messages, {})).toEqual(await inline.encodeChat(messages, {}));
+    } finally {
+      await p.close();
+    }
+  }, 120_000);
 
   it('refuses work once closed', async () => {
     const p = new TokenizerPool({ size: 1, thresholdChars: 1 });

@@ -8,6 +8,12 @@ import type { ChatMessage, ChatTemplateOptions, Tokenizer, TokenizerFiles } from
 export interface TokenizerOffload {
   /** Inputs at least this long (characters of message content, or of text) leave the event loop. */
   readonly thresholdChars: number;
+  /**
+   * False while no thread can take this tokenizer's work yet (threads start, and build their own
+   * copy of a tokenizer, on first need: seconds on a busy machine): the input is then encoded
+   * inline, so no request waits for a thread to get ready. Absent: always true.
+   */
+  accepts?(tokenizer: Tokenizer): boolean;
   encodeChat(tokenizer: Tokenizer, messages: ChatMessage[], opts: ChatTemplateOptions): Promise<{ text: string; ids: number[] }>;
   encode(tokenizer: Tokenizer, text: string, addSpecialTokens: boolean): Promise<number[]>;
 }
@@ -26,15 +32,17 @@ export interface TokenizerPoolOptions {
  */
 export const DEFAULT_OFFLOAD_CHARS = 4096;
 
-type Reply = { id: number; ok: true; text?: string; ids: Uint32Array } | { id: number; ok: false; message: string };
+type Reply = { type?: undefined; id: number; ok: true; text?: string; ids: Uint32Array } | { type?: undefined; id: number; ok: false; message: string } | { type: 'loaded'; key: number };
 interface Job {
   resolve: (r: { text?: string; ids: number[] }) => void;
   reject: (e: Error) => void;
 }
 interface Thread {
   worker: Worker;
-  /** Tokenizers this thread has built (by pool key). */
+  /** Tokenizers this thread was asked to build (by pool key). */
   loaded: Set<number>;
+  /** Tokenizers this thread has built and can use now. */
+  ready: Set<number>;
   pending: number;
 }
 
@@ -75,6 +83,49 @@ export class TokenizerPool implements TokenizerOffload {
     return (await this.run(tokenizer, text.length, { type: 'encode', text, addSpecialTokens })).ids;
   }
 
+  /**
+   * True once a thread has this tokenizer built. Until then false, and the pool gets ready: every
+   * thread is started and builds it (the caller encodes inline meanwhile).
+   */
+  accepts(tokenizer: Tokenizer): boolean {
+    if (this.closed) return true; // run() refuses, as it always has
+    const key = this.keyOf(tokenizer);
+    if (this.threads.some((t) => t.ready.has(key))) return true;
+    this.warm(tokenizer, key);
+    return false;
+  }
+
+  /** Resolves when every thread has this tokenizer built (tests, benchmarks, warming before traffic). */
+  async warmUp(tokenizer: Tokenizer): Promise<void> {
+    const key = this.keyOf(tokenizer);
+    this.warm(tokenizer, key);
+    while (!(this.threads.length >= this.size && this.threads.every((t) => t.ready.has(key)))) {
+      if (this.closed) throw new Error('tokenizer pool closed');
+      await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+      this.warm(tokenizer, key); // a thread that died meanwhile is replaced
+    }
+  }
+
+  private readonly readyWaiters: (() => void)[] = [];
+
+  private warm(tokenizer: Tokenizer, key: number): void {
+    while (this.threads.length < this.size) this.spawn();
+    for (const t of this.threads) this.load(t, tokenizer, key);
+  }
+
+  private keyOf(tokenizer: Tokenizer): number {
+    let key = this.keys.get(tokenizer);
+    if (key === undefined) this.keys.set(tokenizer, (key = this.nextKey++));
+    return key;
+  }
+
+  private load(thread: Thread, tokenizer: Tokenizer, key: number): void {
+    if (thread.loaded.has(key)) return;
+    thread.loaded.add(key);
+    const files: TokenizerFiles = tokenizer.files;
+    thread.worker.postMessage({ type: 'load', key, name: tokenizer.name, files });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.jobs.values()) job.reject(new Error('tokenizer pool closed'));
@@ -84,14 +135,9 @@ export class TokenizerPool implements TokenizerOffload {
 
   private run(tokenizer: Tokenizer, affinity: number, work: Record<string, unknown>): Promise<{ text?: string; ids: number[] }> {
     if (this.closed) return Promise.reject(new Error('tokenizer pool is closed'));
-    const thread = this.pick(affinity);
-    let key = this.keys.get(tokenizer);
-    if (key === undefined) this.keys.set(tokenizer, (key = this.nextKey++));
-    if (!thread.loaded.has(key)) {
-      thread.loaded.add(key);
-      const files: TokenizerFiles = tokenizer.files;
-      thread.worker.postMessage({ type: 'load', key, name: tokenizer.name, files });
-    }
+    const key = this.keyOf(tokenizer);
+    const thread = this.pick(affinity, key);
+    this.load(thread, tokenizer, key);
     const id = this.nextJob++;
     thread.pending++;
     return new Promise((resolve, reject) => {
@@ -109,16 +155,21 @@ export class TokenizerPool implements TokenizerOffload {
     });
   }
 
-  /** The affinity thread unless it is behind the least busy one; threads start on first need. */
-  private pick(affinity: number): Thread {
+  /**
+   * The affinity thread unless it is behind the least busy one, among the threads that have the
+   * tokenizer built when any has; threads start on first need.
+   */
+  private pick(affinity: number, key: number): Thread {
     if (this.threads.length < this.size) {
-      const idle = this.threads.find((t) => t.pending === 0);
+      const idle = this.threads.find((t) => t.pending === 0 && t.ready.has(key));
       if (idle) return idle;
-      return this.spawn();
+      if (!this.threads.some((t) => t.ready.has(key))) return this.spawn();
     }
-    const preferred = this.threads[affinity % this.threads.length];
+    const ready = this.threads.filter((t) => t.ready.has(key));
+    const candidates = ready.length > 0 ? ready : this.threads;
+    const preferred = candidates[affinity % candidates.length];
     let least = preferred;
-    for (const t of this.threads) if (t.pending < least.pending) least = t;
+    for (const t of candidates) if (t.pending < least.pending) least = t;
     return preferred.pending <= least.pending ? preferred : least;
   }
 
@@ -127,8 +178,13 @@ export class TokenizerPool implements TokenizerOffload {
     if (!module) throw new Error('tokenizer pool: the compiled tokenizer module was not found (run `npm run build`)');
     const worker = new Worker(threadSource(module), { eval: true });
     worker.unref();
-    const thread: Thread = { worker, loaded: new Set(), pending: 0 };
+    const thread: Thread = { worker, loaded: new Set(), ready: new Set(), pending: 0 };
     worker.on('message', (m: Reply) => {
+      if (m.type === 'loaded') {
+        thread.ready.add(m.key);
+        for (const wake of this.readyWaiters.splice(0)) wake();
+        return;
+      }
       const job = this.jobs.get(m.id);
       if (!job) return;
       this.jobs.delete(m.id);
@@ -142,6 +198,7 @@ export class TokenizerPool implements TokenizerOffload {
         this.jobs.delete(id);
         job.reject(err);
       }
+      for (const wake of this.readyWaiters.splice(0)) wake();
     });
     this.threads.push(thread);
     return thread;
@@ -173,7 +230,10 @@ function threadSource(module: string): string {
     const { Tokenizer } = require(${JSON.stringify(module)});
     const tokenizers = new Map();
     parentPort.on('message', async (m) => {
-      if (m.type === 'load') return void tokenizers.set(m.key, Tokenizer.fromFiles(m.name, m.files));
+      if (m.type === 'load') {
+        tokenizers.set(m.key, Tokenizer.fromFiles(m.name, m.files));
+        return void parentPort.postMessage({ type: 'loaded', key: m.key });
+      }
       try {
         const tok = tokenizers.get(m.key);
         if (m.type === 'chat') {

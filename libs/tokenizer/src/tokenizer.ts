@@ -207,7 +207,7 @@ export class Tokenizer {
 
   async encode(text: string, opts: { addSpecialTokens?: boolean } = {}): Promise<number[]> {
     const add = opts.addSpecialTokens ?? false;
-    if (this.offload && text.length >= this.offload.thresholdChars) return this.offload.encode(this, text, add);
+    if (this.offload && text.length >= this.offload.thresholdChars && (this.offload.accepts?.(this) ?? true)) return this.offload.encode(this, text, add);
     const key = `${add ? 1 : 0}${text}`;
     const cached = this.l0.get(key);
     if (cached) return cached;
@@ -255,7 +255,7 @@ export class Tokenizer {
     // Long inputs go to the pool uncached: serializing a long conversation into a key costs a
     // copy of it, and distinct long prompts would churn the cache (and the old generation of the
     // heap) for little gain; the pool threads keep prefix caches for their follow-up turns.
-    if (this.offload && contentChars(messages, opts) >= this.offload.thresholdChars) return this.offload.encodeChat(this, messages, opts);
+    if (this.offload && contentChars(messages, opts) >= this.offload.thresholdChars && (this.offload.accepts?.(this) ?? true)) return this.offload.encodeChat(this, messages, opts);
     const key = this.chat ? chatKey(messages, opts) : undefined;
     if (key !== undefined) {
       const hit = this.chat!.get(key);
