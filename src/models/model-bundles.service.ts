@@ -2,7 +2,9 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { defaultTokenizerDir } from '@drover/tokenizer';
-import type { Logger } from '@drover/runtime';
+import { status } from '@grpc/grpc-js';
+import { DroverError, type Logger } from '@drover/runtime';
+import { WorkerRpcError } from '@drover/worker-proto';
 import type { GatewayConfig } from '../config/options';
 import { CONFIG, LOGGER } from '../runtime/tokens';
 import { WorkerRegistryService } from '../workers/worker-registry.service';
@@ -38,9 +40,14 @@ export class ModelBundleService implements OnModuleInit {
     }
     // Ask a model's engine for its files as soon as it is known, so the first request finds them.
     this.registry.onChange((e) => {
-      if (e.type !== 'removed' && e.worker.kind === 'grpc' && e.worker.model && e.worker.client) void this.bundle(e.worker.model);
+      if (e.type !== 'removed' && e.worker.kind === 'grpc' && e.worker.model && e.worker.client) this.prefetch(e.worker.model);
     });
-    for (const w of this.registry.list()) if (w.kind === 'grpc' && w.model && w.client) void this.bundle(w.model);
+    for (const w of this.registry.list()) if (w.kind === 'grpc' && w.model && w.client) this.prefetch(w.model);
+  }
+
+  /** Starts fetching a model's files; a transient failure is logged in fromWorker and retried by the next request. */
+  private prefetch(model: string): void {
+    Promise.resolve(this.bundle(model)).catch(() => undefined);
   }
 
   /** The default bundle (--tokenizer or the bundled Qwen3). */
@@ -80,12 +87,22 @@ export class ModelBundleService implements OnModuleInit {
       this.log.info({ model, worker: worker.id, sha256, bytes: archive.length, vocab: bundle.tokenizer.vocabSize }, 'model files received from the worker (GetTokenizer)');
       return bundle;
     } catch (err) {
+      // A worker that could not answer now (deadline, unavailable, overloaded) is asked again by
+      // the next request: serving the model with the default tokenizer meanwhile would send the
+      // engine ids of another vocabulary, for good.
+      if (err instanceof WorkerRpcError && TRANSIENT.has(err.grpcCode)) {
+        this.log.warn({ model, worker: worker.id, err: err.message }, 'model files not received from the worker yet; asking again on the next request');
+        throw new DroverError('worker_unavailable', `The model files of '${model}' could not be fetched from its worker yet (${err.grpcName}).`, { retryAfterSeconds: 1 });
+      }
       // An engine without GetTokenizer (or with a broken archive) is served with the default files.
       this.log.warn({ model, worker: worker.id, err: (err as Error).message }, 'no model files from the worker; using the default tokenizer');
       return this.fallback;
     }
   }
 }
+
+/** gRPC codes after which GetTokenizer is asked again rather than the default files used. */
+const TRANSIENT: ReadonlySet<number> = new Set([status.DEADLINE_EXCEEDED, status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.CANCELLED]);
 
 /** The model files present in a local directory. */
 export function readModelDir(dir: string): Map<ModelFileName, string> {

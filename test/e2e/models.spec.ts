@@ -7,6 +7,7 @@ import { startGateway, type RunningGateway } from '../../src/gateway';
 import { testConfig } from '../support/config';
 import { ADMIN } from '../support/auth';
 import { lenmlModelDir } from '../support/model-dirs';
+import { waitFor } from '../support/cluster';
 
 type MockWorker = Awaited<ReturnType<typeof startMockWorker>>;
 
@@ -127,5 +128,37 @@ describe('models: GET /v1/models/{id}', () => {
     const res = await fetch(`${gateway.url}/v1/models/nope`, { headers: ADMIN });
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: { message: expect.stringContaining("'nope'"), type: 'invalid_request_error', param: 'model', code: 'model_not_found' } });
+  });
+});
+
+describe('models: a worker that cannot send its files yet is asked again', () => {
+  let worker: MockWorker;
+  let gateway: RunningGateway;
+  const llama = llamaTokenizer();
+
+  beforeAll(async () => {
+    // The first GetTokenizer fails with UNAVAILABLE (an engine still starting, or overloaded).
+    worker = await startMockWorker({ port: 0, model: 'llama-3.1-mock', tokenizerDir: lenmlModelDir('llama3_1'), faults: { tokenizerUnavailable: 1 } });
+    gateway = await startGateway(testConfig({ workerUrls: [worker.url] }));
+  }, 120_000);
+  afterAll(async () => {
+    await gateway?.shutdown(0);
+    await worker?.close();
+  });
+
+  it('never serves the model with the default tokenizer after a transient failure', async () => {
+    const text = 'Hello wörld, 12345 tokens';
+    let last: { status: number; tokens?: number[] } = { status: 0 };
+    await waitFor(async () => {
+      const res = await fetch(`${gateway.url}/v1/tokenize`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'llama-3.1-mock', prompt: text }) });
+      last = { status: res.status, ...((await res.json()) as { tokens?: number[] }) };
+      // While the files are missing the answer is a 503 to retry, never ids of another vocabulary.
+      if (res.status !== 200) expect(res.status).toBe(503);
+      return res.status === 200;
+    }, 30_000, 'the model files');
+    expect(worker.engine.faults.tokenizerUnavailable).toBe(0);
+    expect(last.tokens).toEqual(llama.encode(text, { add_special_tokens: false }));
+    const models = (await (await fetch(`${gateway.url}/v1/models`, { headers: ADMIN })).json()) as { data: { id: string; capabilities?: { tokenizer?: { source?: string } } }[] };
+    expect(models.data.find((m) => m.id === 'llama-3.1-mock')?.capabilities?.tokenizer?.source).toBe('worker');
   });
 });

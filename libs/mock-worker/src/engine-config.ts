@@ -82,6 +82,8 @@ export interface EngineFaults {
    * prefill engine it is the sender's fault, on a decode engine the receiver's.
    */
   kvTransferFault: 'none' | 'hang' | 'fail';
+  /** The next this-many GetTokenizer calls fail with UNAVAILABLE (an engine still starting). */
+  tokenizerUnavailable: number;
 }
 
-export const NO_FAULTS: EngineFaults = { failRate: 0, failStatus: 14, stallAfterTokens: 0, unhealthy: false, retryAfterMs: 0, engineAbortRate: 0, failBeforeFirstToken: false, kvTransferFault: 'none' };
+export const NO_FAULTS: EngineFaults = { failRate: 0, failStatus: 14, stallAfterTokens: 0, unhealthy: false, retryAfterMs: 0, engineAbortRate: 0, failBeforeFirstToken: false, kvTransferFault: 'none', tokenizerUnavailable: 0 };

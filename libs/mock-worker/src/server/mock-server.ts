@@ -358,6 +358,10 @@ export async function startMockWorker(opts: MockWorkerOptions): Promise<MockWork
     }),
     GetTokenizer(call: ServerWritableStream<any, any>) {
       if (!hasApiKey(call.metadata, apiKey)) return void call.emit('error', unauthenticated);
+      if (engine.faults.tokenizerUnavailable > 0) {
+        engine.faults.tokenizerUnavailable--;
+        return void call.emit('error', { code: status.UNAVAILABLE, details: 'tokenizer files not ready (fault injection)' });
+      }
       try {
         for (const chunk of tokenizerChunks(modelFiles ?? mockModelFiles())) call.write(chunk);
         call.end();
