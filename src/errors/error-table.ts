@@ -17,7 +17,8 @@ export const ERROR_TABLE: Record<DroverErrorCode, ErrorMapping> = {
   forbidden: { status: 403, openaiType: 'permission_error', anthropicType: 'permission_error' },
   model_not_found: { status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error' },
   not_found: { status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error' },
-  request_timeout: { status: 408, openaiType: 'timeout_error', anthropicType: 'timeout_error' },
+  // Anthropic documents no timeout type; its invalid_request_error covers "other 4XX status codes".
+  request_timeout: { status: 408, openaiType: 'timeout_error', anthropicType: 'invalid_request_error' },
   request_too_large: { status: 413, openaiType: 'invalid_request_error', anthropicType: 'request_too_large' },
   queue_timeout: { status: 408, openaiType: 'timeout_error', anthropicType: 'api_error' },
   conflict: { status: 409, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error' },
