@@ -80,6 +80,15 @@ describe.each(SETUPS)('PD disaggregation: $name', ({ protocol, engine }) => {
     expect(buffered.usage?.completion_tokens).toBe(5);
   });
 
+  it('chooses the prefill worker cache-aware: a conversation\'s next turn meets its prefix on the same prefill worker', async () => {
+    for (let doc = 0; doc < 3; doc++) {
+      const shared = `document ${doc} about ${protocol} ${engine} `.repeat(40);
+      const first = await chat(`${shared} first question`, 2);
+      const second = await chat(`${shared} second question`, 2);
+      expect(served(prefills, second.id)[0].worker, `document ${doc}`).toBe(served(prefills, first.id)[0].worker);
+    }
+  });
+
   for (const side of ['prefill', 'decode'] as const) {
     it(`retries as a pair when the ${side} worker fails before the first token: new room, the other ${side} worker`, async () => {
       const pool = side === 'prefill' ? prefills : decodes;
