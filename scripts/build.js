@@ -81,6 +81,55 @@ function build(root) {
   return 0;
 }
 
+const LOCK = path.join('dist', '.build-lock');
+
+/**
+ * One build at a time per tree: `npm start` and `npm run worker` started together after an edit
+ * would otherwise run two compilers over the same dist/. The lock is a directory (mkdir is atomic)
+ * holding its owner's pid; a lock whose owner is gone is taken over.
+ */
+function withLock(root, fn) {
+  const lock = path.join(root, LOCK);
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      if (!ownerAlive(lock)) fs.rmSync(lock, { recursive: true, force: true });
+      else Atomics.wait(pause, 0, 0, 100);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function ownerAlive(lock) {
+  let pid;
+  try {
+    pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
+  } catch {
+    // Just created, pid not written yet: alive, unless the lock is old (its owner died in between).
+    try {
+      return Date.now() - fs.statSync(lock).mtimeMs < 10_000;
+    } catch {
+      return false;
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
 function main(argv) {
   const root = process.cwd();
   if (argv.includes('--check')) {
@@ -88,12 +137,15 @@ function main(argv) {
     process.stdout.write(`${reason ?? 'fresh'}\n`);
     return reason === undefined ? 0 : 1;
   }
-  if (argv.includes('--if-stale')) {
+  if (!argv.includes('--if-stale')) return withLock(root, () => build(root));
+  if (staleReason(root) === undefined) return 0;
+  return withLock(root, () => {
+    // Another entry point may have built while this one waited for the lock.
     const reason = staleReason(root);
     if (reason === undefined) return 0;
     process.stderr.write(`build: ${reason}; compiling...\n`);
-  }
-  return build(root);
+    return build(root);
+  });
 }
 
 module.exports = { staleReason, build, STAMP };

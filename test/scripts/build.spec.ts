@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,22 @@ describe('scripts/build.js: rebuild only when an input changed', () => {
     const edited = entry(dir);
     expect(edited.stderr).toContain('src/hello.ts changed');
     expect(run()).toBe('hello two\n');
+  }, 120_000);
+
+  it('entry points started together after a change compile once', async () => {
+    const dir = project();
+    const start = () =>
+      new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [SCRIPT, '--if-stale'], { cwd: dir });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (status) => resolve({ status, stderr }));
+      });
+    const runs = await Promise.all([start(), start(), start()]);
+    expect(runs.map((r) => r.status)).toEqual([0, 0, 0]);
+    expect(runs.filter((r) => r.stderr.includes('compiling')).length).toBe(1);
+    expect(existsSync(join(dir, 'dist/.build-lock'))).toBe(false);
+    expect(staleReason(dir)).toBeUndefined();
   }, 120_000);
 
   it('a compile error fails the entry point and leaves the build stale', () => {
