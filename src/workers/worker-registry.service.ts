@@ -1,14 +1,15 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DroverError, type Clock, type Logger, type Metrics, type TimerHandle, type Timers } from '@drover/runtime';
-import { WorkerClient } from '@drover/worker-proto';
+import { WorkerClient, WorkerRpcError } from '@drover/worker-proto';
+import { status } from '@grpc/grpc-js';
 import type { GatewayConfig } from '../config/options';
 import { CLOCK, CONFIG, LOGGER, METRICS, TIMERS } from '../runtime/tokens';
 import { Egress, isEgressDenied } from '../egress/egress';
 import { EgressService } from '../egress/egress.service';
 import { CircuitBreaker } from './circuit-breaker';
 import { healthProfile } from './health-profile';
-import { nextHealth } from './health-verdict';
+import { nextHealth, type HealthResult } from './health-verdict';
 import { connectHttpWorker, checkHttpWorker } from './http-worker-connect';
 import { isRoutable, type WorkerRecord, type WorkerSpec } from './worker-record';
 import { normaliseWorkerUrl, workerKindOf, type WorkerKind } from './worker-url';
@@ -341,7 +342,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
     }
     const before = record.health;
     const thresholds = { failureThreshold: this.config.healthFailureThreshold, successThreshold: this.config.healthSuccessThreshold };
-    const apply = (result: 'healthy' | 'unhealthy' | 'unreachable', message: string): void => {
+    const apply = (result: HealthResult, message: string): void => {
       Object.assign(record, nextHealth(record, result, thresholds));
       record.healthMessage = message;
     };
@@ -356,7 +357,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
         record.load = await client.getLoads({ deadlineMs: this.config.healthCheckTimeoutMs }).catch(() => record.load);
       }
     } catch (err) {
-      apply('unreachable', (err as Error).message);
+      apply(isTimeout(err) ? 'timeout' : 'unreachable', (err as Error).message);
     }
     record.lastCheckedAt = this.clock.now();
     if (before !== record.health) {
@@ -440,4 +441,11 @@ function checkRole(spec: WorkerSpec, url: string): void {
 /** Stable across nodes: the same URL gets the same id everywhere in the mesh. */
 export function workerIdFor(url: string): string {
   return `w-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
+}
+
+/** A health check that ran out of time (gRPC DEADLINE_EXCEEDED, or an HTTP check's abort on timeout). */
+function isTimeout(err: unknown): boolean {
+  if (err instanceof WorkerRpcError) return err.grpcCode === status.DEADLINE_EXCEEDED;
+  const name = (err as { name?: string } | undefined)?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
 }
