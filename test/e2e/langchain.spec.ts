@@ -11,13 +11,13 @@ const weatherTool = {
 
 /** LangChain's ChatOpenAI.bindTools loop against the gateway, per parser family, invoke and stream. */
 describe("LangChain (@langchain/openai ChatOpenAI.bindTools), scripted mock replies", () => {
-  const models = ['llama-3.1-mock', 'llama-4-mock', 'qwen3-mock'] as const;
+  const models = FAMILIES.map((f) => f.model);
   let fleet: ToolModels;
   const chat = (model: string) => new ChatOpenAI({ model, apiKey: TEST_API_KEY, configuration: { baseURL: `${fleet.gateway.url}/v1` }, maxRetries: 0, temperature: 0 }).bindTools([weatherTool]);
 
   beforeAll(async () => {
     fleet = await startToolModels(models);
-  }, 90_000);
+  }, 180_000);
   afterAll(async () => fleet?.close());
 
   for (const model of models) {

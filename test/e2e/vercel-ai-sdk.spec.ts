@@ -6,7 +6,7 @@ import { ANSWER, ASK, FAMILIES, TOOL_RESULT, startToolModels, type ToolModels } 
 
 /** The Vercel AI SDK's tool loop (call → execute → result → answer) against the gateway, per parser family. */
 describe('Vercel AI SDK (ai + @ai-sdk/openai-compatible) with tools, scripted mock replies', () => {
-  const models = ['qwen3-mock', 'mistral-mock', 'deepseek-v3-mock', 'gpt-oss-mock'] as const;
+  const models = FAMILIES.map((f) => f.model);
   let fleet: ToolModels;
   let provider: ReturnType<typeof createOpenAICompatible>;
   const executed: unknown[] = [];
@@ -24,7 +24,7 @@ describe('Vercel AI SDK (ai + @ai-sdk/openai-compatible) with tools, scripted mo
   beforeAll(async () => {
     fleet = await startToolModels(models);
     provider = createOpenAICompatible({ name: 'drover', baseURL: `${fleet.gateway.url}/v1`, apiKey: TEST_API_KEY });
-  }, 90_000);
+  }, 180_000);
   afterAll(async () => fleet?.close());
 
   for (const model of models) {

@@ -1,5 +1,7 @@
 import { startMockWorker } from '@drover/mock-worker';
 import { startGateway, type RunningGateway } from '../../src/gateway';
+import { TEST_API_KEY } from './auth';
+import { waitFor } from './cluster';
 import { testConfig } from './config';
 import { gptOssModelDir, lenmlModelDir } from './model-dirs';
 
@@ -53,6 +55,27 @@ export async function startToolModels(models: readonly FamilyModel[]): Promise<T
     );
   }
   const gateway = await startGateway(testConfig({ workerUrls: workers.map((w) => w.url) }));
+  // Each model's tokenizer arrives from its worker (GetTokenizer) and is parsed at start: wait for
+  // all of them here (a 503 while a worker is still sending its files), so that the SDKs' request
+  // timeouts measure requests, not model loading.
+  const headers = { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' };
+  for (const model of models) {
+    await waitFor(
+      async () => {
+        const res = await fetch(`${gateway.url}/v1/tokenize`, { method: 'POST', headers, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'warm-up' }] }) });
+        if (res.status !== 200 && res.status !== 503) throw new Error(`warm-up of ${model}: HTTP ${res.status} ${await res.text()}`);
+        return res.status === 200;
+      },
+      120_000,
+      `the files of ${model}`,
+    );
+  }
+  // Every model is tokenized with its own files, never the default ones.
+  const listed = (await (await fetch(`${gateway.url}/v1/models`, { headers })).json()) as { data: { id: string; capabilities?: { tokenizer?: { source?: string } } }[] };
+  for (const model of models) {
+    const source = listed.data.find((m) => m.id === model)?.capabilities?.tokenizer?.source;
+    if (source !== 'worker') throw new Error(`${model}: tokenizer source ${source}, expected worker`);
+  }
   return {
     gateway,
     async close() {
