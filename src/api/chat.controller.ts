@@ -111,7 +111,7 @@ export class ChatController {
         } else if (e.type === 'reset') {
           text = '';
           lps = [];
-        } else reply.header('x-drover-worker', e.workerId).send(chatCompletion(id, created, body.model, text, e.finishReason, e.usage, lpBody(lps)));
+        } else workerHeaders(reply, e).send(chatCompletion(id, created, body.model, text, e.finishReason, e.usage, lpBody(lps)));
       }
       return;
     }
@@ -157,7 +157,7 @@ export class ChatController {
           if (reasoning) message.reasoning_content = reasoning;
           if (calls.length > 0) message.tool_calls = calls;
           const reason = tail.finishReason === 'tool_calls' && e.finishReason !== 'length' ? 'tool_calls' : e.finishReason;
-          reply.header('x-drover-worker', e.workerId).send(chatCompletionOf(id, created, body.model, message, reason, e.usage, lpBody(lps)));
+          workerHeaders(reply, e).send(chatCompletionOf(id, created, body.model, message, reason, e.usage, lpBody(lps)));
         }
       }
       return;
@@ -225,4 +225,11 @@ function imageUrlOf(v: unknown, param: string): string {
   const url = typeof v === 'string' ? v : typeof v === 'object' && v !== null ? (v as { url?: unknown }).url : undefined;
   if (typeof url !== 'string' || url.length === 0) throw new DroverError('invalid_request', 'image_url needs a url (a data: URL or an http(s) URL).', { param });
   return url;
+}
+
+/** Which worker served a buffered answer; for a disaggregated model, the decode worker and its prefill worker. */
+function workerHeaders(reply: FastifyReply, e: { workerId: string; prefillWorkerId?: string }): FastifyReply {
+  reply.header('x-drover-worker', e.workerId);
+  if (e.prefillWorkerId) reply.header('x-drover-prefill-worker', e.prefillWorkerId);
+  return reply;
 }

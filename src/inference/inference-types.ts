@@ -63,4 +63,4 @@ export type InferenceEvent =
   /** `logprobs`: the tokens whose text this event completes (when the request asked for them). */
   | { type: 'text'; text: string; logprobs?: TokenLogprob[] }
   | { type: 'reset' }
-  | { type: 'end'; finishReason: FinishReason; usage: Usage; workerId: string; matchedStop?: string | number };
+  | { type: 'end'; finishReason: FinishReason; usage: Usage; workerId: string; matchedStop?: string | number; /** Disaggregated: the pair's prefill worker (workerId is its decode worker). */ prefillWorkerId?: string };

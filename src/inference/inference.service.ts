@@ -198,7 +198,7 @@ export class InferenceService {
       }
       span?.setAttributes({ 'drover.worker': decode.worker.id, 'drover.prefill_worker': prefill.worker.id, 'drover.match_ratio': prefill.matchRatio, 'drover.route_reason': prefill.reason });
       if (span) endSpan(span);
-      return new PdPair(prefill, decode, attempt === 1 ? req.requestId : `${req.requestId}-pd${attempt}`, { registry: this.registry, timers: this.timers, rng: this.rng, log: this.log, transferTimeoutMs: this.config.kvTransferTimeoutMs });
+      return new PdPair(prefill, decode, attempt === 1 ? req.requestId : `${req.requestId}-pd${attempt}`, { registry: this.registry, timers: this.timers, clock: this.clock, rng: this.rng, log: this.log, metrics: this.metrics, model: req.model, transferTimeoutMs: this.config.kvTransferTimeoutMs });
     } catch (err) {
       if (span) endSpan(span, err);
       throw err;
@@ -345,7 +345,7 @@ export class InferenceService {
         'request done',
       );
       this.served++;
-      yield { type: 'end', finishReason, usage, workerId: worker.id, matchedStop };
+      yield pair ? { type: 'end', finishReason, usage, workerId: worker.id, matchedStop, prefillWorkerId: pair.prefill.worker.id } : { type: 'end', finishReason, usage, workerId: worker.id, matchedStop };
     } catch (err) {
       failure = timedOut ?? err;
       if (!req.signal.aborted && firstTokenAt === undefined) this.routing.withdraw(req.model, recorded);

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import type { Logger, Rng, TimerHandle, Timers } from '@drover/runtime';
+import type { Clock, Logger, Metrics, Rng, TimerHandle, Timers } from '@drover/runtime';
 import { WorkerRpcError, type GenerateEvent, type GenerateParams } from '@drover/worker-proto';
 import type { RouteResult } from '../routing/routing.service';
 import type { WorkerRecord } from '../workers/worker-record';
@@ -16,6 +16,10 @@ export type PdFailedSide = 'prefill' | 'decode' | 'both' | 'unclear';
 export interface PdPairDeps {
   registry: WorkerRegistryService;
   timers: Timers;
+  clock: Clock;
+  metrics: Metrics;
+  /** The model served (metric label). */
+  model: string;
   rng: Rng;
   log: Logger;
   /** No first token from the decode side this long after the prefill side finished: the transfer is lost (0 = off). */
@@ -66,16 +70,18 @@ export class PdPair {
     const pairAbort = new AbortController();
     const onAbort = (): void => pairAbort.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    const state: { failure?: unknown; firstToken: boolean; timer?: TimerHandle } = { firstToken: false };
+    const state: { failure?: unknown; firstToken: boolean; timer?: TimerHandle; prefillDoneAt?: number } = { firstToken: false };
     const fail = (side: PdFailedSide, err: unknown): void => {
       if (state.firstToken || state.failure !== undefined) return;
       state.failure = err;
       this.failedSide = side;
+      if (!signal.aborted) this.deps.metrics.inc('drover_pd_pair_failures_total', { model: this.deps.model, side });
       pairAbort.abort(err);
     };
     // The prefill side is done: the KV is on its way, and the decode side must start within the timeout.
     const armTransfer = (): void => {
       const ms = this.deps.transferTimeoutMs;
+      state.prefillDoneAt ??= this.deps.clock.now();
       if (ms <= 0 || state.timer !== undefined || state.firstToken) return;
       state.timer = this.deps.timers.setTimeout(() => fail('both', new KvTransferTimeout(ms)), ms);
     };
@@ -88,6 +94,8 @@ export class PdPair {
             if (!state.firstToken && (ev.type === 'chunk' ? ev.tokenIds.length > 0 : ev.outputIds.length > 0)) {
               state.firstToken = true;
               this.deps.timers.clearTimeout(state.timer);
+              // The transfer as the gateway sees it: prefill done → the decode engine's first token.
+              if (state.prefillDoneAt !== undefined) this.deps.metrics.observe('drover_pd_kv_transfer_seconds', (this.deps.clock.now() - state.prefillDoneAt) / 1000, { model: this.deps.model });
             }
             yield ev;
           }

@@ -39,6 +39,9 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
   m('drover_inference_prompt_tokens_total', 'counter', 'Prompt tokens.', ['model', 'worker']),
   m('drover_inference_completion_tokens_total', 'counter', 'Completion tokens.', ['model', 'worker']),
   m('drover_inference_cached_tokens_total', 'counter', 'Prompt tokens served from the engine prefix cache.', ['model', 'worker']),
+  // Prefill/decode disaggregation
+  m('drover_pd_kv_transfer_seconds', 'histogram', 'Disaggregated requests: from the prefill worker finishing to the decode worker\'s first token (the KV transfer and the decode engine\'s queue).', ['model'], LATENCY_BUCKETS_S),
+  m('drover_pd_pair_failures_total', 'counter', 'Disaggregated attempts that failed before the first token, by the side held responsible (prefill, decode, both: the transfer timed out, unclear: the decode failed while the prefill was at work).', ['model', 'side']),
   // Routing
   m('drover_routing_decisions_total', 'counter', 'Routing decisions by policy and outcome (cache_hit, load_guard, miss, policy).', ['model', 'policy', 'outcome']),
   m('drover_routing_match_ratio', 'histogram', 'Fraction of the prompt matched in the chosen worker\'s prefix tree.', ['model', 'policy'], RATIO_BUCKETS),

@@ -76,8 +76,16 @@ describe.each(SETUPS)('PD disaggregation: $name', ({ protocol, engine }) => {
     // SGLang: the room the gateway chose; vLLM: the transfer id the prefill returned to the decode side.
     expect(d[0].room).toBe(p[0].room);
     expect(prefills[p[0].worker].kvTransfers.completed).toBeGreaterThan(0);
-    const buffered = await client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'not streamed' }], max_tokens: 5 });
+    const { data: buffered, response } = await client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'not streamed' }], max_tokens: 5 }).withResponse();
     expect(buffered.usage?.completion_tokens).toBe(5);
+    // The answer names its pair: x-drover-worker is the decode worker, x-drover-prefill-worker its prefill worker.
+    const rows = ((await (await fetch(`${gw.url}/workers`, { headers: ADMIN })).json()) as { data: { id: string; url: string }[] }).data;
+    const idOf = (w: MockWorker) => rows.find((r) => r.url === w.url)!.id;
+    const id = response.headers.get('x-drover-request-id')!;
+    expect(response.headers.get('x-drover-worker')).toBe(idOf(decodes[served(decodes, id)[0].worker]));
+    expect(response.headers.get('x-drover-prefill-worker')).toBe(idOf(prefills[served(prefills, id)[0].worker]));
+    const metrics = await (await fetch(`${gw.url}/metrics`, { headers: ADMIN })).text();
+    expect(metrics).toMatch(/drover_pd_kv_transfer_seconds_count\{model="qwen3-mock"\} [1-9]/);
   });
 
   it('chooses the prefill worker cache-aware: a conversation\'s next turn meets its prefix on the same prefill worker', async () => {
