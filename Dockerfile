@@ -12,6 +12,7 @@ COPY src ./src
 COPY bench ./bench
 COPY mesh-sim ./mesh-sim
 COPY loadgen ./loadgen
+COPY validate ./validate
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime

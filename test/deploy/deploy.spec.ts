@@ -167,6 +167,11 @@ describe('Dockerfile', () => {
     expect(text).toContain('npm ci --omit=dev');
     expect(text).toContain('COPY proto ./proto');
   });
+
+  it('copies every directory the build compiles (a missing one silently drops its entry point from the image)', () => {
+    const build = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
+    for (const dir of build.include) expect(text, dir).toContain(`COPY ${dir} ./${dir}`);
+  });
 });
 
 describe('Kubernetes manifests', () => {
