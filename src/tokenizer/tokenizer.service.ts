@@ -78,6 +78,16 @@ export class TokenizerService implements OnModuleInit, OnApplicationShutdown {
     return 'then' in b ? b.then((x) => this.withPool(x.tokenizer)) : this.withPool(b.tokenizer);
   }
 
+  /** Resolves once every tokenizer thread has the default tokenizer built (tests, benches). */
+  async warmThreads(): Promise<void> {
+    await this.pool?.warmUp(this.tokenizer);
+  }
+
+  /** Encodes the threads have finished so far (0 without threads). */
+  get threadEncodes(): number {
+    return this.pool?.completed ?? 0;
+  }
+
   get tokenizer(): Tokenizer {
     if (!this.loaded) throw new Error('tokenizer not loaded yet');
     return this.loaded;

@@ -133,6 +133,13 @@ export class TokenizerPool implements TokenizerOffload {
     await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
   }
 
+  /** Jobs the threads have finished (tests and metrics: proof that work left the event loop). */
+  get completed(): number {
+    return this.completedJobs;
+  }
+
+  private completedJobs = 0;
+
   private run(tokenizer: Tokenizer, affinity: number, work: Record<string, unknown>): Promise<{ text?: string; ids: number[] }> {
     if (this.closed) return Promise.reject(new Error('tokenizer pool is closed'));
     const key = this.keyOf(tokenizer);
@@ -144,6 +151,7 @@ export class TokenizerPool implements TokenizerOffload {
       this.jobs.set(id, {
         resolve: (r) => {
           thread.pending--;
+          this.completedJobs++;
           resolve(r);
         },
         reject: (e) => {
