@@ -34,7 +34,7 @@ export function sealSyncFrame(keyring: Keyring | undefined, from: string, to: st
 
 export type OpenedSyncFrame =
   | { ok: true; from: string; frame: Uint8Array }
-  | { ok: false; reason: 'unauthenticated' | 'decrypt_failed' | 'bad_envelope' | 'malformed' | 'wrong_target' | 'forged_sender' };
+  | { ok: false; reason: 'unauthenticated' | 'decrypt_failed' | 'bad_envelope' | 'replayed' | 'malformed' | 'wrong_target' | 'forged_sender' };
 
 /**
  * Opens a sealed frame addressed to `self`; anything else is refused with the reason to count.

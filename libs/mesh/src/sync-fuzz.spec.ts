@@ -51,19 +51,23 @@ function capturedMesh() {
 }
 
 describe('sync packet fuzzer (seeded; FUZZ_SEED / FUZZ_CASES / FUZZ_CASE)', () => {
-  it(`sealed sync frames: every mutation is refused, replays open only as what they were (${indices.length} cases, seed ${seed})`, () => {
+  it(`sealed sync frames: every mutation is refused, a copy of a frame already opened is refused as a replay (${indices.length} cases, seed ${seed})`, () => {
     const { frames } = capturedMesh();
-    const ring = new Keyring([KEY]);
-    const sealed = frames.map((f) => sealSyncFrame(ring, f.from, 'node-0', f.frame));
+    // One receiving view, as a node has: it remembers what it opened (the replay window).
+    const ring = new Keyring([KEY]).withPurpose('sync-frame');
+    const sealed = frames.map((f) => sealSyncFrame(new Keyring([KEY]), f.from, 'node-0', f.frame));
+    const seen = new Set<number>();
     for (const index of indices) {
       const fuzz = fuzzCase(seed, index, sealed);
       const replay = `${fuzz.kind} case: ${replayCommand(SPEC, seed, index)}`;
       let opened: ReturnType<typeof openSyncFrame> | undefined;
       expect(() => (opened = openSyncFrame(ring, fuzz.bytes, 'node-0')), replay).not.toThrow();
       if (fuzz.kind === 'replay') {
-        expect(opened!.ok, replay).toBe(true);
+        // The first delivery of a frame opens; every copy after it is refused as a replay.
+        expect(opened!, replay).toEqual(seen.has(fuzz.baseIndex) ? { ok: false, reason: 'replayed' } : expect.objectContaining({ ok: true }));
+        seen.add(fuzz.baseIndex);
         // Addressed to node-0 only: the same frame is refused by any other node.
-        expect(openSyncFrame(ring, fuzz.bytes, 'node-1'), replay).toEqual({ ok: false, reason: 'wrong_target' });
+        expect(openSyncFrame(new Keyring([KEY]), fuzz.bytes, 'node-1'), replay).toEqual({ ok: false, reason: 'wrong_target' });
       } else {
         expect(opened!.ok, replay).toBe(false);
       }

@@ -41,6 +41,8 @@ export const DROPPED_METRIC = 'drover_mesh_dropped_messages_total';
 export type DropReason =
   | 'unauthenticated'
   | 'decrypt_failed'
+  /** An exact copy of a packet already opened (within the replay window). */
+  | 'replayed'
   | 'bad_envelope'
   | 'malformed'
   | 'unknown_type'

@@ -76,4 +76,16 @@ describe('keyring (AES-256-GCM)', () => {
     expect(stream.open(oldStream.seal(new Uint8Array([1])))).toBeUndefined();
     expect(stream.fingerprints()).toEqual([keyFingerprint(key(2))]);
   });
+
+  it('refuses an exact copy of a packet it already opened (the replay window), in openPacket as "replayed"', () => {
+    const ring = new Keyring([key(1)]);
+    const sealed = ring.seal(new Uint8Array([5]));
+    expect(openPacket(ring, sealed).ok).toBe(true);
+    expect(openPacket(ring, sealed)).toEqual({ ok: false, reason: 'replayed' });
+    expect(ring.open(sealed)).toBeUndefined();
+    // A fresh seal of the same plaintext is a different packet.
+    expect(openPacket(ring, ring.seal(new Uint8Array([5]))).ok).toBe(true);
+    // Another node (its own ring) has not seen it: the window is per receiver.
+    expect(openPacket(new Keyring([key(1)]), sealed).ok).toBe(true);
+  });
 });

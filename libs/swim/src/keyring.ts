@@ -7,6 +7,8 @@ const TAG_BYTES = 16;
 /** Envelope version byte: plaintext (no keyring) or AES-256-GCM sealed. Append-only. */
 export const ENVELOPE_PLAIN = 0;
 export const ENVELOPE_AES_GCM = 1;
+/** Packets per generation remembered for replay detection (two generations are kept). */
+const REPLAY_WINDOW = 50_000;
 /** Bytes a sealed packet adds: version, nonce, tag. */
 export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
 
@@ -52,6 +54,9 @@ export class Keyring {
   private derivedVersion = -1;
   /** Nonces are a random 96-bit start incremented per packet: unique without a random draw each time. */
   private readonly nonce = randomBytes(NONCE_BYTES);
+  /** Tags of packets opened lately, in two generations (the replay window). */
+  private recent = new Set<string>();
+  private older = new Set<string>();
 
   constructor(keys: Uint8Array[], readonly purpose: KeyPurpose = 'swim-datagram', shared?: ClusterKeySet) {
     if (shared) {
@@ -136,6 +141,29 @@ export class Keyring {
 
   /** The plaintext, or undefined when no key in the ring authenticates the packet. */
   open(packet: Uint8Array): Uint8Array | undefined {
+    const result = this.openOnce(packet);
+    return result === 'replayed' ? undefined : result;
+  }
+
+  /**
+   * Like `open`, but a packet this view already opened recently is 'replayed': an exact copy
+   * (same tag) within the replay window opens once. Older copies are not remembered; they are
+   * harmless by construction (docs/SECURITY.md, "Replays and fuzzing").
+   */
+  openOnce(packet: Uint8Array): Uint8Array | 'replayed' | undefined {
+    const plaintext = this.decrypt(packet);
+    if (!plaintext) return undefined;
+    const tag = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength).toString('latin1', packet.byteLength - TAG_BYTES);
+    if (this.recent.has(tag) || this.older.has(tag)) return 'replayed';
+    if (this.recent.size >= REPLAY_WINDOW) {
+      this.older = this.recent;
+      this.recent = new Set();
+    }
+    this.recent.add(tag);
+    return plaintext;
+  }
+
+  private decrypt(packet: Uint8Array): Uint8Array | undefined {
     if (packet.length < SEAL_OVERHEAD || packet[0] !== ENVELOPE_AES_GCM) return undefined;
     const buf = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
     const nonce = buf.subarray(1, 1 + NONCE_BYTES);
@@ -193,7 +221,7 @@ export function sealPacket(keyring: Keyring | undefined, plaintext: Uint8Array):
   return out;
 }
 
-export type OpenResult = { ok: true; plaintext: Uint8Array } | { ok: false; reason: 'unauthenticated' | 'decrypt_failed' | 'bad_envelope' };
+export type OpenResult = { ok: true; plaintext: Uint8Array } | { ok: false; reason: 'unauthenticated' | 'decrypt_failed' | 'bad_envelope' | 'replayed' };
 
 /**
  * Unwraps a packet. With a keyring, plaintext envelopes are refused (a node without the key cannot
@@ -204,7 +232,8 @@ export function openPacket(keyring: Keyring | undefined, packet: Uint8Array): Op
   const version = packet[0];
   if (keyring) {
     if (version !== ENVELOPE_AES_GCM) return { ok: false, reason: 'unauthenticated' };
-    const plaintext = keyring.open(packet);
+    const plaintext = keyring.openOnce(packet);
+    if (plaintext === 'replayed') return { ok: false, reason: 'replayed' };
     return plaintext ? { ok: true, plaintext } : { ok: false, reason: 'decrypt_failed' };
   }
   if (version === ENVELOPE_PLAIN) return { ok: true, plaintext: packet.subarray(1) };

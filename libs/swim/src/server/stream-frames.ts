@@ -28,12 +28,12 @@ export function encodeStreamHeader(keyring: Keyring | undefined, header: StreamH
   return out;
 }
 
-export type HeaderResult = { ok: true; header: StreamHeader } | { ok: false; reason: 'unauthenticated' | 'malformed' };
+export type HeaderResult = { ok: true; header: StreamHeader } | { ok: false; reason: 'unauthenticated' | 'malformed' | 'replayed' };
 
 /** Opens a header (without its length prefix). */
 export function decodeStreamHeader(keyring: Keyring | undefined, bytes: Uint8Array): HeaderResult {
   const opened = openPacket(keyring?.withPurpose('stream-header'), bytes);
-  if (!opened.ok) return { ok: false, reason: opened.reason === 'bad_envelope' ? 'malformed' : 'unauthenticated' };
+  if (!opened.ok) return { ok: false, reason: opened.reason === 'bad_envelope' ? 'malformed' : opened.reason === 'replayed' ? 'replayed' : 'unauthenticated' };
   const plain = opened.plaintext;
   if (plain.length < 1 || plain.length !== 1 + plain[0] + 4) return { ok: false, reason: 'malformed' };
   const view = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
