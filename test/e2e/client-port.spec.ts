@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type TestCluster } from '../support/cluster';
+import { startCluster, waitFor, type TestCluster } from '../support/cluster';
 import { CLIENT } from '../support/auth';
 import { postHead, rawExchange } from '../support/raw-http';
 
@@ -10,9 +10,10 @@ import { postHead, rawExchange } from '../support/raw-http';
  * raw socket and waits for the server to close it.
  */
 describe('client port: timeouts and limits', () => {
-  const HEADER_MS = 300;
-  const BODY_MS = 700;
-  const IDLE_MS = 400;
+  // Long enough that a legitimate request on a busy test machine is not cut, short enough to wait on.
+  const HEADER_MS = 1000;
+  const BODY_MS = 2000;
+  const IDLE_MS = 1000;
   let c: TestCluster;
   let host: string;
 
@@ -21,7 +22,7 @@ describe('client port: timeouts and limits', () => {
     host = new URL(c.gateway.url).host;
     // Warm up (the model's tokenizer loads on this process's event loop), so deadlines below are
     // measured on a node that is not busy starting.
-    await c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'warm up' }], max_tokens: 1 });
+    await waitFor(async () => (await c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'warm up' }], max_tokens: 1 }).catch(() => undefined)) !== undefined, 30_000, 'a first generation');
   });
   afterAll(async () => c?.close());
 
@@ -108,7 +109,7 @@ describe('client port: timeouts and limits', () => {
 
   it('does not cut a request whose body arrived, however long its generation takes', async () => {
     const started = Date.now();
-    const res = await c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'long one' }], max_tokens: 200, ignore_eos: true } as never);
+    const res = await c.client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'long one' }], max_tokens: 600, ignore_eos: true } as never);
     expect(Date.now() - started).toBeGreaterThan(BODY_MS);
     expect(res.choices[0].finish_reason).toBe('length');
   });
