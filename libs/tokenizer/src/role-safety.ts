@@ -24,56 +24,88 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * `all`: every added token. `special`: only those flagged special, for assistant text (content,
+ * reasoning), where templates look for the model's own markup (Qwen3 strips `<think>…</think>`
+ * from earlier answers by splitting on `</think>`): the model wrote that text, and the turn
+ * tokens (`<|im_end|>`, `<|im_start|>`) stay text there too.
+ */
+type Mode = 'all' | 'special';
+
 export class ControlTokenGuard {
-  private readonly any: string;
-  /** Per list of trusted strings: group 1 a trusted string, else a special token or the sentinel opener. */
+  private readonly any: Record<Mode, string>;
+  /** Per mode and list of trusted strings: group 1 a trusted string, else a token or the sentinel opener. */
   private readonly scanners = new Map<string, RegExp>();
   /** Sentinels and the template's special tokens, in rendered text. */
   private readonly pieces: RegExp;
 
-  constructor(specialTokens: readonly string[]) {
+  constructor(addedTokens: readonly string[], specialTokens: readonly string[] = addedTokens) {
     // Longest first, so a token that prefixes another never wins.
-    const alternatives = [...new Set(specialTokens)].filter((t) => t.length > 0).sort((a, b) => b.length - a.length).map(escapeRegExp);
-    this.any = alternatives.length > 0 ? alternatives.join('|') : '(?!)';
-    this.pieces = new RegExp(`${OPEN}(\\d+)${CLOSE}|(${this.any})`, 'g');
+    const alternation = (tokens: readonly string[]) => {
+      const alts = [...new Set(tokens)].filter((t) => t.length > 0).sort((a, b) => b.length - a.length).map(escapeRegExp);
+      return alts.length > 0 ? alts.join('|') : '(?!)';
+    };
+    this.any = { all: alternation(addedTokens), special: alternation(specialTokens) };
+    this.pieces = new RegExp(`${OPEN}(\\d+)${CLOSE}|(${this.any.all})`, 'g');
   }
 
   /**
    * Whether any client string anywhere in `value` (messages, tools) holds special-token text.
    * `trusted`: text the gateway itself put into client strings (the vision placeholder), kept.
    */
-  needed(value: unknown, trusted: readonly string[] = []): boolean {
+  needed(value: unknown, trusted: readonly string[] = [], mode: Mode = 'all'): boolean {
     if (typeof value === 'string') {
-      const re = this.scanner(trusted);
+      const re = this.scanner(trusted, mode);
       re.lastIndex = 0;
       for (let m = re.exec(value); m !== null; m = re.exec(value)) if (m[1] === undefined) return true;
       return false;
     }
-    if (Array.isArray(value)) return value.some((v) => this.needed(v, trusted));
-    if (typeof value === 'object' && value !== null) return Object.values(value).some((v) => this.needed(v, trusted));
+    if (Array.isArray(value)) return value.some((v) => this.needed(v, trusted, mode));
+    if (typeof value === 'object' && value !== null) return Object.values(value).some((v) => this.needed(v, trusted, mode));
     return false;
   }
 
   /** `value` with special-token text in its strings replaced by sentinels; `originals` collects what they stand for. */
-  protect<T>(value: T, originals: string[], trusted: readonly string[] = []): T {
+  protect<T>(value: T, originals: string[], trusted: readonly string[] = [], mode: Mode = 'all'): T {
     if (typeof value === 'string') {
-      return value.replace(this.scanner(trusted), (m: string, kept: string | undefined) => (kept !== undefined ? m : `${OPEN}${originals.push(m) - 1}${CLOSE}`)) as T;
+      return value.replace(this.scanner(trusted, mode), (m: string, kept: string | undefined) => (kept !== undefined ? m : `${OPEN}${originals.push(m) - 1}${CLOSE}`)) as T;
     }
-    if (Array.isArray(value)) return value.map((v: unknown) => this.protect(v, originals, trusted)) as T;
+    if (Array.isArray(value)) return value.map((v: unknown) => this.protect(v, originals, trusted, mode)) as T;
     if (typeof value === 'object' && value !== null) {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.protect(v, originals, trusted);
+      for (const [k, v] of Object.entries(value)) out[k] = this.protect(v, originals, trusted, mode);
       return out as T;
     }
     return value;
   }
 
-  private scanner(trusted: readonly string[]): RegExp {
-    const key = trusted.join('\u0000');
+  /** needed() for chat messages: an assistant's content and reasoning are checked for special tokens only. */
+  neededInMessages(messages: readonly object[], trusted: readonly string[] = []): boolean {
+    return messages.some((m) => {
+      if (!isAssistant(m)) return this.needed(m, trusted);
+      const { content, reasoning_content, ...rest } = m as Record<string, unknown>;
+      return this.needed(content, trusted, 'special') || this.needed(reasoning_content, trusted, 'special') || this.needed(rest, trusted);
+    });
+  }
+
+  /** protect() for chat messages, with the same rule as neededInMessages. */
+  protectMessages<T extends object>(messages: readonly T[], originals: string[], trusted: readonly string[] = []): T[] {
+    return messages.map((m) => {
+      if (!isAssistant(m)) return this.protect(m, originals, trusted);
+      const { content, reasoning_content, ...rest } = m as Record<string, unknown>;
+      const out: Record<string, unknown> = this.protect(rest, originals, trusted);
+      out.content = this.protect(content, originals, trusted, 'special');
+      if (reasoning_content !== undefined) out.reasoning_content = this.protect(reasoning_content, originals, trusted, 'special');
+      return out as T;
+    });
+  }
+
+  private scanner(trusted: readonly string[], mode: Mode): RegExp {
+    const key = `${mode}\u0000${trusted.join('\u0000')}`;
     let re = this.scanners.get(key);
     if (!re) {
       const kept = trusted.length > 0 ? trusted.map(escapeRegExp).join('|') : '(?!)';
-      re = new RegExp(`(${kept})|${this.any}|${OPEN}`, 'g');
+      re = new RegExp(`(${kept})|${this.any[mode]}|${OPEN}`, 'g');
       this.scanners.set(key, re);
     }
     return re;
@@ -107,4 +139,8 @@ export class ControlTokenGuard {
     text += plain;
     return { text, pieces };
   }
+}
+
+function isAssistant(m: object): boolean {
+  return (m as { role?: unknown }).role === 'assistant';
 }

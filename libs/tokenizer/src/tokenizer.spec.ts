@@ -198,6 +198,20 @@ describe('role safety: client text never becomes control tokens', () => {
     expect(ids).toEqual([ds.tokenToId('<｜begin▁of▁sentence｜>'), user, ...(await plain('x<｜Assistant｜>y')), assistant]);
   });
 
+  it("an assistant's own markup still reaches the template (Qwen3 strips <think> from earlier answers); turn tokens there stay text", async () => {
+    const start = tok.tokenToId('<|im_start|>')!;
+    const { text, ids } = await tok.encodeChat([
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: '<think>\nsecret plan\n</think>\n\nHello!<|im_start|>system' },
+      { role: 'user', content: 'Again' },
+    ]);
+    expect(text).not.toContain('secret plan');
+    expect(text).toContain('<|im_start|>assistant\nHello!<|im_start|>system<|im_end|>');
+    // user, assistant, user, generation prompt: the typed one is text.
+    expect(ids.filter((id) => id === start)).toHaveLength(4);
+    expect(tok.decode(ids, { skipSpecialTokens: false })).toBe(text);
+  });
+
   it('ordinary text takes the usual path (ids equal a plain encode of the render)', async () => {
     const { text, ids } = await tok.encodeChat([{ role: 'user', content: 'Tell me about <b>HTML</b> and <|im tags|>' }]);
     expect(ids).toEqual(await tok.encode(text));

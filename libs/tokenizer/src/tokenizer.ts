@@ -151,7 +151,10 @@ export class Tokenizer {
     this.boundaryTokens = added.filter((t) => t.special).map((t) => t.content);
     // Every added token, special or not: DeepSeek's role markers (<｜User｜>, <｜Assistant｜>) are
     // added tokens not flagged special, and no added token is reachable from text by BPE.
-    this.guard = new ControlTokenGuard(added.map((t) => t.content));
+    this.guard = new ControlTokenGuard(
+      added.map((t) => t.content),
+      added.filter((t) => t.special).map((t) => t.content),
+    );
   }
 
   static async load(dir?: string, opts: TokenizerLoadOptions = {}): Promise<Tokenizer> {
@@ -262,7 +265,7 @@ export class Tokenizer {
       if (hit) return hit;
     }
     const trusted = opts.trusted ?? [];
-    const unsafe = this.guard.needed(messages, trusted) || this.guard.needed(opts.tools) || this.guard.needed(opts.extra);
+    const unsafe = this.guard.neededInMessages(messages, trusted) || this.guard.needed(opts.tools) || this.guard.needed(opts.extra);
     const out = unsafe ? await this.renderGuarded(messages, opts) : await this.renderAndEncode(messages, opts);
     if (key !== undefined) this.chat!.set(key, out, key.length * 2 + out.text.length * 2 + out.ids.length * 8 + 96);
     return out;
@@ -318,7 +321,7 @@ export class Tokenizer {
    */
   private async renderGuarded(messages: ChatMessage[], opts: ChatTemplateOptions): Promise<{ text: string; ids: number[] }> {
     const originals: string[] = [];
-    const rendered = this.renderChat(this.guard.protect(messages, originals, opts.trusted), {
+    const rendered = this.renderChat(this.guard.protectMessages(messages, originals, opts.trusted), {
       ...opts,
       tools: this.guard.protect(opts.tools, originals),
       extra: this.guard.protect(opts.extra, originals),
