@@ -68,6 +68,8 @@ export interface WorkerRecord {
   load: WorkerLoad | undefined;
   /** The KV bootstrap port the engine reported (SGLang prefill workers; see WorkerSpec.bootstrapPort). */
   reportedBootstrapPort: number | undefined;
+  /** The disaggregation role the engine reports (GetServerInfo); undefined when it does not say. */
+  reportedRole: WorkerRole | undefined;
   createdAt: number;
   lastCheckedAt: number | undefined;
 }
@@ -100,6 +102,7 @@ export function workerView(w: WorkerRecord): Record<string, unknown> {
     disabled: w.spec.disabled ?? false,
     labels: w.spec.labels ?? {},
     role: roleOf(w),
+    engine_role: w.kind === 'grpc' ? (w.reportedRole ?? null) : undefined,
     bootstrap_port: roleOf(w) === 'prefill' ? (w.spec.bootstrapPort ?? w.reportedBootstrapPort ?? null) : undefined,
     in_flight: w.inFlight,
     awaiting_first_token: w.awaitingFirstToken,

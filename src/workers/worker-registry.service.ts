@@ -11,7 +11,8 @@ import { CircuitBreaker } from './circuit-breaker';
 import { healthProfile } from './health-profile';
 import { nextHealth, type HealthResult } from './health-verdict';
 import { connectHttpWorker, checkHttpWorker } from './http-worker-connect';
-import { isRoutable, type WorkerRecord, type WorkerSpec } from './worker-record';
+import { isRoutable, roleOf, type WorkerRecord, type WorkerSpec } from './worker-record';
+import { readEnginePdInfo } from './engine-pd-info';
 import { normaliseWorkerUrl, workerKindOf, type WorkerKind } from './worker-url';
 
 /** Who caused a registry change: the HTTP API, the startup config, the mesh, or health checks. */
@@ -147,6 +148,7 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
       circuit: this.newCircuit(workerIdFor(url), url),
       load: undefined,
       reportedBootstrapPort: undefined,
+      reportedRole: undefined,
       createdAt: this.clock.now(),
       lastCheckedAt: undefined,
     };
@@ -296,7 +298,12 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
       record.protocol = client.protocol;
       record.modelInfo = info;
       record.model = record.spec.model ?? this.config.modelName ?? info.servedModelName;
-      if (record.spec.role === 'prefill' && client.protocol === 'sglang') record.reportedBootstrapPort = await reportedBootstrapPort(client, this.config.workerConnectTimeoutMs);
+      const pd = await readEnginePdInfo(client, this.config.workerConnectTimeoutMs);
+      record.reportedRole = pd.role;
+      record.reportedBootstrapPort = pd.bootstrapPort;
+      // The spec decides (an engine may not say); a disagreement is a misconfiguration worth a warning:
+      // a prefill or decode engine refuses requests without PD parameters, a regular one ignores them.
+      if (pd.role !== undefined && pd.role !== roleOf(record)) this.log.warn({ worker: record.id, url: record.spec.url, role: roleOf(record), engineRole: pd.role }, 'the engine reports another disaggregation role than the worker was registered with');
       this.changes++;
       await this.check(record);
       this.log.info({ worker: record.id, url: record.spec.url, protocol: client.protocol, model: record.model }, 'worker connected');
@@ -413,20 +420,6 @@ export class WorkerRegistryService implements OnModuleInit, OnApplicationShutdow
   private emit(e: RegistryEvent): void {
     this.changes++;
     for (const l of this.listeners) l(e);
-  }
-}
-
-/**
- * SGLang reports its KV bootstrap port in server_args (disaggregation_bootstrap_port); an engine
- * that does not (or fails to answer) leaves it to the spec or the default.
- */
-async function reportedBootstrapPort(client: WorkerClient, deadlineMs: number): Promise<number | undefined> {
-  try {
-    const info = (await client.getServerInfo({ deadlineMs })) as { server_args?: { fields?: Record<string, { numberValue?: number; kind?: string }> } };
-    const port = info.server_args?.fields?.disaggregation_bootstrap_port?.numberValue;
-    return typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
-  } catch {
-    return undefined;
   }
 }
 

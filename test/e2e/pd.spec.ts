@@ -79,8 +79,12 @@ describe.each(SETUPS)('PD disaggregation: $name', ({ protocol, engine }) => {
     const { data: buffered, response } = await client.chat.completions.create({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'not streamed' }], max_tokens: 5 }).withResponse();
     expect(buffered.usage?.completion_tokens).toBe(5);
     // The answer names its pair: x-drover-worker is the decode worker, x-drover-prefill-worker its prefill worker.
-    const rows = ((await (await fetch(`${gw.url}/workers`, { headers: ADMIN })).json()) as { data: { id: string; url: string }[] }).data;
+    const rows = ((await (await fetch(`${gw.url}/workers`, { headers: ADMIN })).json()) as { data: { id: string; url: string; role: string; engine_role: string | null; bootstrap_port?: number | null }[] }).data;
     const idOf = (w: MockWorker) => rows.find((r) => r.url === w.url)!.id;
+    // The engines say what they are (SGLang server_args, vLLM kv_role), and it agrees with the flags.
+    for (const w of [...prefills, ...decodes]) expect(rows.find((r) => r.url === w.url)).toMatchObject({ role: w.role, engine_role: w.role });
+    // SGLang: the bootstrap port the engine reported is the one in use.
+    if (protocol === 'sglang') for (const w of prefills) expect(rows.find((r) => r.url === w.url)?.bootstrap_port).toBe(w.bootstrapPort);
     const id = response.headers.get('x-drover-request-id')!;
     expect(response.headers.get('x-drover-worker')).toBe(idOf(decodes[served(decodes, id)[0].worker]));
     expect(response.headers.get('x-drover-prefill-worker')).toBe(idOf(prefills[served(prefills, id)[0].worker]));

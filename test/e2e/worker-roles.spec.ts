@@ -11,6 +11,7 @@ interface Row {
   id: string;
   url: string;
   role: string;
+  engine_role?: string | null;
   bootstrap_port?: number | null;
 }
 
@@ -47,6 +48,8 @@ describe('worker roles: flags, POST /workers, GET /workers, replicated over the 
     expect(byUrl.get(mocks[1].url)?.role).toBe('decode');
     expect(byUrl.get(mocks[2].url)?.role).toBe('regular');
     expect(byUrl.get(mocks[2].url)?.bootstrap_port).toBeUndefined();
+    // These mocks are regular engines: the engine's own answer is shown beside the registered role.
+    expect(byUrl.get(mocks[0].url)?.engine_role).toBe('regular');
   });
 
   it('POST /workers takes a role and a prefill bootstrap port; both replicate to the other node', async () => {
