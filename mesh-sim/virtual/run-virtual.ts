@@ -148,7 +148,9 @@ export function runVirtual(opts: VirtualOptions): VirtualResult {
       case 'partition': {
         const addrs = (net: 'swim' | 'sync') => f.groups.map((grp) => grp.map((n) => (net === 'swim' ? byName(n).swimAddress : byName(n).syncAddress)));
         at(f.fromMs, () => {
-          f.groups.flat().forEach((n) => affected.add(n));
+          // Every node is on some side of a cut: nodes named on neither side form a third side,
+          // cut off from both (the network's unlisted group), so they are touched as much.
+          gateways.forEach((g) => affected.add(g.name));
           swimNet.partition(...addrs('swim'));
           syncNet.partition(...addrs('sync'));
           log(`partition ${f.groups.map((g) => g.join(',')).join(' | ')}`);
