@@ -57,10 +57,19 @@ function answerClientError(err: Error & { code?: string }, socket: Socket, confi
   if (socket.writable && !response?.headersSent) {
     const e = clientErrorOf(err, config);
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : statusOf(e);
-    const body = JSON.stringify(errorBodyFor(response?.req?.url, e));
+    const body = JSON.stringify(errorBodyFor(response?.req?.url ?? requestTarget(err), e));
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy();
+}
+
+/**
+ * The request target from the bytes Node could not parse (`rawPacket` of an HPE_* error, e.g.
+ * headers too large), so the answer takes the API's shape even before a request object exists.
+ */
+function requestTarget(err: Error & { rawPacket?: Buffer }): string | undefined {
+  const line = err.rawPacket?.subarray(0, 2048).toString('latin1');
+  return line ? /^[A-Z]+ (\S+) HTTP\//.exec(line)?.[1] : undefined;
 }
 
 function clientErrorOf(err: Error & { code?: string }, config: GatewayConfig): DroverError {

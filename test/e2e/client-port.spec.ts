@@ -137,6 +137,10 @@ describe('client port: timeouts and limits', () => {
     const r = await rawExchange(c.gateway.url, (s) => s.write(`GET /v1/models HTTP/1.1\r\nhost: ${host}\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`));
     expect(r.status).toBe(431);
     openAiError(r.json, 'invalid_request_error');
+    // On /v1/messages in Anthropic's shape, though no request object exists yet.
+    const anthropic = await rawExchange(c.gateway.url, (s) => s.write(`POST /v1/messages HTTP/1.1\r\nhost: ${host}\r\nx-api-key: ${'k'.repeat(20_000)}\r\n\r\n`));
+    expect(anthropic.status).toBe(431);
+    expect(anthropic.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
   });
 
   it('refuses JSON nested deeper than the limit with 400, and a URL that does not decode with 400, both as JSON', async () => {
