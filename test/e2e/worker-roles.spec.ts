@@ -30,7 +30,10 @@ describe('worker roles: flags, POST /workers, GET /workers, replicated over the 
   let a: RunningGateway;
   let b: RunningGateway;
   beforeAll(async () => {
-    for (let i = 0; i < 4; i++) mocks.push(await startMockWorker({ port: 0, model: 'qwen3-mock' }));
+    // A real prefill and decode engine pair, a regular engine, and one more regular engine for the API tests.
+    mocks.push(await startMockWorker({ port: 0, model: 'qwen3-mock', role: 'prefill', decodeBaseMs: 1 }));
+    mocks.push(await startMockWorker({ port: 0, model: 'qwen3-mock', role: 'decode', decodeBaseMs: 1 }));
+    for (let i = 0; i < 2; i++) mocks.push(await startMockWorker({ port: 0, model: 'qwen3-mock' }));
     const [pa, pb] = [await freeMeshPort(), await freeMeshPort()];
     const seeds = [`127.0.0.1:${pa}`, `127.0.0.1:${pb}`];
     const mesh = { mesh: true, meshKey: KEY, meshTimings: 'local' as const, meshSeeds: seeds, kvEvents: false };
@@ -48,8 +51,23 @@ describe('worker roles: flags, POST /workers, GET /workers, replicated over the 
     expect(byUrl.get(mocks[1].url)?.role).toBe('decode');
     expect(byUrl.get(mocks[2].url)?.role).toBe('regular');
     expect(byUrl.get(mocks[2].url)?.bootstrap_port).toBeUndefined();
-    // These mocks are regular engines: the engine's own answer is shown beside the registered role.
-    expect(byUrl.get(mocks[0].url)?.engine_role).toBe('regular');
+    // The engine's own answer is shown beside the registered role.
+    expect(byUrl.get(mocks[0].url)?.engine_role).toBe('prefill');
+    expect(byUrl.get(mocks[2].url)?.engine_role).toBe('regular');
+  });
+
+  it('the other node serves the model as PD pairs through the replicated roles', async () => {
+    await waitFor(async () => (await rows(b)).filter((r) => [mocks[0].url, mocks[1].url].includes(r.url) && (r as unknown as { health: string }).health === 'ready').length === 2, 15_000, 'pair ready on b');
+    const res = await fetch(`${b.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...ADMIN, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3-mock', messages: [{ role: 'user', content: 'served by a pair via the mesh' }], max_tokens: 3 }),
+    });
+    expect(res.status).toBe(200);
+    const id = res.headers.get('x-drover-request-id')!;
+    expect(mocks[0].pdRequests.map((r) => r.requestId)).toContain(id);
+    expect(mocks[1].pdRequests.map((r) => r.requestId)).toContain(id);
+    expect(mocks[2].receivedSampling).toHaveLength(0); // the regular engine is not part of a PD model's service
   });
 
   it('POST /workers takes a role and a prefill bootstrap port; both replicate to the other node', async () => {
