@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/gateway';
 import { TEST_API_KEY } from '../support/auth';
 import { testConfig } from '../support/config';
+import { callOf } from '../support/tool-models';
 import { gptOssModelDir } from '../support/model-dirs';
 
 type MockWorker = Awaited<ReturnType<typeof startMockWorker>>;
@@ -22,7 +23,7 @@ describe('Anthropic Messages: tool_use, tool_result and thinking through the mod
         model: 'qwen3-mock',
         replies: [
           { match: 'sunny, 21C', reply: '<think>\nThe tool answered.\n</think>\n\nIt is sunny in Paris, 21C.' },
-          { match: 'weather in Paris', reply: '<think>\nThe user wants the weather.\n</think>\n\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>' },
+          { match: 'weather in Paris', reply: callOf('qwen3-mock') },
           { match: 'Paris and Oslo', reply: 'Checking both.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo", "unit": "C"}}\n</tool_call>' },
           { match: 'Tell me a fact', reply: '<think>\nA fact.\n</think>\n\nWater boils at 100C.' },
         ],
@@ -34,7 +35,7 @@ describe('Anthropic Messages: tool_use, tool_result and thinking through the mod
         model: 'gpt-oss-mock',
         tokenizerDir: gptOssModelDir(),
         replies: [
-          { match: 'weather in Paris', reply: '<|channel|>analysis<|message|>Need the weather tool.<|end|><|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city": "Paris"}<|call|>' },
+          { match: 'weather in Paris', reply: callOf('gpt-oss-mock') },
         ],
       }),
     );

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/gateway';
 import { TEST_API_KEY } from '../support/auth';
 import { testConfig } from '../support/config';
+import { callOf, PARALLEL_CALLS } from '../support/tool-models';
 import { lenmlModelDir } from '../support/model-dirs';
 
 type MockWorker = Awaited<ReturnType<typeof startMockWorker>>;
@@ -24,8 +25,8 @@ describe('Responses: function_call, function_call_output and reasoning items thr
         model: 'qwen3-mock',
         replies: [
           { match: 'sunny, 21C', reply: 'It is sunny in Paris, 21C.' },
-          { match: 'weather in Paris', reply: '<think>\nThe user wants the weather.\n</think>\n\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>' },
-          { match: 'Paris and Oslo', reply: '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n</tool_call>' },
+          { match: 'weather in Paris', reply: callOf('qwen3-mock') },
+          { match: 'Paris and Oslo', reply: PARALLEL_CALLS },
         ],
       }),
     );
@@ -36,7 +37,7 @@ describe('Responses: function_call, function_call_output and reasoning items thr
         tokenizerDir: lenmlModelDir('deepseek_v3'),
         replies: [
           { match: 'cloudy, 12C', reply: 'Cloudy in Paris, 12C.' },
-          { match: 'weather in Paris', reply: '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{"city": "Paris"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>' },
+          { match: 'weather in Paris', reply: callOf('deepseek-v3-mock') },
         ],
       }),
     );

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/gateway';
 import { TEST_API_KEY } from '../support/auth';
 import { testConfig } from '../support/config';
+import { callOf, PARALLEL_CALLS } from '../support/tool-models';
 import { lenmlModelDir } from '../support/model-dirs';
 import { E2E_ENGINES } from '../support/engines';
 
@@ -27,8 +28,8 @@ describe.each(E2E_ENGINES)('tool calls and reasoning through the model parsers (
         model: 'qwen3-mock',
         replies: [
           { match: 'sunny, 21C', reply: 'It is sunny in Paris, 21C.' },
-          { match: 'weather in Paris', reply: '<think>\nThe user wants the weather.\n</think>\n\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>' },
-          { match: 'Paris and Oslo', reply: '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n</tool_call>' },
+          { match: 'weather in Paris', reply: callOf('qwen3-mock') },
+          { match: 'Paris and Oslo', reply: PARALLEL_CALLS },
           { match: 'prose', reply: 'Write <tool_call> tags to call a tool.' },
         ],
       }),
@@ -39,7 +40,7 @@ describe.each(E2E_ENGINES)('tool calls and reasoning through the model parsers (
         engine,
         model: 'deepseek-v3-mock',
         tokenizerDir: lenmlModelDir('deepseek_v3'),
-        replies: [{ match: 'weather in Paris', reply: '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{"city": "Paris"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>' }],
+        replies: [{ match: 'weather in Paris', reply: callOf('deepseek-v3-mock') }],
       }),
     );
     gateway = await startGateway(testConfig({ workerUrls: workers.map((w) => w.url) }));

@@ -33,6 +33,12 @@ export const FAMILIES = [
 
 export type FamilyModel = (typeof FAMILIES)[number]['model'];
 
+/** The scripted tool call of a family's model (the reply to a weather question). */
+export const callOf = (model: FamilyModel): string => FAMILIES.find((f) => f.model === model)!.call;
+
+/** Two calls in one Hermes/Qwen3 answer (parallel tool calls). */
+export const PARALLEL_CALLS = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n</tool_call>';
+
 export interface ToolModels {
   gateway: RunningGateway;
   close(): Promise<void>;
