@@ -9,7 +9,7 @@ const CATALOG: MetricSpec[] = [
   ...METRIC_CATALOG.filter((m) => m.name.startsWith('drover_event_loop')),
 ];
 
-describe('PrometheusMetrics (cached labelled children)', () => {
+describe('PrometheusMetrics', () => {
   let metrics: PrometheusMetrics | undefined;
   afterEach(() => metrics?.close());
 

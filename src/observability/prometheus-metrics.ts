@@ -4,7 +4,6 @@ import type { Labels, Metrics } from '@drover/runtime';
 import { DROPPED_RUNTIME_METRICS, METRIC_CATALOG, type MetricSpec } from './metric-catalog';
 
 const LOOP_DELAY_RESOLUTION_MS = 1;
-const MAX_CACHED_CHILDREN = 4096;
 
 type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
 
@@ -16,7 +15,6 @@ type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
   private readonly metrics = new Map<string, AnyMetric>();
-  private readonly children = new Map<string, Map<string, unknown>>();
   private readonly unknown = new Set<string>();
   private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
   private readonly scrapeHooks: (() => void)[] = [];
@@ -43,48 +41,27 @@ export class PrometheusMetrics implements Metrics {
   inc(name: string, labels?: Labels, value = 1): void {
     const metric = this.lookup(name, 'counter');
     if (!metric) return;
-    if (labels) this.child<Counter.Internal>(name, metric, labels).inc(value);
+    if (labels) (metric as Counter<string>).inc(labels, value);
     else (metric as Counter<string>).inc(value);
   }
 
   observe(name: string, value: number, labels?: Labels): void {
     const metric = this.lookup(name, 'histogram');
     if (!metric) return;
-    if (labels) this.child<Histogram.Internal<string>>(name, metric, labels).observe(value);
+    if (labels) (metric as Histogram<string>).observe(labels, value);
     else (metric as Histogram<string>).observe(value);
   }
 
   set(name: string, value: number, labels?: Labels): void {
     const metric = this.lookup(name, 'gauge');
     if (!metric) return;
-    if (labels) this.child<Gauge.Internal<string>>(name, metric, labels).set(value);
+    if (labels) (metric as Gauge<string>).set(labels, value);
     else (metric as Gauge<string>).set(value);
   }
 
   /** Resets a labelled gauge family, so states no longer current (e.g. a removed worker) disappear. */
   resetGauge(name: string): void {
     (this.metrics.get(name) as Gauge<string> | undefined)?.reset();
-    this.children.delete(name);
-  }
-
-  /**
-   * The labelled child of a metric, cached by its label names and values: prom-client validates the
-   * labels and hashes them with sorted keys on every call, a dozen times per request otherwise.
-   */
-  private child<T>(name: string, metric: AnyMetric, labels: Labels): T {
-    let byLabels = this.children.get(name);
-    if (!byLabels) this.children.set(name, (byLabels = new Map()));
-    let key = '';
-    for (const k in labels) key += `${k}\u0000${labels[k]}\u0001`;
-    let child = byLabels.get(key);
-    if (child === undefined) {
-      // Bounded: label values come from a bounded set (models, workers, codes), but a leak here
-      // must not grow without end if one ever does not.
-      if (byLabels.size >= MAX_CACHED_CHILDREN) byLabels.clear();
-      child = (metric as Counter<string>).labels(labels as Record<string, string>);
-      byLabels.set(key, child);
-    }
-    return child as T;
   }
 
   /** Runs before every scrape: for figures read from elsewhere (tokenizer caches, tree sizes). */
