@@ -52,16 +52,31 @@ export function clientPortOptions(config: GatewayConfig): ClientPortOptions {
  * the connection yet, then the connection is closed (its state is unknown).
  */
 function answerClientError(err: Error & { code?: string }, socket: Socket, config: GatewayConfig): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // Node reports every later parse failure on the same socket too: one answer per connection.
+  if (err.code === 'ECONNRESET' || socket.destroyed || answered.has(socket)) return;
+  answered.add(socket);
   const response = (socket as { _httpMessage?: { headersSent?: boolean; req?: { url?: string } } })._httpMessage;
-  if (socket.writable && !response?.headersSent) {
-    const e = clientErrorOf(err, config);
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : statusOf(e);
-    const body = JSON.stringify(errorBodyFor(response?.req?.url ?? requestTarget(err), e));
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  if (!socket.writable || response?.headersSent) return void socket.destroy();
+  const e = clientErrorOf(err, config);
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : statusOf(e);
+  const body = JSON.stringify(errorBodyFor(response?.req?.url ?? requestTarget(err), e));
+  const answer = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  if (!err.code?.startsWith('HPE_')) {
+    socket.write(answer);
+    return void socket.destroy();
   }
-  socket.destroy();
+  // A client still sending (headers too large) would have its connection reset by a close with
+  // unread bytes, and the answer lost with it: answer, half-close, and read (discarding) what it
+  // still sends for a moment before closing (a lingering close).
+  socket.end(answer);
+  socket.resume();
+  const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+  linger.unref();
+  socket.once('close', () => clearTimeout(linger));
 }
+
+const answered = new WeakSet<Socket>();
+const LINGER_MS = 1000;
 
 /**
  * The request target from the bytes Node could not parse (`rawPacket` of an HPE_* error, e.g.

@@ -141,6 +141,16 @@ describe('client port: timeouts and limits', () => {
     const anthropic = await rawExchange(c.gateway.url, (s) => s.write(`POST /v1/messages HTTP/1.1\r\nhost: ${host}\r\nx-api-key: ${'k'.repeat(20_000)}\r\n\r\n`));
     expect(anthropic.status).toBe(431);
     expect(anthropic.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    // A client still sending far more header bytes gets the answer too (no reset that would lose it).
+    let timer: NodeJS.Timeout | undefined;
+    const flood = await rawExchange(c.gateway.url, (s) => {
+      s.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: ${host}\r\nauthorization: Bearer ${'x'.repeat(100_000)}\r\ncontent-length: 5000\r\n\r\n`);
+      timer = setInterval(() => s.writable && s.write('{"model":"x"}'), 2);
+      s.on('close', () => clearInterval(timer));
+    });
+    clearInterval(timer);
+    expect(flood.status).toBe(431);
+    openAiError(flood.json, 'invalid_request_error');
   });
 
   it('refuses JSON nested deeper than the limit with 400, and a URL that does not decode with 400, both as JSON', async () => {
