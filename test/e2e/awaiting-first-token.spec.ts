@@ -52,7 +52,9 @@ describe('workers: requests awaiting their first token (one gateway)', () => {
   beforeAll(async () => {
     slow = await startMockWorker({ port: 0, model: 'qwen3-mock', ...SLOW_PREFILL } as never);
     failing = await startMockWorker({ port: 0, model: 'qwen3-mock', faults: { failRate: 1, failStatus: 14 } } as never);
-    gw = await startGateway(testConfig({ workerUrls: [slow.url], kvEvents: false, circuitFailureThreshold: 100 }));
+    // Round robin: once the failing worker joins, every other request tries it first (a load- or
+    // cache-aware choice may keep picking the idle slow worker when admission serialises requests).
+    gw = await startGateway(testConfig({ workerUrls: [slow.url], kvEvents: false, circuitFailureThreshold: 100, policy: 'round_robin' }));
     await waitFor(async () => (await row(gw, slow.url)).health === 'ready', 10_000, 'slow worker ready');
   });
   afterAll(async () => {
@@ -92,7 +94,8 @@ describe('workers: requests awaiting their first token (one gateway)', () => {
     const add = await fetch(`${gw.url}/workers`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ url: failing.url }) });
     expect(add.status).toBe(201);
     await waitFor(async () => (await row(gw, failing.url)).health === 'ready', 10_000, 'failing worker ready');
-    // Short prompts: whichever worker is tried first, a failure on `failing` is retried on `slow`.
+    // Short prompts: whichever worker is tried first, a failure on `failing` is retried on `slow`;
+    // round robin sends some of the six to `failing` first.
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => chat(gw, `retry ${i}`)));
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
     await settled(gw, 'retries');
