@@ -2,20 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerClient, WorkerRpcError, type GenerateEvent, type GenerateParams } from '@drover/worker-proto';
 import { startMockWorker, type MockWorker } from '../server/mock-server';
 import { kvTransferMs } from './kv-transfer';
-
-async function collect(it: AsyncIterable<GenerateEvent>): Promise<GenerateEvent[]> {
-  const out: GenerateEvent[] = [];
-  for await (const e of it) out.push(e);
-  return out;
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { collect, until } from '../testing/spec-helpers';
 
 const prompt = Array.from({ length: 400 }, (_, i) => 1000 + i);
 const fast = { decodeBaseMs: 0.5, decodePerRunningMs: 0 };

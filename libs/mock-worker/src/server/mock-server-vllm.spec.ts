@@ -2,20 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, type Client } from '@grpc/grpc-js';
 import { enginePackages, lookup, SERVICES, WorkerClient, WorkerRpcError, type GenerateEvent } from '@drover/worker-proto';
 import { startMockWorker, type MockWorker } from './mock-server';
-
-async function collect(it: AsyncIterable<GenerateEvent>): Promise<GenerateEvent[]> {
-  const out: GenerateEvent[] = [];
-  for await (const e of it) out.push(e);
-  return out;
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { collect, until } from '../testing/spec-helpers';
 
 /** A raw grpc-js call to one fully-qualified service, to see what the server really answers. */
 function rawHealthCheck(url: string, service: string): Promise<{ code?: number; healthy?: boolean }> {
