@@ -95,8 +95,10 @@ export class MessagesController {
       };
       for await (const e of all()) {
         if (sse.isClosed) break;
-        if (e.type === 'text') blocks.push(parser.push(e.text));
-        else if (e.type === 'end') {
+        if (e.type === 'text') {
+          blocks.push(parser.push(e.text));
+          await sse.drained(); // backpressure: a slow reader holds the next pull
+        } else if (e.type === 'end') {
           blocks.push(parser.flush());
           blocks.finish();
           sse.event('message_delta', {

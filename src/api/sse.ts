@@ -56,6 +56,26 @@ export class SseWriter {
     raw.write(chunk);
   }
 
+  /**
+   * Resolves once the client has taken what was written (at once when its socket buffer is below
+   * the high-water mark, or the client is gone). Awaited between engine events, it holds the pull
+   * on the engine's stream: gRPC flow control then slows the engine for a slow reader, instead of
+   * its whole output piling up in this process's memory.
+   */
+  drained(): Promise<void> {
+    const raw = this.reply.raw;
+    if (!raw.writableNeedDrain || this.isClosed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        raw.off('drain', done);
+        raw.off('close', done);
+        resolve();
+      };
+      raw.on('drain', done);
+      raw.on('close', done);
+    });
+  }
+
   end(): void {
     if (this.isClosed) return;
     this.closed = true;

@@ -53,7 +53,11 @@ export async function streamCompletion(
       }
       if (!started && build.first) sse.data(build.first());
       started = true;
-      if (e.type === 'text') send(sse, build.text(e.text, e));
+      if (e.type === 'text') {
+        send(sse, build.text(e.text, e));
+        // A slow reader holds the next pull (backpressure to the engine), see SseWriter.drained.
+        await sse.drained();
+      }
       else if (e.type === 'end') {
         send(sse, build.end(e));
         if (build.usage) sse.data(build.usage(e.usage));

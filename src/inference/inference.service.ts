@@ -262,11 +262,15 @@ export class InferenceService {
     // re-arms itself for the rest of the period when output arrived meanwhile.
     const idleMs = this.config.streamIdleTimeoutMs;
     let lastOutputAt = 0;
+    // True while the consumer holds a yielded event (a slow client under backpressure): the
+    // engine's output then waits in gRPC flow control, which is not the worker going quiet.
+    let heldByClient = false;
     let idleTimer: TimerHandle | undefined;
     const armIdle = (delay: number): void => {
       idleTimer = this.timers.setTimeout(() => {
         const quiet = this.clock.now() - lastOutputAt;
-        if (quiet >= idleMs) giveUp(new StreamIdleTimeout(idleMs));
+        if (heldByClient) armIdle(idleMs);
+        else if (quiet >= idleMs) giveUp(new StreamIdleTimeout(idleMs));
         else armIdle(idleMs - quiet);
       }, delay);
     };
@@ -315,7 +319,10 @@ export class InferenceService {
           completionTokens += ids.length;
           if (step.text) {
             progress.emitted = true;
+            heldByClient = true;
             yield pendingLogprobs.length > 0 ? { type: 'text', text: step.text, logprobs: pendingLogprobs.splice(0) } : { type: 'text', text: step.text };
+            heldByClient = false;
+            lastOutputAt = this.clock.now();
           }
           if (step.finished) {
             finishReason = 'stop';
