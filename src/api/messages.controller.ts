@@ -97,7 +97,7 @@ export class MessagesController {
         if (sse.isClosed) break;
         if (e.type === 'text') {
           blocks.push(parser.push(e.text));
-          await sse.drained(); // backpressure: a slow reader holds the next pull
+          if (sse.backlogged) await sse.drained(); // backpressure: a slow reader holds the next pull
         } else if (e.type === 'end') {
           blocks.push(parser.flush());
           blocks.finish();

@@ -175,7 +175,7 @@ export class ResponsesController {
           if (e.logprobs) lps.push(...e.logprobs);
           eventLps = e.logprobs;
           blocks.push(parser.push(e.text));
-          await sse.drained(); // backpressure: a slow reader holds the next pull
+          if (sse.backlogged) await sse.drained(); // backpressure: a slow reader holds the next pull
         } else if (e.type === 'end') {
           eventLps = undefined;
           blocks.push(parser.flush());

@@ -56,6 +56,11 @@ export class SseWriter {
     raw.write(chunk);
   }
 
+  /** The client's socket buffer is over its high-water mark: callers await drained() only then (no await per event otherwise). */
+  get backlogged(): boolean {
+    return this.reply.raw.writableNeedDrain && !this.isClosed;
+  }
+
   /**
    * Resolves once the client has taken what was written (at once when its socket buffer is below
    * the high-water mark, or the client is gone). Awaited between engine events, it holds the pull
@@ -64,7 +69,7 @@ export class SseWriter {
    */
   drained(): Promise<void> {
     const raw = this.reply.raw;
-    if (!raw.writableNeedDrain || this.isClosed) return Promise.resolve();
+    if (!this.backlogged) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         raw.off('drain', done);

@@ -56,9 +56,8 @@ export async function streamCompletion(
       if (e.type === 'text') {
         send(sse, build.text(e.text, e));
         // A slow reader holds the next pull (backpressure to the engine), see SseWriter.drained.
-        await sse.drained();
-      }
-      else if (e.type === 'end') {
+        if (sse.backlogged) await sse.drained();
+      } else if (e.type === 'end') {
         send(sse, build.end(e));
         if (build.usage) sse.data(build.usage(e.usage));
       }
